@@ -1,0 +1,368 @@
+//! Domain newtypes shared by every layer: Discord snowflakes, Claude session
+//! ids, request and error ids, and the secret bot token.
+
+use serde::{Deserialize, Deserializer, de};
+use std::fmt;
+use std::str::FromStr;
+use uuid::Uuid;
+
+/// Why a string is not a Discord snowflake.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not a Discord id (expected a positive integer such as 123456789012345678)")]
+pub struct InvalidSnowflake(pub String);
+
+fn parse_snowflake(s: &str) -> Result<u64, InvalidSnowflake> {
+    match s.trim().parse::<u64>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err(InvalidSnowflake(s.to_string())),
+    }
+}
+
+macro_rules! snowflake {
+    ($(#[$meta:meta])* $name:ident) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $name(pub u64);
+
+        impl $name {
+            pub fn get(self) -> u64 {
+                self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}", self.0)
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = InvalidSnowflake;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                parse_snowflake(s).map(Self)
+            }
+        }
+
+        /// Accepts a snowflake written as a string or as an integer.
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                #[derive(Deserialize)]
+                #[serde(untagged)]
+                enum Raw {
+                    Int(i64),
+                    Text(String),
+                }
+                let text = match Raw::deserialize(d)? {
+                    Raw::Int(n) => n.to_string(),
+                    Raw::Text(s) => s,
+                };
+                text.parse().map_err(de::Error::custom)
+            }
+        }
+    };
+}
+
+snowflake!(
+    /// A Discord channel or thread id.
+    ChannelId
+);
+snowflake!(
+    /// A Discord user id.
+    UserId
+);
+snowflake!(
+    /// A Discord role id.
+    RoleId
+);
+snowflake!(
+    /// A Discord guild (server) id.
+    GuildId
+);
+
+/// A Claude Code session id; always a UUID, checked before it reaches `--resume`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ClaudeSessionId(Uuid);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not a Claude session id (expected a UUID)")]
+pub struct InvalidSessionId(pub String);
+
+impl ClaudeSessionId {
+    pub fn parse(s: &str) -> Result<Self, InvalidSessionId> {
+        Uuid::parse_str(s.trim())
+            .map(Self)
+            .map_err(|_| InvalidSessionId(s.to_string()))
+    }
+
+    pub fn new_random() -> Self {
+        Self(Uuid::new_v4())
+    }
+
+    /// The first 8 characters, enough for a person to tell sessions apart.
+    pub fn short(&self) -> String {
+        self.0.simple().to_string()[..8].to_string()
+    }
+}
+
+impl fmt::Display for ClaudeSessionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.hyphenated().fmt(f)
+    }
+}
+
+/// One relayed message; logged and stored, never shown with its text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct RequestId(Uuid);
+
+impl RequestId {
+    pub fn new() -> Self {
+        Self(Uuid::new_v4())
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Uuid::parse_str(s).ok().map(Self)
+    }
+}
+
+impl Default for RequestId {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl fmt::Display for RequestId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.hyphenated().fmt(f)
+    }
+}
+
+/// An 8-character id that ties a user-facing error message to its log record.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ErrorId(String);
+
+impl ErrorId {
+    pub fn new() -> Self {
+        Self(Uuid::new_v4().simple().to_string()[..8].to_string())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn from_stored(s: String) -> Self {
+        Self(s)
+    }
+}
+
+impl Default for ErrorId {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl fmt::Display for ErrorId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A project's name from the configuration.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ProjectName(String);
+
+impl ProjectName {
+    pub fn new(name: impl Into<String>) -> Self {
+        Self(name.into())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for ProjectName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The CLI's `--permission-mode` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PermissionMode {
+    Default,
+    AcceptEdits,
+    Plan,
+    BypassPermissions,
+    DontAsk,
+}
+
+impl PermissionMode {
+    pub const ALL: [PermissionMode; 5] = [
+        Self::Default,
+        Self::AcceptEdits,
+        Self::Plan,
+        Self::BypassPermissions,
+        Self::DontAsk,
+    ];
+
+    pub fn as_cli_arg(self) -> &'static str {
+        match self {
+            Self::Default => "default",
+            Self::AcceptEdits => "acceptEdits",
+            Self::Plan => "plan",
+            Self::BypassPermissions => "bypassPermissions",
+            Self::DontAsk => "dontAsk",
+        }
+    }
+}
+
+impl FromStr for PermissionMode {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|m| m.as_cli_arg() == s)
+            .ok_or_else(|| {
+                let names: Vec<_> = Self::ALL.iter().map(|m| m.as_cli_arg()).collect();
+                format!(
+                    "unknown permission mode `{s}` (expected one of: {})",
+                    names.join(", ")
+                )
+            })
+    }
+}
+
+impl fmt::Display for PermissionMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_cli_arg())
+    }
+}
+
+/// The Discord bot token. Debug and Display never show it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DiscordToken(String);
+
+impl DiscordToken {
+    pub fn new(token: impl Into<String>) -> Self {
+        Self(token.into())
+    }
+
+    /// The only way to read the token; call it where it is handed to serenity.
+    pub fn expose_secret(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for DiscordToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("DiscordToken([REDACTED])")
+    }
+}
+
+impl fmt::Display for DiscordToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[REDACTED]")
+    }
+}
+
+/// The life of one row in `requests`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RequestStatus {
+    Queued,
+    Running,
+    Done,
+    Failed,
+    Cancelled,
+    Timeout,
+    Interrupted,
+}
+
+impl RequestStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Queued => "queued",
+            Self::Running => "running",
+            Self::Done => "done",
+            Self::Failed => "failed",
+            Self::Cancelled => "cancelled",
+            Self::Timeout => "timeout",
+            Self::Interrupted => "interrupted",
+        }
+    }
+}
+
+impl FromStr for RequestStatus {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(match s {
+            "queued" => Self::Queued,
+            "running" => Self::Running,
+            "done" => Self::Done,
+            "failed" => Self::Failed,
+            "cancelled" => Self::Cancelled,
+            "timeout" => Self::Timeout,
+            "interrupted" => Self::Interrupted,
+            other => return Err(format!("unknown request status `{other}`")),
+        })
+    }
+}
+
+impl fmt::Display for RequestStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn snowflakes_parse_from_strings_and_integers() {
+        #[derive(Deserialize)]
+        struct T {
+            a: ChannelId,
+            b: ChannelId,
+        }
+        let t: T = toml::from_str("a = \"123\"\nb = 456").unwrap();
+        assert_eq!((t.a, t.b), (ChannelId(123), ChannelId(456)));
+        assert!(toml::from_str::<T>("a = \"x1\"\nb = 1").is_err());
+        assert!("0".parse::<UserId>().is_err());
+        assert!("-5".parse::<UserId>().is_err());
+    }
+
+    #[test]
+    fn token_is_never_displayed() {
+        let t = DiscordToken::new("super-secret-token");
+        assert!(!format!("{t:?} {t}").contains("super-secret"));
+        assert_eq!(t.expose_secret(), "super-secret-token");
+    }
+
+    #[test]
+    fn session_ids_must_be_uuids() {
+        assert!(ClaudeSessionId::parse("--dangerously-skip-permissions").is_err());
+        let id = ClaudeSessionId::parse("6f1c2a4e-0b7d-4c1e-9a55-3c2d1e0f9a88").unwrap();
+        assert_eq!(id.to_string(), "6f1c2a4e-0b7d-4c1e-9a55-3c2d1e0f9a88");
+        assert_eq!(id.short(), "6f1c2a4e");
+    }
+
+    #[test]
+    fn error_ids_are_eight_characters_and_differ() {
+        let (a, b) = (ErrorId::new(), ErrorId::new());
+        assert_eq!(a.as_str().len(), 8);
+        assert_ne!(a, b);
+    }
+
+    #[test]
+    fn permission_modes_round_trip() {
+        for m in PermissionMode::ALL {
+            assert_eq!(m.as_cli_arg().parse::<PermissionMode>(), Ok(m));
+        }
+        assert!(
+            "yolo"
+                .parse::<PermissionMode>()
+                .unwrap_err()
+                .contains("acceptEdits")
+        );
+    }
+}

@@ -1,0 +1,10 @@
+//! claude-coordinator: runs the Claude Code CLI from Discord, one Claude
+//! session per channel, each channel mapped to a project folder.
+
+pub mod claude;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod format;
+pub mod telemetry;

@@ -1,0 +1,5 @@
+//! One integration test binary (one link step) with a module per area.
+
+mod claude_runner;
+mod cli;
+mod helpers;
