@@ -78,6 +78,10 @@ snowflake!(
     /// A Discord guild (server) id.
     GuildId
 );
+snowflake!(
+    /// A Discord message id.
+    MessageId
+);
 
 /// A Claude Code session id; always a UUID, checked before it reaches `--resume`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -1,6 +1,7 @@
 //! claude-coordinator: runs the Claude Code CLI from Discord, one Claude
 //! session per channel, each channel mapped to a project folder.
 
+pub mod actors;
 pub mod claude;
 pub mod cli;
 pub mod config;

@@ -1,0 +1,124 @@
+//! Every message the actors exchange, in one place.
+
+use crate::domain::{ChannelId, ErrorId, MessageId, RequestId};
+use actix::Message;
+use std::fmt;
+
+/// A file sent beside a message (a long answer, for instance).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileAttachment {
+    pub filename: String,
+    pub body: Vec<u8>,
+}
+
+/// Something the pipeline asks Discord to do. The Discord actor carries it
+/// out; tests replace it with a recorder.
+#[derive(Debug, Clone, PartialEq, Eq, Message)]
+#[rtype(result = "Result<Option<MessageId>, OutboxError>")]
+pub enum Outgoing {
+    Typing {
+        channel: ChannelId,
+    },
+    /// Returns the id of the posted message.
+    Post {
+        channel: ChannelId,
+        content: String,
+        reply_to: Option<MessageId>,
+        attachment: Option<FileAttachment>,
+    },
+    Edit {
+        channel: ChannelId,
+        message: MessageId,
+        content: String,
+    },
+    Delete {
+        channel: ChannelId,
+        message: MessageId,
+    },
+}
+
+impl Outgoing {
+    pub fn channel(&self) -> ChannelId {
+        match self {
+            Self::Typing { channel }
+            | Self::Post { channel, .. }
+            | Self::Edit { channel, .. }
+            | Self::Delete { channel, .. } => *channel,
+        }
+    }
+}
+
+/// Why Discord did not take an `Outgoing`; detail is for the log only.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("discord refused the request: {detail}")]
+pub struct OutboxError {
+    pub detail: String,
+}
+
+/// Begin renewing the typing indicator in a channel.
+#[derive(Debug, Clone, Copy, Message)]
+#[rtype(result = "()")]
+pub struct StartTyping(pub ChannelId);
+
+/// Stop renewing the typing indicator in a channel; stopping twice is harmless.
+#[derive(Debug, Clone, Copy, Message)]
+#[rtype(result = "()")]
+pub struct StopTyping(pub ChannelId);
+
+/// Renew typing in every active channel; sent by the TypingActor's own timer.
+#[derive(Debug, Clone, Copy, Message)]
+#[rtype(result = "usize")]
+pub struct TypingTick;
+
+/// The class of a failure; it picks the user text and is logged as `kind`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorKind {
+    Timeout,
+    ClaudeError,
+    ParseError,
+    ConfigError,
+    PermissionError,
+    SessionError,
+    QueueFull,
+    DiscordError,
+}
+
+impl ErrorKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Timeout => "timeout",
+            Self::ClaudeError => "claude_error",
+            Self::ParseError => "parse_error",
+            Self::ConfigError => "config_error",
+            Self::PermissionError => "permission_error",
+            Self::SessionError => "session_error",
+            Self::QueueFull => "queue_full",
+            Self::DiscordError => "discord_error",
+        }
+    }
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A failure to log and turn into a user-safe message. `detail` is internal
+/// (CLI stderr, error strings) and goes to the log only.
+#[derive(Debug, Clone, Message)]
+#[rtype(result = "Reported")]
+pub struct ReportError {
+    pub kind: ErrorKind,
+    pub channel: Option<ChannelId>,
+    pub request: Option<RequestId>,
+    pub detail: String,
+}
+
+/// What the ErrorReporter gives back: the id it logged under and the text
+/// the user may see.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reported {
+    pub error_id: ErrorId,
+    pub user_text: String,
+}
