@@ -1,1 +1,99 @@
-//! (in progress)
+//! Runs the Claude Code CLI headless (`-p --output-format stream-json`) and
+//! turns its output into progress events and one typed outcome.
+//!
+//! `args` builds the argv, `events` parses stream-json lines, `outcome`
+//! classifies the result, `runner` owns the child process and `recovery`
+//! retries a failed resume without the stale session.
+
+mod args;
+mod events;
+mod outcome;
+mod pipes;
+mod process;
+mod recovery;
+mod runner;
+
+pub use args::build_args;
+pub use events::{JsonOutputError, ResultMessage, StreamEvent, parse_json_output, parse_line};
+pub use outcome::{Outcome, PermissionDenial, RunReport, Success, Usage, classify};
+pub use recovery::run_with_recovery;
+pub use runner::run;
+
+use crate::domain::{ClaudeSessionId, PermissionMode};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Environment variables the CLI must never see: the bot token, and the
+/// marker that makes the CLI believe it is nested inside another session.
+pub const FORBIDDEN_ENV: [&str; 2] = ["DISCORD_TOKEN", "CLAUDECODE"];
+
+/// Everything one CLI run needs. Cheap to clone and `Send`, so a worker
+/// task can own it.
+#[derive(Debug, Clone)]
+pub struct RunSpec {
+    /// A name looked up in `PATH`, or a path.
+    pub binary: String,
+    /// The project folder; the CLI scopes sessions by it.
+    pub cwd: PathBuf,
+    /// Sent on stdin, never in argv.
+    pub prompt: String,
+    pub resume: Option<ClaudeSessionId>,
+    pub model: Option<String>,
+    pub permission_mode: Option<PermissionMode>,
+    pub allowed_tools: Vec<String>,
+    pub append_system_prompt: Option<String>,
+    pub timeout: Duration,
+    /// How long the CLI gets between SIGTERM and SIGKILL, and how long it may
+    /// linger after its result line.
+    pub kill_grace: Duration,
+    pub max_output_bytes: usize,
+    pub max_stderr_bytes: usize,
+    /// Added to the inherited environment; `FORBIDDEN_ENV` is removed even
+    /// from here.
+    pub extra_env: Vec<(String, String)>,
+}
+
+impl RunSpec {
+    /// A spec with the default limits: 10 min timeout, 5 s grace, 16 MiB of
+    /// stdout, 64 KiB of stderr.
+    pub fn new(
+        binary: impl Into<String>,
+        cwd: impl Into<PathBuf>,
+        prompt: impl Into<String>,
+    ) -> Self {
+        Self {
+            binary: binary.into(),
+            cwd: cwd.into(),
+            prompt: prompt.into(),
+            resume: None,
+            model: None,
+            permission_mode: None,
+            allowed_tools: Vec::new(),
+            append_system_prompt: None,
+            timeout: Duration::from_secs(600),
+            kill_grace: Duration::from_secs(5),
+            max_output_bytes: 16 * 1024 * 1024,
+            max_stderr_bytes: 64 * 1024,
+            extra_env: Vec::new(),
+        }
+    }
+}
+
+/// What the CLI is doing, forwarded while it runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Progress {
+    Init {
+        session_id: ClaudeSessionId,
+        model: String,
+    },
+    Text(String),
+    /// `target` is short: a file path, the first line of a command, a
+    /// pattern or a URL.
+    ToolUse {
+        name: String,
+        target: Option<String>,
+    },
+    ToolResult {
+        is_error: bool,
+    },
+}

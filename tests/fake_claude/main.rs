@@ -1,1 +1,67 @@
-fn main() {}
+//! A stand-in for the Claude Code CLI in print mode. It parses the real
+//! flags, enforces the real argument errors, keeps sessions per working
+//! directory like the real one, and speaks stream-json / json / text.
+//! Words in the prompt (`FAKE:<word>[=<n>]`) choose a behaviour; see
+//! `script.rs`. Env: FAKE_CLAUDE_STATE_DIR (known sessions),
+//! FAKE_CLAUDE_RECORD_DIR (one JSON file per invocation),
+//! FAKE_CLAUDE_COUNT_DIR (start/end log for concurrency checks).
+
+mod args;
+mod messages;
+mod output;
+mod script;
+mod state;
+
+use std::io::Read;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let counter = state::LiveCounter::start();
+    let code = run();
+    drop(counter);
+    ExitCode::from(code)
+}
+
+fn run() -> u8 {
+    let argv: Vec<String> = std::env::args().skip(1).collect();
+    let args = match args::Args::parse(&argv) {
+        Ok(args) => args,
+        Err(message) => return fail(&message),
+    };
+    if !args.print {
+        return fail("Error: fake-claude only supports --print mode");
+    }
+    if args.output_format == "stream-json" && !args.verbose {
+        return fail("Error: When using --print, --output-format=stream-json requires --verbose");
+    }
+    let bypass =
+        args.skip_permissions || args.permission_mode.as_deref() == Some("bypassPermissions");
+    // SAFETY: getuid has no preconditions.
+    if bypass && unsafe { libc::getuid() } == 0 {
+        return fail(
+            "--dangerously-skip-permissions cannot be used with root/sudo privileges for security reasons",
+        );
+    }
+    let stdin = match &args.prompt {
+        Some(_) => String::new(),
+        None => {
+            let mut bytes = Vec::new();
+            let _ = std::io::stdin().read_to_end(&mut bytes);
+            String::from_utf8_lossy(&bytes).into_owned()
+        }
+    };
+    let cwd = std::env::current_dir().unwrap_or_default();
+    state::record_invocation(&argv, &stdin, &cwd);
+    let prompt = args.prompt.clone().unwrap_or(stdin);
+    if prompt.trim().is_empty() {
+        return fail(
+            "Error: Input must be provided either through stdin or as a prompt argument when using --print",
+        );
+    }
+    script::perform(&args, &prompt, &cwd)
+}
+
+fn fail(message: &str) -> u8 {
+    eprintln!("{message}");
+    1
+}

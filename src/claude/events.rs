@@ -1,0 +1,213 @@
+//! stream-json lines (and `--output-format json` documents) into typed
+//! events. Parsing is lenient on purpose: unknown types, subtypes and fields
+//! are ignored, and a field with an unexpected type reads as absent, because
+//! the CLI adds message kinds between releases.
+
+use super::outcome::{PermissionDenial, Usage};
+use crate::domain::ClaudeSessionId;
+use serde_json::Value;
+
+/// How long a tool target may get before it is cut, in characters.
+const TARGET_CHARS: usize = 60;
+
+/// One thing the CLI reported.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StreamEvent {
+    Init {
+        session_id: ClaudeSessionId,
+        model: String,
+    },
+    Text(String),
+    ToolUse {
+        name: String,
+        target: Option<String>,
+    },
+    ToolResult {
+        is_error: bool,
+    },
+    Result(ResultMessage),
+}
+
+/// The CLI's final `result` object, the fields this crate uses.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ResultMessage {
+    pub subtype: String,
+    pub is_error: bool,
+    pub duration_ms: Option<u64>,
+    pub num_turns: u32,
+    /// Absent on `error_*` subtypes.
+    pub result: Option<String>,
+    pub session_id: Option<ClaudeSessionId>,
+    /// `total_cost_usd`, or the pre-1.0.22 `cost_usd` / `total_cost`.
+    pub cost_usd: f64,
+    pub usage: Usage,
+    pub permission_denials: Vec<PermissionDenial>,
+    pub errors: Vec<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum JsonOutputError {
+    #[error("the CLI output is not JSON")]
+    NotJson(#[from] serde_json::Error),
+    #[error("the CLI output holds no result object")]
+    NoResult,
+}
+
+/// Parses one stream-json line; anything unknown or malformed yields nothing.
+pub fn parse_line(line: &str) -> Vec<StreamEvent> {
+    match serde_json::from_str::<Value>(line.trim()) {
+        Ok(value) => events_of(&value),
+        Err(_) => Vec::new(),
+    }
+}
+
+/// Parses `--output-format json` output: one result object, or (with
+/// `--verbose`) an array of every message whose last result is the answer.
+pub fn parse_json_output(text: &str) -> Result<ResultMessage, JsonOutputError> {
+    let value: Value = serde_json::from_str(text.trim())?;
+    let candidates = match &value {
+        Value::Array(items) => items.iter().rev().collect(),
+        other => vec![other],
+    };
+    candidates
+        .into_iter()
+        .find(|v| str_at(v, "type") == Some("result"))
+        .map(result_of)
+        .ok_or(JsonOutputError::NoResult)
+}
+
+fn events_of(value: &Value) -> Vec<StreamEvent> {
+    match (str_at(value, "type"), str_at(value, "subtype")) {
+        (Some("system"), Some("init")) => init_of(value).into_iter().collect(),
+        (Some("assistant"), _) => blocks(value).filter_map(assistant_block).collect(),
+        (Some("user"), _) => blocks(value).filter_map(user_block).collect(),
+        (Some("result"), _) => vec![StreamEvent::Result(result_of(value))],
+        _ => Vec::new(),
+    }
+}
+
+fn init_of(value: &Value) -> Option<StreamEvent> {
+    Some(StreamEvent::Init {
+        session_id: session_of(value)?,
+        model: str_at(value, "model").unwrap_or_default().to_string(),
+    })
+}
+
+fn blocks(value: &Value) -> impl Iterator<Item = &Value> {
+    value
+        .pointer("/message/content")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+}
+
+fn assistant_block(block: &Value) -> Option<StreamEvent> {
+    match str_at(block, "type")? {
+        "text" => {
+            let text = str_at(block, "text")?;
+            (!text.is_empty()).then(|| StreamEvent::Text(text.to_string()))
+        }
+        "tool_use" => Some(StreamEvent::ToolUse {
+            name: str_at(block, "name")?.to_string(),
+            target: block.get("input").and_then(tool_target),
+        }),
+        _ => None,
+    }
+}
+
+fn user_block(block: &Value) -> Option<StreamEvent> {
+    (str_at(block, "type")? == "tool_result").then(|| StreamEvent::ToolResult {
+        is_error: block
+            .get("is_error")
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
+    })
+}
+
+fn result_of(value: &Value) -> ResultMessage {
+    let cost = ["total_cost_usd", "cost_usd", "total_cost"]
+        .iter()
+        .find_map(|k| value.get(*k).and_then(Value::as_f64));
+    ResultMessage {
+        subtype: str_at(value, "subtype").unwrap_or_default().to_string(),
+        is_error: value
+            .get("is_error")
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
+        duration_ms: value.get("duration_ms").and_then(Value::as_u64),
+        num_turns: value
+            .get("num_turns")
+            .and_then(Value::as_u64)
+            .and_then(|n| u32::try_from(n).ok())
+            .unwrap_or(0),
+        result: str_at(value, "result").map(str::to_string),
+        session_id: session_of(value),
+        cost_usd: cost.unwrap_or(0.0),
+        usage: value.get("usage").map(usage_of).unwrap_or_default(),
+        permission_denials: array_at(value, "permission_denials")
+            .filter_map(denial_of)
+            .collect(),
+        errors: array_at(value, "errors")
+            .map(|e| e.as_str().map_or_else(|| e.to_string(), str::to_string))
+            .collect(),
+    }
+}
+
+fn usage_of(usage: &Value) -> Usage {
+    let n = |k: &str| usage.get(k).and_then(Value::as_u64).unwrap_or(0);
+    Usage {
+        input_tokens: n("input_tokens"),
+        output_tokens: n("output_tokens"),
+        cache_creation_input_tokens: n("cache_creation_input_tokens"),
+        cache_read_input_tokens: n("cache_read_input_tokens"),
+    }
+}
+
+fn denial_of(denial: &Value) -> Option<PermissionDenial> {
+    let tool_name = str_at(denial, "tool_name")?.to_string();
+    let summary = match denial.get("tool_input").and_then(tool_target) {
+        Some(target) => format!("{tool_name}({target})"),
+        None => tool_name.clone(),
+    };
+    Some(PermissionDenial { tool_name, summary })
+}
+
+/// The short thing a tool acts on: a path, a command's first line, a
+/// pattern or a URL.
+fn tool_target(input: &Value) -> Option<String> {
+    let raw = [
+        "file_path",
+        "notebook_path",
+        "path",
+        "command",
+        "pattern",
+        "url",
+    ]
+    .iter()
+    .find_map(|k| str_at(input, k))?;
+    let first_line = raw.lines().next().unwrap_or_default().trim();
+    let mut short: String = first_line.chars().take(TARGET_CHARS).collect();
+    if short.len() < first_line.len() || raw.trim().lines().nth(1).is_some() {
+        short.push('…');
+    }
+    (!short.is_empty()).then_some(short)
+}
+
+fn session_of(value: &Value) -> Option<ClaudeSessionId> {
+    str_at(value, "session_id").and_then(|s| ClaudeSessionId::parse(s).ok())
+}
+
+fn str_at<'a>(value: &'a Value, key: &str) -> Option<&'a str> {
+    value.get(key).and_then(Value::as_str)
+}
+
+fn array_at<'a>(value: &'a Value, key: &str) -> impl Iterator<Item = &'a Value> {
+    value
+        .get(key)
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,142 @@
+//! How a run ended, and the rules that turn the CLI's result object into it.
+
+use super::events::ResultMessage;
+use crate::domain::ClaudeSessionId;
+use std::time::Duration;
+
+/// What the CLI says when `--resume` names a session it does not know.
+const UNKNOWN_SESSION: &str = "No conversation found with session ID";
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Usage {
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    pub cache_creation_input_tokens: u64,
+    pub cache_read_input_tokens: u64,
+}
+
+/// A tool call the permission mode refused; the run still succeeds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PermissionDenial {
+    pub tool_name: String,
+    /// e.g. `Bash(rm -rf build)` or `Write(src/x.rs)`.
+    pub summary: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Success {
+    pub text: String,
+    pub session_id: ClaudeSessionId,
+    pub cost_usd: f64,
+    pub duration_ms: u64,
+    pub num_turns: u32,
+    pub usage: Usage,
+    pub permission_denials: Vec<PermissionDenial>,
+}
+
+/// `log_detail` fields carry CLI text or paths: for logs, never for users.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    Success(Success),
+    ClaudeError {
+        subtype: String,
+        log_detail: String,
+        session_id: Option<ClaudeSessionId>,
+        cost_usd: f64,
+        duration_ms: Option<u64>,
+    },
+    ResumeFailed {
+        log_detail: String,
+    },
+    Timeout,
+    Cancelled,
+    /// The CLI ended without a usable result line.
+    ParseError {
+        log_detail: String,
+    },
+    /// The binary is missing, not executable, or the folder is gone.
+    SpawnError {
+        log_detail: String,
+    },
+    OutputTooLarge,
+}
+
+impl Outcome {
+    /// The session to store for the next message, if this run left one.
+    pub fn session_id(&self) -> Option<ClaudeSessionId> {
+        match self {
+            Self::Success(s) => Some(s.session_id),
+            Self::ClaudeError { session_id, .. } => *session_id,
+            _ => None,
+        }
+    }
+
+    /// A stable name for logs and metrics.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Success(_) => "success",
+            Self::ClaudeError { .. } => "claude_error",
+            Self::ResumeFailed { .. } => "resume_failed",
+            Self::Timeout => "timeout",
+            Self::Cancelled => "cancelled",
+            Self::ParseError { .. } => "parse_error",
+            Self::SpawnError { .. } => "spawn_error",
+            Self::OutputTooLarge => "output_too_large",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunReport {
+    pub outcome: Outcome,
+    /// The stored session could not be resumed and a fresh one was started.
+    pub context_lost: bool,
+    pub elapsed: Duration,
+    pub exit_code: Option<i32>,
+    /// The end of the CLI's stderr; for logs only.
+    pub stderr_tail: String,
+}
+
+/// Classifies a result object. API and auth failures arrive as subtype
+/// `success` with `is_error` set, so both fields are checked.
+pub fn classify(
+    result: ResultMessage,
+    resume_requested: bool,
+    init_session: Option<ClaudeSessionId>,
+) -> Outcome {
+    let mut details = result.errors.clone();
+    details.extend(result.result.clone());
+    let log_detail = details.join("; ");
+    if resume_requested && details.iter().any(|d| d.contains(UNKNOWN_SESSION)) {
+        return Outcome::ResumeFailed { log_detail };
+    }
+    let session_id = result.session_id.or(init_session);
+    if result.is_error || result.subtype != "success" {
+        return Outcome::ClaudeError {
+            subtype: result.subtype,
+            log_detail,
+            session_id,
+            cost_usd: result.cost_usd,
+            duration_ms: result.duration_ms,
+        };
+    }
+    let Some(session_id) = session_id else {
+        return Outcome::ParseError {
+            log_detail: "result line without a session id".into(),
+        };
+    };
+    Outcome::Success(Success {
+        text: result.result.unwrap_or_default(),
+        session_id,
+        cost_usd: result.cost_usd,
+        duration_ms: result.duration_ms.unwrap_or(0),
+        num_turns: result.num_turns,
+        usage: result.usage,
+        permission_denials: result.permission_denials,
+    })
+}
+
+/// Older CLIs print the unknown-session error on stderr with no JSON at all.
+pub(super) fn stderr_says_unknown_session(stderr: &str) -> bool {
+    stderr.contains(UNKNOWN_SESSION)
+}

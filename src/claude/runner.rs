@@ -1,0 +1,212 @@
+//! One CLI run: spawn, stream stdout into progress events, stop the process
+//! group on timeout, cancel or oversized output, and always reap.
+
+use super::events::{ResultMessage, StreamEvent, parse_line};
+use super::outcome::{Outcome, RunReport, classify, stderr_says_unknown_session};
+use super::pipes::{LineRead, collect_stderr, feed_stdin, next_line};
+use super::process::{ProcessGroup, exit_code, spawn};
+use super::{Progress, RunSpec};
+use crate::domain::ClaudeSessionId;
+use std::process::ExitStatus;
+use std::time::Duration;
+use tokio::io::BufReader;
+use tokio::process::{Child, ChildStdout};
+use tokio::sync::mpsc::UnboundedSender;
+use tokio::time::{Instant, sleep_until, timeout};
+use tokio_util::sync::CancellationToken;
+
+/// How reading stdout ended.
+enum Ending {
+    Result(ResultMessage),
+    /// stdout closed (or the CLI exited and stdout drained) with no result.
+    NoResult {
+        exited: Option<ExitStatus>,
+    },
+    ReadFailed(std::io::Error),
+    TooLarge,
+    Timeout,
+    Cancelled,
+}
+
+/// Runs the CLI once. Progress goes to `progress` (a closed receiver is
+/// fine); `cancel` stops the run and reports `Cancelled`.
+pub async fn run(
+    spec: &RunSpec,
+    progress: &UnboundedSender<Progress>,
+    cancel: &CancellationToken,
+) -> RunReport {
+    let started = Instant::now();
+    let report = |outcome, exit_code, stderr_tail| RunReport {
+        outcome,
+        context_lost: false,
+        elapsed: started.elapsed(),
+        exit_code,
+        stderr_tail,
+    };
+    if cancel.is_cancelled() {
+        return report(Outcome::Cancelled, None, String::new());
+    }
+    let mut child = match spawn(spec) {
+        Ok(child) => child,
+        Err(e) => {
+            let log_detail = format!(
+                "cannot start `{}` in {}: {e}",
+                spec.binary,
+                spec.cwd.display()
+            );
+            return report(Outcome::SpawnError { log_detail }, None, String::new());
+        }
+    };
+    let group = ProcessGroup::of(&child);
+    feed_stdin(child.stdin.take(), spec.prompt.clone());
+    let stderr = collect_stderr(child.stderr.take(), spec.max_stderr_bytes);
+    let mut init_session = None;
+    let deadline = started + spec.timeout;
+    let ending = match child.stdout.take() {
+        Some(stdout) => {
+            let mut pump = Pump {
+                child: &mut child,
+                spec,
+                progress,
+                init_session: &mut init_session,
+            };
+            pump.read(stdout, deadline, cancel).await
+        }
+        None => Ending::NoResult { exited: None },
+    };
+    let status = stop(&mut child, &group, &ending, spec.kill_grace).await;
+    // Whatever the CLI left running in its group goes too; that also closes
+    // the stderr pipe those children inherited.
+    group.signal(libc::SIGKILL);
+    let stderr_tail = timeout(spec.kill_grace, stderr)
+        .await
+        .ok()
+        .and_then(Result::ok)
+        .unwrap_or_default();
+    let exit = status.and_then(exit_code);
+    let outcome = decide(
+        ending,
+        spec.resume.is_some(),
+        init_session,
+        &stderr_tail,
+        exit,
+    );
+    report(outcome, exit, stderr_tail)
+}
+
+struct Pump<'a> {
+    child: &'a mut Child,
+    spec: &'a RunSpec,
+    progress: &'a UnboundedSender<Progress>,
+    init_session: &'a mut Option<ClaudeSessionId>,
+}
+
+impl Pump<'_> {
+    async fn read(
+        &mut self,
+        stdout: ChildStdout,
+        deadline: Instant,
+        cancel: &CancellationToken,
+    ) -> Ending {
+        let mut reader = BufReader::new(stdout);
+        let mut line = Vec::new();
+        let mut budget = self.spec.max_output_bytes;
+        let mut exited: Option<ExitStatus> = None;
+        // Once the CLI exits, children holding stdout open get `kill_grace`
+        // to let it drain.
+        let mut drain_until = deadline;
+        loop {
+            tokio::select! {
+                biased;
+                _ = cancel.cancelled() => return Ending::Cancelled,
+                _ = sleep_until(drain_until), if exited.is_some() => return Ending::NoResult { exited },
+                _ = sleep_until(deadline) => return Ending::Timeout,
+                status = self.child.wait(), if exited.is_none() => {
+                    exited = status.ok();
+                    drain_until = deadline.min(Instant::now() + self.spec.kill_grace);
+                }
+                read = next_line(&mut reader, &mut line, &mut budget) => match read {
+                    Ok(LineRead::Line) => {
+                        if let Some(result) = self.handle(&line) {
+                            return Ending::Result(result);
+                        }
+                        line.clear();
+                    }
+                    Ok(LineRead::Eof) => return Ending::NoResult { exited },
+                    Ok(LineRead::OverBudget) => return Ending::TooLarge,
+                    Err(e) => return Ending::ReadFailed(e),
+                },
+            }
+        }
+    }
+
+    /// Forwards progress; returns the result once it arrives.
+    fn handle(&mut self, line: &[u8]) -> Option<ResultMessage> {
+        let text = String::from_utf8_lossy(line);
+        for event in parse_line(&text) {
+            let progress = match event {
+                StreamEvent::Result(result) => return Some(result),
+                StreamEvent::Init { session_id, model } => {
+                    *self.init_session = Some(session_id);
+                    Progress::Init { session_id, model }
+                }
+                StreamEvent::Text(text) => Progress::Text(text),
+                StreamEvent::ToolUse { name, target } => Progress::ToolUse { name, target },
+                StreamEvent::ToolResult { is_error } => Progress::ToolResult { is_error },
+            };
+            let _ = self.progress.send(progress);
+        }
+        None
+    }
+}
+
+/// Brings the CLI down as the ending requires and reaps it. After a result
+/// or end of output it gets `grace` to exit on its own: the CLI sometimes
+/// lingers after its result.
+async fn stop(
+    child: &mut Child,
+    group: &ProcessGroup,
+    ending: &Ending,
+    grace: Duration,
+) -> Option<ExitStatus> {
+    match ending {
+        Ending::NoResult {
+            exited: Some(status),
+        } => Some(*status),
+        Ending::Result(_) | Ending::NoResult { exited: None } | Ending::ReadFailed(_) => {
+            match timeout(grace, child.wait()).await {
+                Ok(status) => status.ok(),
+                Err(_) => group.terminate(child, grace).await,
+            }
+        }
+        Ending::TooLarge | Ending::Timeout | Ending::Cancelled => {
+            group.terminate(child, grace).await
+        }
+    }
+}
+
+fn decide(
+    ending: Ending,
+    resume_requested: bool,
+    init_session: Option<ClaudeSessionId>,
+    stderr: &str,
+    exit: Option<i32>,
+) -> Outcome {
+    match ending {
+        Ending::Result(result) => classify(result, resume_requested, init_session),
+        Ending::TooLarge => Outcome::OutputTooLarge,
+        Ending::Timeout => Outcome::Timeout,
+        Ending::Cancelled => Outcome::Cancelled,
+        Ending::ReadFailed(e) => Outcome::ParseError {
+            log_detail: format!("reading the CLI output failed: {e}"),
+        },
+        Ending::NoResult { .. } if resume_requested && stderr_says_unknown_session(stderr) => {
+            Outcome::ResumeFailed {
+                log_detail: stderr.trim().to_string(),
+            }
+        }
+        Ending::NoResult { .. } => Outcome::ParseError {
+            log_detail: format!("the CLI ended without a result line (exit code {exit:?})"),
+        },
+    }
+}

@@ -1,0 +1,106 @@
+//! What outlives one invocation: known sessions per working directory, the
+//! invocation record, and the start/end log that counts live copies.
+
+use serde_json::json;
+use std::fs::OpenOptions;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Sessions this fake has issued, scoped by cwd as the real CLI scopes them
+/// (`~/.claude/projects/<cwd with separators as dashes>/<id>.jsonl`).
+pub struct Sessions {
+    dir: Option<PathBuf>,
+}
+
+impl Sessions {
+    pub fn for_cwd(cwd: &Path) -> Self {
+        let slug: String = cwd
+            .to_string_lossy()
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+            .collect();
+        let dir = std::env::var_os("FAKE_CLAUDE_STATE_DIR").map(|d| PathBuf::from(d).join(slug));
+        Self { dir }
+    }
+
+    /// Without a state dir every session counts as known.
+    pub fn knows(&self, id: &str) -> bool {
+        match &self.dir {
+            Some(dir) => uuid::Uuid::parse_str(id).is_ok() && dir.join(id).exists(),
+            None => true,
+        }
+    }
+
+    pub fn remember(&self, id: &str) {
+        if let Some(dir) = &self.dir {
+            let _ = std::fs::create_dir_all(dir).and_then(|()| std::fs::write(dir.join(id), b""));
+        }
+    }
+}
+
+/// One JSON file per run in FAKE_CLAUDE_RECORD_DIR: argv, stdin, cwd and
+/// the NAMES of the environment variables. Written under a temporary name
+/// and renamed, so a reader never sees half a file.
+pub fn record_invocation(argv: &[String], stdin: &str, cwd: &Path) {
+    let Some(dir) = std::env::var_os("FAKE_CLAUDE_RECORD_DIR") else {
+        return;
+    };
+    let mut env_names: Vec<String> = std::env::vars_os()
+        .map(|(k, _)| k.to_string_lossy().into_owned())
+        .collect();
+    env_names.sort();
+    let record = json!({
+        "argv": argv,
+        "stdin": stdin,
+        "cwd": cwd.to_string_lossy(),
+        "env_names": env_names,
+        "pid": std::process::id(),
+    });
+    let name = format!("{}-{}", monotonic_nanos(), std::process::id());
+    let dir = PathBuf::from(dir);
+    let tmp = dir.join(format!(".{name}.tmp"));
+    let _ = std::fs::write(&tmp, record.to_string())
+        .and_then(|()| std::fs::rename(&tmp, dir.join(format!("{name}.json"))));
+}
+
+/// Appends `start <pid> <ns>` now and `end <pid> <ns>` on drop to
+/// FAKE_CLAUDE_COUNT_DIR/events.log. O_APPEND writes of one short line are
+/// atomic, so the file order is a true order of starts and ends. A copy
+/// killed by a signal never writes its end.
+pub struct LiveCounter {
+    log: Option<PathBuf>,
+}
+
+impl LiveCounter {
+    pub fn start() -> Self {
+        let log =
+            std::env::var_os("FAKE_CLAUDE_COUNT_DIR").map(|d| PathBuf::from(d).join("events.log"));
+        let counter = Self { log };
+        counter.append("start");
+        counter
+    }
+
+    fn append(&self, event: &str) {
+        let Some(log) = &self.log else { return };
+        let line = format!("{event} {} {}\n", std::process::id(), monotonic_nanos());
+        if let Ok(mut file) = OpenOptions::new().create(true).append(true).open(log) {
+            let _ = file.write_all(line.as_bytes());
+        }
+    }
+}
+
+impl Drop for LiveCounter {
+    fn drop(&mut self) {
+        self.append("end");
+    }
+}
+
+fn monotonic_nanos() -> u128 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, writable timespec.
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
+    ts.tv_sec as u128 * 1_000_000_000 + ts.tv_nsec as u128
+}
