@@ -1,0 +1,96 @@
+//! Resuming: known sessions continue, unknown ones recover as fresh ones.
+
+use crate::helpers::{FakeCli, run_collecting};
+use claude_coordinator::claude::{Outcome, Progress};
+use claude_coordinator::domain::ClaudeSessionId;
+
+async fn first_session(fake: &FakeCli) -> ClaudeSessionId {
+    let (report, _) = run_collecting(&fake.spec("hi"), false).await;
+    report.outcome.session_id().expect("a session")
+}
+
+#[tokio::test]
+async fn resuming_a_known_session_keeps_its_id() {
+    let fake = FakeCli::new();
+    let id = first_session(&fake).await;
+    let mut spec = fake.spec("again");
+    spec.resume = Some(id);
+    let (report, events) = run_collecting(&spec, true).await;
+    assert!(!report.context_lost);
+    assert!(
+        matches!(&report.outcome, Outcome::Success(s) if s.session_id == id),
+        "{:?}",
+        report.outcome
+    );
+    assert!(matches!(events.first(), Some(Progress::Init { session_id, .. }) if *session_id == id));
+    let argv = fake.records()[1]["argv"].to_string();
+    assert!(argv.contains(&format!("\"--resume\",\"{id}\"")));
+}
+
+#[tokio::test]
+async fn an_unknown_session_fails_to_resume_without_recovery() {
+    let fake = FakeCli::new();
+    let mut spec = fake.spec("hi");
+    spec.resume = Some(ClaudeSessionId::new_random());
+    let (report, _) = run_collecting(&spec, false).await;
+    assert!(
+        matches!(&report.outcome, Outcome::ResumeFailed { log_detail } if log_detail.contains("No conversation found"))
+    );
+    assert_eq!(report.exit_code, Some(1));
+}
+
+#[tokio::test]
+async fn an_unknown_session_recovers_as_a_fresh_one_that_can_be_resumed() {
+    let fake = FakeCli::new();
+    let stale = ClaudeSessionId::new_random();
+    let mut spec = fake.spec("FAKE:echo carry on");
+    spec.resume = Some(stale);
+    let (report, _) = run_collecting(&spec, true).await;
+    assert!(report.context_lost);
+    let Outcome::Success(s) = report.outcome else {
+        panic!("{:?}", report.outcome)
+    };
+    assert_ne!(s.session_id, stale);
+    assert_eq!(s.text, "FAKE:echo carry on");
+    let records = fake.records();
+    assert_eq!(records.len(), 2);
+    assert!(!records[1]["argv"].to_string().contains("--resume"));
+    spec.resume = Some(s.session_id);
+    let (again, _) = run_collecting(&spec, true).await;
+    assert!(!again.context_lost);
+    assert_eq!(again.outcome.session_id(), Some(s.session_id));
+}
+
+#[tokio::test]
+async fn a_session_from_another_folder_is_unknown_here() {
+    let (here, there) = (FakeCli::new(), FakeCli::new());
+    let id = first_session(&there).await;
+    let mut spec = here.spec("hi");
+    spec.extra_env.retain(|(k, _)| k != "FAKE_CLAUDE_STATE_DIR");
+    spec.extra_env.push((
+        "FAKE_CLAUDE_STATE_DIR".into(),
+        there.dir("state").to_string_lossy().into_owned(),
+    ));
+    spec.resume = Some(id);
+    let (report, _) = run_collecting(&spec, false).await;
+    assert!(
+        matches!(report.outcome, Outcome::ResumeFailed { .. }),
+        "{:?}",
+        report.outcome
+    );
+}
+
+#[tokio::test]
+async fn the_session_id_comes_from_the_latest_run_when_the_cli_forks() {
+    let fake = FakeCli::new();
+    let id = first_session(&fake).await;
+    let mut spec = fake.spec("FAKE:fork");
+    spec.resume = Some(id);
+    let (report, events) = run_collecting(&spec, true).await;
+    let new_id = report.outcome.session_id().expect("a session");
+    assert_ne!(new_id, id);
+    assert!(!report.context_lost);
+    assert!(
+        matches!(events.first(), Some(Progress::Init { session_id, .. }) if *session_id == new_id)
+    );
+}
