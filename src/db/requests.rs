@@ -1,0 +1,271 @@
+//! Queries on `requests`: one row per relayed message, from queued to its
+//! end. The message text is never stored.
+
+use super::{Db, DbError, now_utc};
+use crate::domain::{
+    ChannelId, ClaudeSessionId, ErrorId, ProjectName, RequestId, RequestStatus, UserId,
+};
+use sqlx::FromRow;
+
+/// A message accepted for relaying.
+#[derive(Debug, Clone)]
+pub struct NewRequest {
+    pub id: RequestId,
+    pub channel_id: ChannelId,
+    pub user_id: UserId,
+    pub project: ProjectName,
+    pub session_id_used: Option<ClaudeSessionId>,
+}
+
+/// How a request ended.
+#[derive(Debug, Clone)]
+pub struct RequestFinish {
+    pub status: RequestStatus,
+    pub session_id_returned: Option<ClaudeSessionId>,
+    /// Wall-clock time from receipt to end; None computes it from `created_at`.
+    pub duration_ms: Option<i64>,
+    /// The time the CLI itself reported.
+    pub claude_duration_ms: Option<i64>,
+    pub cost_usd: Option<f64>,
+    pub error_id: Option<ErrorId>,
+    pub error_kind: Option<String>,
+}
+
+/// One stored request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RequestRow {
+    pub id: RequestId,
+    pub channel_id: ChannelId,
+    pub user_id: UserId,
+    pub project: ProjectName,
+    pub session_id_used: Option<ClaudeSessionId>,
+    pub session_id_returned: Option<ClaudeSessionId>,
+    pub status: RequestStatus,
+    pub created_at: String,
+    pub started_at: Option<String>,
+    pub finished_at: Option<String>,
+    pub duration_ms: Option<i64>,
+    pub claude_duration_ms: Option<i64>,
+    pub cost_usd: Option<f64>,
+    pub error_id: Option<ErrorId>,
+    pub error_kind: Option<String>,
+}
+
+/// Spending so far, for one channel and for its whole project.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct CostTotals {
+    pub channel_cost_usd: f64,
+    pub channel_requests: i64,
+    pub project_cost_usd: f64,
+    pub project_requests: i64,
+}
+
+#[derive(FromRow)]
+struct StoredRequest {
+    id: String,
+    channel_id: String,
+    user_id: String,
+    project: String,
+    session_id_used: Option<String>,
+    session_id_returned: Option<String>,
+    status: String,
+    created_at: String,
+    started_at: Option<String>,
+    finished_at: Option<String>,
+    duration_ms: Option<i64>,
+    claude_duration_ms: Option<i64>,
+    cost_usd: Option<f64>,
+    error_id: Option<String>,
+    error_kind: Option<String>,
+}
+
+fn corrupt(column: &str, e: impl std::fmt::Display) -> DbError {
+    DbError::Corrupt(format!("requests.{column}: {e}"))
+}
+
+/// Session ids are only ever read back for display, so a bad one is dropped.
+fn lenient_session_id(raw: Option<String>) -> Option<ClaudeSessionId> {
+    raw.and_then(|s| ClaudeSessionId::parse(&s).ok())
+}
+
+impl TryFrom<StoredRequest> for RequestRow {
+    type Error = DbError;
+
+    fn try_from(r: StoredRequest) -> Result<Self, DbError> {
+        Ok(RequestRow {
+            id: RequestId::parse(&r.id).ok_or_else(|| corrupt("id", "not a UUID"))?,
+            channel_id: r.channel_id.parse().map_err(|e| corrupt("channel_id", e))?,
+            user_id: r.user_id.parse().map_err(|e| corrupt("user_id", e))?,
+            project: ProjectName::new(r.project),
+            session_id_used: lenient_session_id(r.session_id_used),
+            session_id_returned: lenient_session_id(r.session_id_returned),
+            status: r.status.parse().map_err(|e| corrupt("status", e))?,
+            created_at: r.created_at,
+            started_at: r.started_at,
+            finished_at: r.finished_at,
+            duration_ms: r.duration_ms,
+            claude_duration_ms: r.claude_duration_ms,
+            cost_usd: r.cost_usd,
+            error_id: r.error_id.map(ErrorId::from_stored),
+            error_kind: r.error_kind,
+        })
+    }
+}
+
+fn is_foreign_key_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if d.is_foreign_key_violation())
+}
+
+impl Db {
+    /// Stores a new request as `queued`. Its channel must have a session row.
+    pub async fn insert_request(&self, r: &NewRequest) -> Result<(), DbError> {
+        sqlx::query(
+            "INSERT INTO requests
+                (id, channel_id, user_id, project, session_id_used, status, created_at)
+             VALUES (?, ?, ?, ?, ?, 'queued', ?)",
+        )
+        .bind(r.id.to_string())
+        .bind(r.channel_id.to_string())
+        .bind(r.user_id.to_string())
+        .bind(r.project.as_str())
+        .bind(r.session_id_used.map(|s| s.to_string()))
+        .bind(now_utc())
+        .execute(self.pool())
+        .await
+        .map_err(|e| {
+            if is_foreign_key_violation(&e) {
+                DbError::SessionNotFound(r.channel_id)
+            } else {
+                DbError::Query {
+                    what: "storing a request",
+                    source: e,
+                }
+            }
+        })?;
+        Ok(())
+    }
+
+    /// Marks a request as handed to Claude, with the session it resumes
+    /// (None for a fresh session).
+    pub async fn mark_request_running(
+        &self,
+        id: RequestId,
+        session_id_used: Option<ClaudeSessionId>,
+    ) -> Result<(), DbError> {
+        let done = sqlx::query(
+            "UPDATE requests SET status = 'running', started_at = ?, session_id_used = ?
+             WHERE id = ?",
+        )
+        .bind(now_utc())
+        .bind(session_id_used.map(|s| s.to_string()))
+        .bind(id.to_string())
+        .execute(self.pool())
+        .await
+        .map_err(DbError::query("marking a request running"))?;
+        request_found(done.rows_affected(), id)
+    }
+
+    /// Records how a request ended.
+    pub async fn finish_request(&self, id: RequestId, f: &RequestFinish) -> Result<(), DbError> {
+        let done = sqlx::query(
+            "UPDATE requests
+             SET status = ?1, session_id_returned = ?2,
+                 duration_ms = COALESCE(?3,
+                    CAST(ROUND((julianday(?8) - julianday(created_at)) * 86400000) AS INTEGER)),
+                 claude_duration_ms = ?4, cost_usd = ?5, error_id = ?6, error_kind = ?7,
+                 finished_at = ?8
+             WHERE id = ?9",
+        )
+        .bind(f.status.as_str())
+        .bind(f.session_id_returned.map(|s| s.to_string()))
+        .bind(f.duration_ms)
+        .bind(f.claude_duration_ms)
+        .bind(f.cost_usd.filter(|c| c.is_finite()))
+        .bind(f.error_id.as_ref().map(|e| e.as_str().to_string()))
+        .bind(f.error_kind.clone())
+        .bind(now_utc())
+        .bind(id.to_string())
+        .execute(self.pool())
+        .await
+        .map_err(DbError::query("finishing a request"))?;
+        request_found(done.rows_affected(), id)
+    }
+
+    pub async fn request(&self, id: RequestId) -> Result<Option<RequestRow>, DbError> {
+        sqlx::query_as::<_, StoredRequest>("SELECT * FROM requests WHERE id = ?")
+            .bind(id.to_string())
+            .fetch_optional(self.pool())
+            .await
+            .map_err(DbError::query("reading a request"))?
+            .map(RequestRow::try_from)
+            .transpose()
+    }
+
+    /// At start-up: requests left queued or running by a previous process
+    /// become `interrupted`. Returns the ones it changed.
+    pub async fn interrupt_unfinished(&self) -> Result<Vec<(RequestId, ChannelId)>, DbError> {
+        let rows: Vec<(String, String)> = sqlx::query_as(
+            "UPDATE requests
+             SET status = 'interrupted', finished_at = ?1,
+                 duration_ms = COALESCE(duration_ms,
+                    CAST(ROUND((julianday(?1) - julianday(created_at)) * 86400000) AS INTEGER))
+             WHERE status IN ('queued', 'running')
+             RETURNING id, channel_id",
+        )
+        .bind(now_utc())
+        .fetch_all(self.pool())
+        .await
+        .map_err(DbError::query("interrupting unfinished requests"))?;
+        rows.into_iter()
+            .map(|(id, ch)| {
+                let id = RequestId::parse(&id).ok_or_else(|| corrupt("id", "not a UUID"))?;
+                let ch = ch.parse().map_err(|e| corrupt("channel_id", e))?;
+                Ok((id, ch))
+            })
+            .collect()
+    }
+
+    pub async fn cost_totals(
+        &self,
+        ch: ChannelId,
+        project: &ProjectName,
+    ) -> Result<CostTotals, DbError> {
+        let (channel_cost_usd, channel_requests, project_cost_usd, project_requests) =
+            sqlx::query_as::<_, (f64, i64, f64, i64)>(
+                "SELECT
+                    (SELECT TOTAL(cost_usd) FROM requests WHERE channel_id = ?1),
+                    (SELECT COUNT(*) FROM requests WHERE channel_id = ?1),
+                    (SELECT TOTAL(cost_usd) FROM requests WHERE project = ?2),
+                    (SELECT COUNT(*) FROM requests WHERE project = ?2)",
+            )
+            .bind(ch.to_string())
+            .bind(project.as_str())
+            .fetch_one(self.pool())
+            .await
+            .map_err(DbError::query("summing costs"))?;
+        Ok(CostTotals {
+            channel_cost_usd,
+            channel_requests,
+            project_cost_usd,
+            project_requests,
+        })
+    }
+
+    pub async fn count_requests(&self) -> Result<i64, DbError> {
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM requests")
+            .fetch_one(self.pool())
+            .await
+            .map_err(DbError::query("counting requests"))
+    }
+}
+
+fn request_found(rows: u64, id: RequestId) -> Result<(), DbError> {
+    if rows == 0 {
+        Err(DbError::RequestNotFound(id))
+    } else {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests;

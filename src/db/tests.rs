@@ -1,0 +1,171 @@
+//! Tests for opening the store: files, folders, URLs, pragmas and errors.
+
+use super::*;
+use sqlx::Row;
+
+fn url_for(path: &Path) -> String {
+    format!("sqlite://{}", path.display())
+}
+
+async fn names(db: &Db, kind: &'static str) -> Vec<String> {
+    sqlx::query_scalar::<_, String>(
+        "SELECT name FROM sqlite_master WHERE type = ? AND name NOT LIKE 'sqlite_%' ORDER BY name",
+    )
+    .bind(kind)
+    .fetch_all(db.pool())
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_fresh_file_gets_its_folder_both_tables_and_the_indexes() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("nested/data/coordinator.db");
+    let db = Db::connect(&url_for(&path)).await.unwrap();
+    assert!(path.is_file());
+    let tables = names(&db, "table").await;
+    assert!(tables.contains(&"sessions".to_string()), "{tables:?}");
+    assert!(tables.contains(&"requests".to_string()), "{tables:?}");
+    let indexes = names(&db, "index").await;
+    for wanted in [
+        "requests_by_channel",
+        "requests_by_project",
+        "requests_unfinished",
+    ] {
+        assert!(indexes.contains(&wanted.to_string()), "{indexes:?}");
+    }
+    db.close().await;
+}
+
+#[tokio::test]
+async fn connections_use_wal_busy_timeout_foreign_keys_and_normal_sync() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Db::connect(&url_for(&dir.path().join("c.db")))
+        .await
+        .unwrap();
+    let mut conn = db.pool().acquire().await.unwrap();
+    let pragma = |name: &'static str| sqlx::query(name);
+    let journal: String = pragma("PRAGMA journal_mode")
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap()
+        .get(0);
+    let busy: i64 = pragma("PRAGMA busy_timeout")
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap()
+        .get(0);
+    let fk: i64 = pragma("PRAGMA foreign_keys")
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap()
+        .get(0);
+    let sync: i64 = pragma("PRAGMA synchronous")
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!((journal.as_str(), busy, fk, sync), ("wal", 5000, 1, 1));
+}
+
+#[tokio::test]
+async fn reopening_a_file_keeps_its_rows_and_reapplies_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite:{}", dir.path().join("r.db").display());
+    let db = Db::connect(&url).await.unwrap();
+    sqlx::query("INSERT INTO sessions (channel_id, project, created_at, updated_at) VALUES ('1', 'p', 'x', 'x')")
+        .execute(db.pool())
+        .await
+        .unwrap();
+    db.close().await;
+    let db = Db::connect(&url).await.unwrap();
+    let sessions: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sessions")
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
+    let applied: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations")
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
+    assert_eq!(sessions, 1);
+    assert_eq!(applied, MIGRATOR.iter().count() as i64);
+}
+
+#[tokio::test]
+async fn memory_urls_give_a_migrated_private_database() {
+    let a = Db::connect("sqlite::memory:").await.unwrap();
+    let b = Db::in_memory().await.unwrap();
+    sqlx::query("INSERT INTO sessions (channel_id, project, created_at, updated_at) VALUES ('1', 'p', 'x', 'x')")
+        .execute(a.pool())
+        .await
+        .unwrap();
+    let count = |db: Db| async move {
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM sessions")
+            .fetch_one(db.pool())
+            .await
+            .unwrap()
+    };
+    assert_eq!(count(a).await, 1);
+    assert_eq!(count(b).await, 0);
+}
+
+#[tokio::test]
+async fn a_path_under_a_regular_file_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("plain.txt");
+    std::fs::write(&file, "not a folder").unwrap();
+    let err = Db::connect(&url_for(&file.join("sub/c.db")))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, DbError::CreateFolder { .. }), "{err:?}");
+    let message = err.to_string();
+    assert!(message.contains("plain.txt"), "{message}");
+    assert!(message.contains("DATABASE_URL"), "{message}");
+}
+
+#[tokio::test]
+async fn a_folder_where_the_file_should_be_cannot_be_opened() {
+    let dir = tempfile::tempdir().unwrap();
+    let err = Db::connect(&url_for(dir.path())).await.unwrap_err();
+    assert!(matches!(err, DbError::CannotOpen { .. }), "{err:?}");
+    assert!(err.to_string().contains(&dir.path().display().to_string()));
+}
+
+#[tokio::test]
+async fn a_file_that_is_not_a_database_is_named_as_such() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("notes.db");
+    std::fs::write(&path, "this is a text file, not SQLite ".repeat(100)).unwrap();
+    let err = Db::connect(&url_for(&path)).await.unwrap_err();
+    assert!(matches!(err, DbError::NotADatabase { .. }), "{err:?}");
+    assert!(err.to_string().contains("notes.db"));
+}
+
+#[tokio::test]
+async fn a_read_only_database_is_reported_as_read_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ro.db");
+    std::fs::write(&path, "").unwrap();
+    let err = Db::connect(&format!("{}?mode=ro", url_for(&path)))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, DbError::ReadOnly { .. }), "{err:?}");
+    assert!(err.to_string().contains("ro.db"));
+}
+
+#[tokio::test]
+async fn urls_for_other_databases_are_refused() {
+    for url in ["postgres://localhost/db", "sqlite:", "data/coordinator.db"] {
+        let err = Db::connect(url).await.unwrap_err();
+        assert!(matches!(err, DbError::BadUrl { .. }), "{url}: {err:?}");
+    }
+}
+
+#[test]
+fn timestamps_are_iso_8601_utc_with_milliseconds() {
+    let now = now_utc();
+    let parsed = chrono::DateTime::parse_from_rfc3339(&now).unwrap();
+    assert_eq!(parsed.offset().local_minus_utc(), 0);
+    assert_eq!(now.len(), "2026-11-25T19:33:36.123Z".len());
+    assert!(now.ends_with('Z'));
+}
