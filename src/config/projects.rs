@@ -1,0 +1,163 @@
+//! The `[[projects]]` list: each entry checked on its own, folders resolved to
+//! absolute paths, names and channels kept unique across entries.
+
+use super::error::{ConfigProblem, Place};
+use super::fields::Fields;
+use super::parse::{PROJECT_KEYS, secs};
+use super::settings::Project;
+use crate::domain::{ChannelId, ProjectName};
+use std::path::{Path, PathBuf};
+use toml::{Table, Value};
+
+pub(super) fn projects(
+    value: Option<&Value>,
+    file: &Path,
+    problems: &mut Vec<ConfigProblem>,
+) -> Vec<Project> {
+    let mut no_projects = |message: String| {
+        let place = Place::Section("[projects]");
+        problems.push(ConfigProblem::new(file, place, None, message));
+    };
+    let items = match value {
+        Some(Value::Array(items)) if !items.is_empty() => items,
+        None => {
+            no_projects("no projects configured; add at least one [[projects]] with name, channel_id and path, or the daemon has nothing to do".into());
+            return Vec::new();
+        }
+        Some(Value::Array(_)) => {
+            no_projects("the list is empty; add at least one [[projects]] entry".into());
+            return Vec::new();
+        }
+        Some(other) => {
+            no_projects(format!(
+                "must be written as [[projects]] (a list of tables), found {}",
+                other.type_str()
+            ));
+            return Vec::new();
+        }
+    };
+    let base = config_folder(file);
+    let mut seen = Seen::default();
+    let mut out = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let index = i + 1;
+        let Value::Table(t) = item else {
+            let place = Place::Project { index, name: None };
+            let message = format!("must be a table, found {}", item.type_str());
+            problems.push(ConfigProblem::new(file, place, None, message));
+            continue;
+        };
+        out.extend(project(t, index, &base, file, &mut seen, problems));
+    }
+    out
+}
+
+/// Names and channels of earlier entries, even ones with other problems, so
+/// a duplicate is reported no matter which entry is broken.
+#[derive(Default)]
+struct Seen {
+    names: Vec<(String, usize)>,
+    channels: Vec<(ChannelId, usize, Option<String>)>,
+}
+
+fn project(
+    t: &Table,
+    index: usize,
+    base: &Path,
+    file: &Path,
+    seen: &mut Seen,
+    problems: &mut Vec<ConfigProblem>,
+) -> Option<Project> {
+    let label = t
+        .get("name")
+        .and_then(Value::as_str)
+        .filter(|s| !s.trim().is_empty());
+    let label = label.map(str::to_string);
+    let place = Place::Project {
+        index,
+        name: label.clone(),
+    };
+    let mut f = Fields::new(t, file, place, problems);
+    f.reject_unknown_keys(&PROJECT_KEYS);
+    let name = f.required_string("name");
+    if !t.contains_key("channel_id") {
+        f.problem("channel_id", "is required");
+    }
+    let channel_id = f.id("channel_id");
+    if let Some(name) = &name {
+        if let Some((_, earlier)) = seen.names.iter().find(|(n, _)| n == name) {
+            f.problem(
+                "name",
+                format!("{name:?} is already the name of project #{earlier}"),
+            );
+        }
+        seen.names.push((name.clone(), index));
+    }
+    if let Some(id) = channel_id {
+        if let Some((_, earlier, other)) = seen.channels.iter().find(|(c, ..)| *c == id) {
+            let who = other
+                .as_ref()
+                .map(|n| format!("{n:?} "))
+                .unwrap_or_default();
+            f.problem(
+                "channel_id",
+                format!("channel {id} is already mapped to project {who}(#{earlier})"),
+            );
+        }
+        seen.channels.push((id, index, label));
+    }
+    let path = f
+        .required_string("path")
+        .and_then(|p| resolve_folder(&p, base, &mut f));
+    let model = f.string("model");
+    let system_prompt = f.string("system_prompt");
+    let permission_mode = f.permission_mode("permission_mode");
+    let allowed_tools = f.strings("allowed_tools");
+    let allowed_users = f.ids("allowed_users");
+    let allowed_roles = f.ids("allowed_roles");
+    let timeout = f.optional_number("timeout_secs", 1).map(secs);
+    Some(Project {
+        name: ProjectName::new(name?),
+        channel_id: channel_id?,
+        path: path?,
+        model,
+        system_prompt,
+        permission_mode,
+        allowed_tools,
+        allowed_users,
+        allowed_roles,
+        timeout,
+    })
+}
+
+/// The folder relative project paths are resolved against.
+fn config_folder(file: &Path) -> PathBuf {
+    let absolute = std::path::absolute(file).unwrap_or_else(|_| file.to_path_buf());
+    absolute.parent().map(Path::to_path_buf).unwrap_or_default()
+}
+
+/// Canonical, so the folder Claude runs in is the one the operator sees in
+/// logs even when the file says `../x` or goes through a symlink.
+fn resolve_folder(raw: &str, base: &Path, f: &mut Fields) -> Option<PathBuf> {
+    let joined = base.join(raw);
+    match std::fs::metadata(&joined) {
+        Ok(m) if m.is_dir() => Some(std::fs::canonicalize(&joined).unwrap_or(joined)),
+        Ok(_) => {
+            f.problem("path", format!("{} is not a folder", joined.display()));
+            None
+        }
+        Err(e) => {
+            let reason = match e.kind() {
+                std::io::ErrorKind::NotFound => "does not exist".to_string(),
+                _ => format!("cannot be read: {e}"),
+            };
+            let hint = if raw.starts_with('~') {
+                " (~ is not expanded; write the full path)"
+            } else {
+                ""
+            };
+            f.problem("path", format!("{} {reason}{hint}", joined.display()));
+            None
+        }
+    }
+}

@@ -1,0 +1,189 @@
+//! The typed configuration: global `[claude]`, `[discord]` and `[sessions]`
+//! settings, the projects, and the rules that combine them (effective
+//! per-project values, who may run Claude, who is an admin).
+
+use crate::domain::{ChannelId, GuildId, PermissionMode, ProjectName, RoleId, UserId};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// A loaded, validated configuration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// The file it came from.
+    pub source: PathBuf,
+    pub claude: ClaudeSettings,
+    pub discord: DiscordSettings,
+    pub sessions: SessionSettings,
+    pub projects: Vec<Project>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClaudeSettings {
+    pub binary: String,
+    pub timeout: Duration,
+    pub max_concurrent: usize,
+    pub model: Option<String>,
+    pub permission_mode: Option<PermissionMode>,
+    pub allowed_tools: Vec<String>,
+    pub max_output_bytes: usize,
+}
+
+impl Default for ClaudeSettings {
+    fn default() -> Self {
+        Self {
+            binary: "claude".into(),
+            timeout: Duration::from_secs(300),
+            max_concurrent: 3,
+            model: None,
+            permission_mode: None,
+            allowed_tools: Vec::new(),
+            max_output_bytes: 16 * 1024 * 1024,
+        }
+    }
+}
+
+/// Which messages in a mapped channel reach Claude.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Trigger {
+    /// Only messages that mention the bot.
+    #[default]
+    Mention,
+    /// Every message from a permitted user.
+    All,
+}
+
+impl Trigger {
+    pub const NAMES: [&'static str; 2] = ["mention", "all"];
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "mention" => Some(Self::Mention),
+            "all" => Some(Self::All),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct DiscordSettings {
+    pub trigger: Trigger,
+    pub allowed_users: Vec<UserId>,
+    pub allowed_roles: Vec<RoleId>,
+    pub admin_users: Vec<UserId>,
+    pub guild_id: Option<GuildId>,
+    pub max_attachment_bytes: u64,
+    pub max_chunks: usize,
+}
+
+impl Default for DiscordSettings {
+    fn default() -> Self {
+        Self {
+            trigger: Trigger::Mention,
+            allowed_users: Vec::new(),
+            allowed_roles: Vec::new(),
+            admin_users: Vec::new(),
+            guild_id: None,
+            max_attachment_bytes: 1024 * 1024,
+            max_chunks: 4,
+        }
+    }
+}
+
+impl DiscordSettings {
+    pub fn is_admin(&self, user: UserId) -> bool {
+        self.admin_users.contains(&user)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionSettings {
+    pub queue_size: usize,
+    pub idle_timeout: Duration,
+    pub shutdown_grace: Duration,
+}
+
+impl Default for SessionSettings {
+    fn default() -> Self {
+        Self {
+            queue_size: 5,
+            idle_timeout: Duration::from_secs(900),
+            shutdown_grace: Duration::from_secs(60),
+        }
+    }
+}
+
+/// One Discord channel mapped to one project folder.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Project {
+    pub name: ProjectName,
+    pub channel_id: ChannelId,
+    /// Always absolute; relative paths in the file are resolved against the
+    /// config file's folder.
+    pub path: PathBuf,
+    pub model: Option<String>,
+    pub system_prompt: Option<String>,
+    pub permission_mode: Option<PermissionMode>,
+    /// When set, replaces the global list rather than adding to it.
+    pub allowed_tools: Option<Vec<String>>,
+    /// Added to the global `[discord]` lists.
+    pub allowed_users: Vec<UserId>,
+    pub allowed_roles: Vec<RoleId>,
+    pub timeout: Option<Duration>,
+}
+
+impl Project {
+    pub fn effective_model<'a>(&'a self, c: &'a ClaudeSettings) -> Option<&'a str> {
+        self.model.as_deref().or(c.model.as_deref())
+    }
+
+    pub fn effective_timeout(&self, c: &ClaudeSettings) -> Duration {
+        self.timeout.unwrap_or(c.timeout)
+    }
+
+    pub fn effective_permission_mode(&self, c: &ClaudeSettings) -> Option<PermissionMode> {
+        self.permission_mode.or(c.permission_mode)
+    }
+
+    pub fn effective_allowed_tools<'a>(&'a self, c: &'a ClaudeSettings) -> &'a [String] {
+        self.allowed_tools.as_deref().unwrap_or(&c.allowed_tools)
+    }
+
+    /// Deny by default: a user must be listed, or hold a listed role,
+    /// globally or for this project.
+    pub fn is_user_allowed(&self, d: &DiscordSettings, user: UserId, roles: &[RoleId]) -> bool {
+        let listed = d.allowed_users.contains(&user) || self.allowed_users.contains(&user);
+        let has_role = roles
+            .iter()
+            .any(|r| d.allowed_roles.contains(r) || self.allowed_roles.contains(r));
+        listed || has_role
+    }
+
+    /// Whether anybody at all could pass `is_user_allowed` here.
+    pub fn admits_anyone(&self, d: &DiscordSettings) -> bool {
+        !(d.allowed_users.is_empty()
+            && d.allowed_roles.is_empty()
+            && self.allowed_users.is_empty()
+            && self.allowed_roles.is_empty())
+    }
+}
+
+impl Config {
+    /// The project mapped to this channel. For a thread, pass its parent.
+    pub fn project_for_channel(&self, id: ChannelId) -> Option<&Project> {
+        self.projects.iter().find(|p| p.channel_id == id)
+    }
+
+    pub fn project_named(&self, name: &str) -> Option<&Project> {
+        self.projects.iter().find(|p| p.name.as_str() == name)
+    }
+
+    /// `CLAUDE_BIN` from the environment wins over `[claude].binary`.
+    pub fn apply_env_overrides(&mut self, env: &super::EnvSettings) {
+        if let Some(bin) = &env.claude_bin {
+            self.claude.binary = bin.clone();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
