@@ -2,6 +2,7 @@
 //! session per channel, each channel mapped to a project folder.
 
 pub mod actors;
+pub mod app;
 pub mod claude;
 pub mod cli;
 pub mod config;

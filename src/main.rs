@@ -1,1 +1,5 @@
-fn main() {}
+//! The `claude-coordinator` binary: all logic lives in the library.
+
+fn main() -> std::process::ExitCode {
+    claude_coordinator::cli::main()
+}

@@ -1,0 +1,82 @@
+//! The command line: `run`, `check`, `sessions`. Every failure ends in one
+//! readable message on stderr and a non-zero exit; never a panic or a
+//! backtrace.
+
+mod check;
+mod sessions;
+
+use crate::config::{Config, EnvSettings};
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Debug, Parser)]
+#[command(name = "claude-coordinator", version, about, long_about = None)]
+pub struct Cli {
+    /// The configuration file (default: $COORDINATOR_CONFIG, else ./coordinator.toml).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the daemon: connect to Discord and relay messages to Claude.
+    Run,
+    /// Check the configuration, the database and the claude binary.
+    Check,
+    /// List the stored channel sessions.
+    Sessions {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Parses the command line and runs the command; the whole of `main`.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let env = match EnvSettings::load() {
+        Ok(env) => with_config_flag(env, cli.config.clone()),
+        Err(e) => return fail(&e),
+    };
+    let outcome = match cli.command {
+        Command::Run => crate::app::run_blocking(env),
+        Command::Check => return check::run(&env),
+        Command::Sessions { json } => sessions::run(&env, json),
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(&e),
+    }
+}
+
+fn with_config_flag(mut env: EnvSettings, flag: Option<PathBuf>) -> EnvSettings {
+    if let Some(path) = flag {
+        env.config_path = path;
+    }
+    env
+}
+
+/// Loads the file named by the environment, with its overrides applied.
+pub fn load_config(env: &EnvSettings) -> Result<Config, crate::config::ConfigError> {
+    let mut config = Config::load(&env.config_path)?;
+    config.apply_env_overrides(env);
+    Ok(config)
+}
+
+fn fail(error: &dyn std::fmt::Display) -> ExitCode {
+    eprintln!("error: {error:#}");
+    ExitCode::FAILURE
+}
+
+/// A runtime for the short commands; the daemon builds its own.
+fn small_runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    use anyhow::Context as _;
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
