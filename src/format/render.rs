@@ -1,0 +1,100 @@
+//! Decides how one answer is posted: as a few messages, or (when it would
+//! take more than `max_chunks`) as a Markdown file with a short preview.
+//! Permission denials are listed after the answer in both cases.
+
+use super::sanitize::{Keep, inline_code, truncate};
+use super::{FormatOptions, Rendered, discord_len, split_message};
+
+/// Posted when Claude's answer is empty or whitespace.
+pub const EMPTY_ANSWER: &str = "(Claude returned an empty answer.)";
+const ATTACHMENT_NAME: &str = "answer.md";
+const MAX_DENIALS_SHOWN: usize = 5;
+const MAX_DENIAL_LEN: usize = 80;
+const MAX_PREVIEW_LEN: usize = 600;
+/// A preview shorter than this is not worth showing.
+const MIN_PREVIEW_LEN: usize = 80;
+
+/// Render `text` for Discord; `denials` are the tool uses Claude was not
+/// allowed (e.g. `Bash(rm -rf build)`), shown to the user after the answer.
+pub fn render_answer(text: &str, denials: &[String], opts: &FormatOptions) -> Rendered {
+    let max_len = opts.max_message_len();
+    let note = denial_note(denials, max_len);
+    let mut chunks = split_message(text, max_len);
+    if chunks.is_empty() {
+        chunks.push(truncate(EMPTY_ANSWER, max_len, Keep::Head));
+    }
+    if let Some(note) = &note {
+        match chunks.last_mut() {
+            Some(last) if discord_len(last) + 2 + discord_len(note) <= max_len => {
+                last.push_str("\n\n");
+                last.push_str(note);
+            }
+            _ => chunks.push(note.clone()),
+        }
+    }
+    if chunks.len() <= opts.max_chunks.max(1) {
+        return Rendered::Chunks(chunks);
+    }
+    Rendered::Attachment {
+        message: attachment_message(text, note.as_deref(), max_len),
+        filename: ATTACHMENT_NAME.to_owned(),
+        body: text.to_owned(),
+    }
+}
+
+/// "🚫 Claude was not allowed to use: `A`, `B` and 3 more." Duplicates are
+/// listed once; the note always fits in `max_len` or is left out.
+fn denial_note(denials: &[String], max_len: usize) -> Option<String> {
+    let mut unique: Vec<&str> = Vec::new();
+    for denial in denials {
+        if !unique.contains(&denial.as_str()) {
+            unique.push(denial);
+        }
+    }
+    let shown: Vec<String> = unique
+        .iter()
+        .filter_map(|d| inline_code(d, MAX_DENIAL_LEN, Keep::Head))
+        .take(MAX_DENIALS_SHOWN)
+        .collect();
+    if unique.is_empty() {
+        return None;
+    }
+    let mut note = format!("🚫 Claude was not allowed to use: {}", shown.join(", "));
+    let hidden = unique.len() - shown.len();
+    if hidden > 0 {
+        let sep = if shown.is_empty() { "" } else { " and " };
+        note.push_str(&format!("{sep}{hidden} more"));
+    }
+    note.push('.');
+    if discord_len(&note) > max_len {
+        note = format!("🚫 Claude was not allowed to use {} tool(s).", unique.len());
+    }
+    (discord_len(&note) <= max_len).then_some(note)
+}
+
+/// Says the answer is attached and how long it is, then shows as much of
+/// its beginning as fits (fences balanced, since it is a split chunk).
+fn attachment_message(text: &str, note: Option<&str>, max_len: usize) -> String {
+    let chars = text.chars().count();
+    let lines = text.lines().count();
+    let header = format!(
+        "📎 The answer is long ({chars} characters, {lines} lines), so it is attached as `{ATTACHMENT_NAME}`."
+    );
+    let mut message = truncate(&header, max_len, Keep::Head);
+    let note = note.filter(|n| discord_len(&message) + 2 + discord_len(n) <= max_len);
+    let used = discord_len(&message) + note.map_or(0, |n| 2 + discord_len(n));
+    // Room left for "\n\nIt begins:\n" + preview + "\n…".
+    let room = max_len.saturating_sub(used + 16).min(MAX_PREVIEW_LEN);
+    if room >= MIN_PREVIEW_LEN
+        && let Some(preview) = split_message(text, room).into_iter().next()
+    {
+        message.push_str("\n\nIt begins:\n");
+        message.push_str(&preview);
+        message.push_str("\n…");
+    }
+    if let Some(note) = note {
+        message.push_str("\n\n");
+        message.push_str(note);
+    }
+    message
+}
