@@ -1,7 +1,8 @@
 //! Every message the actors exchange, in one place.
 
+use crate::claude::{Progress, RunReport, RunSpec};
 use crate::domain::{ChannelId, ErrorId, MessageId, RequestId};
-use actix::Message;
+use actix::{Message, Recipient};
 use std::fmt;
 
 /// A file sent beside a message (a long answer, for instance).
@@ -122,3 +123,53 @@ pub struct Reported {
     pub error_id: ErrorId,
     pub user_text: String,
 }
+
+/// Ask the pool to run the CLI. Events for this job go to `events`:
+/// `Started` when it gets a slot, `Progress` while it runs, then exactly one
+/// `Finished`, even when it is cancelled before it starts.
+#[derive(Debug, Clone, Message)]
+#[rtype(result = "()")]
+pub struct RunJob {
+    pub id: RequestId,
+    pub spec: RunSpec,
+    pub events: Recipient<JobEvent>,
+}
+
+/// What the pool tells a job's requester.
+#[derive(Debug, Clone, Message)]
+#[rtype(result = "()")]
+pub enum JobEvent {
+    Started {
+        id: RequestId,
+    },
+    Progress {
+        id: RequestId,
+        progress: Progress,
+    },
+    Finished {
+        id: RequestId,
+        report: Box<RunReport>,
+    },
+}
+
+/// Cancel a job whether it waits or runs; answers whether the pool knew it.
+#[derive(Debug, Clone, Copy, Message)]
+#[rtype(result = "bool")]
+pub struct CancelJob(pub RequestId);
+
+/// How busy the pool is.
+#[derive(Debug, Clone, Copy, Message)]
+#[rtype(result = "PoolStats")]
+pub struct GetPoolStats;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolStats {
+    pub running: usize,
+    pub waiting: usize,
+    pub max_concurrent: usize,
+}
+
+/// A job's task has ended and its slot is free; the pool sends it to itself.
+#[derive(Debug, Clone, Copy, Message)]
+#[rtype(result = "()")]
+pub struct JobDone(pub RequestId);

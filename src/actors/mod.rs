@@ -1,6 +1,7 @@
 //! The actix actors and the typed messages between them. None of them hold
 //! serenity types: they reach Discord through a `Recipient<Outgoing>`.
 
+pub mod claude_pool;
 pub mod error_reporter;
 pub mod messages;
 pub mod recorder;
