@@ -20,6 +20,7 @@ pub use recovery::run_with_recovery;
 pub use runner::run;
 
 use crate::domain::{ClaudeSessionId, PermissionMode};
+use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -28,8 +29,8 @@ use std::time::Duration;
 pub const FORBIDDEN_ENV: [&str; 2] = ["DISCORD_TOKEN", "CLAUDECODE"];
 
 /// Everything one CLI run needs. Cheap to clone and `Send`, so a worker
-/// task can own it.
-#[derive(Debug, Clone)]
+/// task can own it. Its `Debug` leaves out the prompt and env values.
+#[derive(Clone)]
 pub struct RunSpec {
     /// A name looked up in `PATH`, or a path.
     pub binary: String,
@@ -79,6 +80,27 @@ impl RunSpec {
     }
 }
 
+impl fmt::Debug for RunSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let env_names: Vec<_> = self.extra_env.iter().map(|(k, _)| k).collect();
+        f.debug_struct("RunSpec")
+            .field("binary", &self.binary)
+            .field("cwd", &self.cwd)
+            .field("prompt_bytes", &self.prompt.len())
+            .field("resume", &self.resume)
+            .field("model", &self.model)
+            .field("permission_mode", &self.permission_mode)
+            .field("allowed_tools", &self.allowed_tools)
+            .field("append_system_prompt", &self.append_system_prompt.is_some())
+            .field("timeout", &self.timeout)
+            .field("kill_grace", &self.kill_grace)
+            .field("max_output_bytes", &self.max_output_bytes)
+            .field("max_stderr_bytes", &self.max_stderr_bytes)
+            .field("extra_env", &env_names)
+            .finish()
+    }
+}
+
 /// What the CLI is doing, forwarded while it runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Progress {
@@ -96,4 +118,30 @@ pub enum Progress {
     ToolResult {
         is_error: bool,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::sync::mpsc;
+    use tokio_util::sync::CancellationToken;
+
+    #[test]
+    fn the_run_future_can_move_to_a_worker_task() {
+        fn is_send<T: Send>(_: &T) {}
+        let spec = RunSpec::new("claude", "/tmp", "hi");
+        let (tx, _rx) = mpsc::unbounded_channel();
+        let cancel = CancellationToken::new();
+        is_send(&spec);
+        is_send(&run_with_recovery(&spec, &tx, &cancel));
+    }
+
+    #[test]
+    fn debug_output_hides_the_prompt_and_env_values() {
+        let mut spec = RunSpec::new("claude", "/tmp", "my secret plan");
+        spec.extra_env.push(("API_KEY".into(), "sk-123".into()));
+        let shown = format!("{spec:?}");
+        assert!(!shown.contains("secret plan") && !shown.contains("sk-123"));
+        assert!(shown.contains("API_KEY") && shown.contains("prompt_bytes: 14"));
+    }
 }
