@@ -3,7 +3,8 @@
 //! Permission denials are listed after the answer in both cases.
 
 use super::sanitize::{Keep, inline_code, truncate};
-use super::{FormatOptions, Rendered, discord_len, split_message};
+use super::split::split_first_chunks;
+use super::{FormatOptions, Rendered, discord_len};
 
 /// Posted when Claude's answer is empty or whitespace.
 pub const EMPTY_ANSWER: &str = "(Claude returned an empty answer.)";
@@ -19,7 +20,9 @@ const MIN_PREVIEW_LEN: usize = 80;
 pub fn render_answer(text: &str, denials: &[String], opts: &FormatOptions) -> Rendered {
     let max_len = opts.max_message_len();
     let note = denial_note(denials, max_len);
-    let mut chunks = split_message(text, max_len);
+    let max_chunks = opts.max_chunks.max(1);
+    // One chunk past the maximum is enough to know the answer goes as a file.
+    let mut chunks = split_first_chunks(text, max_len, max_chunks + 1);
     if chunks.is_empty() {
         chunks.push(truncate(EMPTY_ANSWER, max_len, Keep::Head));
     }
@@ -32,7 +35,7 @@ pub fn render_answer(text: &str, denials: &[String], opts: &FormatOptions) -> Re
             _ => chunks.push(note.clone()),
         }
     }
-    if chunks.len() <= opts.max_chunks.max(1) {
+    if chunks.len() <= max_chunks {
         return Rendered::Chunks(chunks);
     }
     Rendered::Attachment {
@@ -86,7 +89,7 @@ fn attachment_message(text: &str, note: Option<&str>, max_len: usize) -> String 
     // Room left for "\n\nIt begins:\n" + preview + "\n…".
     let room = max_len.saturating_sub(used + 16).min(MAX_PREVIEW_LEN);
     if room >= MIN_PREVIEW_LEN
-        && let Some(preview) = split_message(text, room).into_iter().next()
+        && let Some(preview) = split_first_chunks(text, room, 1).pop()
     {
         message.push_str("\n\nIt begins:\n");
         message.push_str(&preview);

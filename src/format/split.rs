@@ -32,12 +32,17 @@ fn is_breaking_space(c: char) -> bool {
 
 /// Split `text` into chunks of at most `max_len`; `""` gives no chunks.
 pub fn split_message(text: &str, max_len: usize) -> Vec<String> {
+    split_first_chunks(text, max_len, usize::MAX)
+}
+
+/// The first `count` chunks of [`split_message`], without splitting the rest.
+pub(crate) fn split_first_chunks(text: &str, max_len: usize, count: usize) -> Vec<String> {
     let max_len = max_len.max(MIN_MAX_LEN);
     let fences = FenceTracker::new(text, max_len / 4);
     let mut chunks = Vec::new();
     let mut open: Option<Fence> = None;
     let mut pos = skip_split_space(text, 0);
-    while pos < text.len() {
+    while pos < text.len() && chunks.len() < count {
         let prefix = open.map_or(0, |f| f.reopen_len(text));
         let cut = cut_with_room_for_close(text, &fences, pos, open, max_len - prefix);
         if cut.end > pos {
