@@ -142,11 +142,29 @@ async fn a_cli_that_lingers_after_its_result_still_succeeds_promptly() {
     );
     assert_eq!(report.exit_code, Some(128 + libc::SIGTERM));
     assert!(
-        report.elapsed < Duration::from_secs(3),
+        report.elapsed < Duration::from_secs(5),
         "{:?}",
         report.elapsed
     );
     assert!(group_is_gone(recorded_pgid(&fake)).await);
+}
+
+#[tokio::test]
+async fn a_cli_that_exits_without_result_while_a_child_holds_stdout_ends_promptly() {
+    let fake = FakeCli::new();
+    let (report, events) = run_collecting(&fake.spec("FAKE:child FAKE:no-result"), false).await;
+    assert!(
+        matches!(report.outcome, Outcome::ParseError { .. }),
+        "{:?}",
+        report.outcome
+    );
+    assert_eq!(report.exit_code, Some(0));
+    assert!(
+        report.elapsed < Duration::from_secs(5),
+        "{:?}",
+        report.elapsed
+    );
+    assert!(process_is_gone(announced_helper(&events)).await);
 }
 
 #[tokio::test]
