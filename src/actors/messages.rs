@@ -1,7 +1,7 @@
 //! Every message the actors exchange, in one place.
 
 use crate::claude::{Progress, RunReport, RunSpec};
-use crate::domain::{ChannelId, ErrorId, MessageId, RequestId};
+use crate::domain::{ChannelId, ErrorId, MessageId, ProjectName, RequestId, UserId};
 use actix::{Message, Recipient};
 use std::fmt;
 
@@ -173,3 +173,118 @@ pub struct PoolStats {
 #[derive(Debug, Clone, Copy, Message)]
 #[rtype(result = "()")]
 pub struct JobDone(pub RequestId);
+
+/// One relayed Discord message, as the session pipeline sees it. The text
+/// is handed to Claude and never logged or stored.
+#[derive(Debug, Clone)]
+pub struct IncomingRequest {
+    pub id: RequestId,
+    pub channel: ChannelId,
+    pub project: ProjectName,
+    pub user: UserId,
+    /// The user's message, which the answer replies to.
+    pub message: MessageId,
+    pub prompt: String,
+}
+
+/// A new request for the channel's session; the router finds or starts it.
+#[derive(Debug, Clone, Message)]
+#[rtype(result = "()")]
+pub struct Submit(pub IncomingRequest);
+
+/// A request for one channel, numbered by the router so idle shutdown can
+/// tell whether anything arrived after the session last went quiet.
+#[derive(Debug, Clone, Message)]
+#[rtype(result = "()")]
+pub struct Deliver {
+    pub seq: u64,
+    pub request: IncomingRequest,
+}
+
+/// What operators and users can ask of a channel's session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SessionCommand {
+    /// Cancel the running request, else the caller's latest queued one.
+    Cancel {
+        by: UserId,
+        admin: bool,
+    },
+    /// Forget the Claude session id; earlier ids stay in `requests`.
+    Reset,
+    Status,
+    /// A per-channel model override; `None` goes back to the project's.
+    SetModel(Option<String>),
+}
+
+/// A command for the session of `channel`, through the router.
+#[derive(Debug, Clone, Message)]
+#[rtype(result = "Result<CommandReply, SessionUnavailable>")]
+pub struct ToSession {
+    pub channel: ChannelId,
+    pub project: ProjectName,
+    pub command: SessionCommand,
+}
+
+/// A command delivered to the session itself, numbered like `Deliver`.
+#[derive(Debug, Clone, Message)]
+#[rtype(result = "CommandReply")]
+pub struct RunCommand {
+    pub seq: u64,
+    pub command: SessionCommand,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum CommandReply {
+    Cancel(CancelReply),
+    Reset { had_session: bool },
+    Status(SessionStatus),
+    ModelSet { model: Option<String> },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CancelReply {
+    /// The running request is being stopped; its channel will say so.
+    Running,
+    /// A queued request was dropped before it ran.
+    Queued,
+    Nothing,
+    /// The running request belongs to someone else.
+    NotAllowed,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionStatus {
+    pub project: ProjectName,
+    /// The first 8 characters only: enough to tell sessions apart.
+    pub session_short: Option<String>,
+    pub message_count: i64,
+    pub total_cost_usd: f64,
+    pub queue_len: usize,
+    pub running_for: Option<std::time::Duration>,
+    pub model: Option<String>,
+}
+
+/// The session actor could not be reached (it was stopping); try again.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the channel's session is not available right now")]
+pub struct SessionUnavailable;
+
+/// A session has had nothing to do for its idle time.
+#[derive(Debug, Clone, Copy, Message)]
+#[rtype(result = "()")]
+pub struct SessionIdle {
+    pub channel: ChannelId,
+    /// The last `seq` the session had handled when it went quiet.
+    pub seq: u64,
+}
+
+/// Ask a session to stop; the router sends it only after an idle report
+/// that nothing has overtaken.
+#[derive(Debug, Clone, Copy, Message)]
+#[rtype(result = "()")]
+pub struct StopSession;
+
+/// How many session actors are alive.
+#[derive(Debug, Clone, Copy, Message)]
+#[rtype(result = "usize")]
+pub struct CountSessions;

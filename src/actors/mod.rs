@@ -5,4 +5,6 @@ pub mod claude_pool;
 pub mod error_reporter;
 pub mod messages;
 pub mod recorder;
+pub mod router;
+pub mod session;
 pub mod typing;

@@ -4,3 +4,5 @@ mod claude_pool;
 mod claude_runner;
 mod cli;
 mod helpers;
+mod pipeline_harness;
+mod session_pipeline;

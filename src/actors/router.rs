@@ -1,0 +1,106 @@
+//! SessionRouter: finds or starts the SessionActor of a channel or thread
+//! and hands it requests and commands, numbered so that an idle session is
+//! stopped only when nothing reached it after it went quiet.
+//!
+//! Handles: `Submit`, `ToSession`, `SessionIdle`, `CountSessions`.
+
+use super::messages::{
+    CommandReply, CountSessions, Deliver, RunCommand, SessionIdle, SessionUnavailable, StopSession,
+    Submit, ToSession,
+};
+use super::session::{SessionActor, SessionDeps};
+use crate::domain::{ChannelId, ProjectName};
+use actix::prelude::*;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+struct Entry {
+    addr: Addr<SessionActor>,
+    /// The number of the last message sent to it.
+    seq: u64,
+}
+
+pub struct SessionRouter {
+    deps: Arc<SessionDeps>,
+    sessions: HashMap<ChannelId, Entry>,
+}
+
+impl SessionRouter {
+    pub fn new(deps: SessionDeps) -> Self {
+        Self {
+            deps: Arc::new(deps),
+            sessions: HashMap::new(),
+        }
+    }
+
+    /// The channel's session, started if needed, and the next number to use.
+    fn route(
+        &mut self,
+        channel: ChannelId,
+        project: &ProjectName,
+        ctx: &mut Context<Self>,
+    ) -> (Addr<SessionActor>, u64) {
+        let deps = &self.deps;
+        let entry = self.sessions.entry(channel).or_insert_with(|| Entry {
+            addr: SessionActor::new(
+                channel,
+                project.clone(),
+                deps.clone(),
+                ctx.address().recipient(),
+            )
+            .start(),
+            seq: 0,
+        });
+        entry.seq += 1;
+        (entry.addr.clone(), entry.seq)
+    }
+}
+
+impl Actor for SessionRouter {
+    type Context = Context<Self>;
+}
+
+impl Handler<Submit> for SessionRouter {
+    type Result = ();
+
+    fn handle(&mut self, Submit(request): Submit, ctx: &mut Self::Context) {
+        let (addr, seq) = self.route(request.channel, &request.project, ctx);
+        addr.do_send(Deliver { seq, request });
+    }
+}
+
+impl Handler<ToSession> for SessionRouter {
+    type Result = ResponseFuture<Result<CommandReply, SessionUnavailable>>;
+
+    fn handle(&mut self, msg: ToSession, ctx: &mut Self::Context) -> Self::Result {
+        let (addr, seq) = self.route(msg.channel, &msg.project, ctx);
+        let command = msg.command;
+        Box::pin(async move {
+            addr.send(RunCommand { seq, command })
+                .await
+                .map_err(|_| SessionUnavailable)
+        })
+    }
+}
+
+impl Handler<SessionIdle> for SessionRouter {
+    type Result = ();
+
+    fn handle(&mut self, idle: SessionIdle, _: &mut Self::Context) {
+        let current = self
+            .sessions
+            .get(&idle.channel)
+            .is_some_and(|e| e.seq == idle.seq);
+        if current && let Some(entry) = self.sessions.remove(&idle.channel) {
+            entry.addr.do_send(StopSession);
+        }
+    }
+}
+
+impl Handler<CountSessions> for SessionRouter {
+    type Result = usize;
+
+    fn handle(&mut self, _: CountSessions, _: &mut Self::Context) -> usize {
+        self.sessions.len()
+    }
+}

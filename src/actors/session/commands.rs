@@ -1,0 +1,141 @@
+//! Commands on a channel's session: cancel, reset, status, model.
+
+use super::SessionActor;
+use crate::actors::messages::{
+    CancelJob, CancelReply, CommandReply, RunCommand, SessionCommand, SessionStatus,
+};
+use crate::db::RequestFinish;
+use crate::domain::{RequestStatus, UserId};
+use actix::prelude::*;
+
+impl SessionActor {
+    /// The caller's (or, for an admin, anyone's) running request first,
+    /// else the caller's latest queued one.
+    fn cancel(&mut self, by: UserId, admin: bool, ctx: &mut Context<Self>) -> CancelReply {
+        if let Some(running) = &self.running
+            && (running.request.user == by || admin)
+        {
+            self.deps.cancel_job.do_send(CancelJob(running.request.id));
+            return CancelReply::Running;
+        }
+        let Some(at) = self.queue.iter().rposition(|r| r.user == by) else {
+            return match self.running {
+                Some(_) => CancelReply::NotAllowed,
+                None => CancelReply::Nothing,
+            };
+        };
+        let Some(request) = self.queue.remove(at) else {
+            return CancelReply::Nothing;
+        };
+        let db = self.deps.db.clone();
+        let finish = RequestFinish {
+            status: RequestStatus::Cancelled,
+            session_id_returned: None,
+            duration_ms: None,
+            claude_duration_ms: None,
+            cost_usd: None,
+            error_id: None,
+            error_kind: None,
+        };
+        ctx.wait(
+            async move { db.finish_request(request.id, &finish).await }
+                .into_actor(self)
+                .map(|done, act, _| {
+                    if let Err(e) = done {
+                        tracing::error!(channel_id = act.channel.get(), error = %e, "cannot record cancel");
+                    }
+                }),
+        );
+        CancelReply::Queued
+    }
+
+    fn reset(&mut self, ctx: &mut Context<Self>) -> bool {
+        if let Some(running) = &mut self.running {
+            running.discard_session = true;
+        }
+        let had_session = self
+            .stored
+            .as_mut()
+            .and_then(|s| s.claude_session.take())
+            .is_some();
+        let (db, channel) = (self.deps.db.clone(), self.channel);
+        ctx.wait(
+            async move { db.set_claude_session_id(channel, None).await }
+                .into_actor(self)
+                .map(|done, act, _| {
+                    if let Err(e) = done {
+                        tracing::error!(channel_id = act.channel.get(), error = %e, "cannot reset session");
+                    }
+                }),
+        );
+        had_session
+    }
+
+    fn status(&self) -> SessionStatus {
+        let stored = self.stored.as_ref();
+        let project_model = self
+            .deps
+            .config
+            .projects
+            .iter()
+            .find(|p| p.name == self.project)
+            .and_then(|p| {
+                p.effective_model(&self.deps.config.claude)
+                    .map(str::to_owned)
+            });
+        SessionStatus {
+            project: self.project.clone(),
+            session_short: stored.and_then(|s| s.claude_session).map(|s| s.short()),
+            message_count: stored.map_or(0, |s| s.message_count),
+            total_cost_usd: stored.map_or(0.0, |s| s.total_cost_usd),
+            queue_len: self.queue.len(),
+            running_for: self.running.as_ref().map(|r| r.started.elapsed()),
+            model: stored
+                .and_then(|s| s.model_override.clone())
+                .or(project_model),
+        }
+    }
+
+    fn set_model(&mut self, model: Option<String>, ctx: &mut Context<Self>) {
+        if let Some(stored) = &mut self.stored {
+            stored.model_override = model.clone();
+        }
+        let (db, channel) = (self.deps.db.clone(), self.channel);
+        ctx.wait(
+            async move { db.set_model_override(channel, model.as_deref()).await }
+                .into_actor(self)
+                .map(|done, act, _| {
+                    if let Err(e) = done {
+                        tracing::error!(channel_id = act.channel.get(), error = %e, "cannot set model");
+                    }
+                }),
+        );
+    }
+}
+
+impl Handler<RunCommand> for SessionActor {
+    type Result = MessageResult<RunCommand>;
+
+    fn handle(
+        &mut self,
+        RunCommand { seq, command }: RunCommand,
+        ctx: &mut Self::Context,
+    ) -> Self::Result {
+        self.touch(seq, ctx);
+        let reply = match command {
+            SessionCommand::Cancel { by, admin } => {
+                CommandReply::Cancel(self.cancel(by, admin, ctx))
+            }
+            SessionCommand::Reset => CommandReply::Reset {
+                had_session: self.reset(ctx),
+            },
+            SessionCommand::Status => CommandReply::Status(self.status()),
+            SessionCommand::SetModel(model) => {
+                self.set_model(model.clone(), ctx);
+                CommandReply::ModelSet { model }
+            }
+        };
+        self.arm_idle_timer(ctx);
+        MessageResult(reply)
+    }
+}

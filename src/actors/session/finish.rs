@@ -1,0 +1,261 @@
+//! The end of a request: post the answer (or a user-safe error with an
+//! id), record the turn in SQLite, log one record, and start the next.
+
+use super::job::Running;
+use super::{SessionActor, SessionDeps, deliver};
+use crate::actors::messages::{ErrorKind, FileAttachment, Outgoing, StopTyping};
+use crate::claude::{Outcome, RunReport};
+use crate::db::RequestFinish;
+use crate::domain::{ClaudeSessionId, RequestStatus};
+use crate::format::{Rendered, render_answer};
+use actix::prelude::*;
+use std::sync::Arc;
+
+const CONTEXT_LOST: &str =
+    "*The earlier conversation could not be resumed, so this answer starts a fresh session.*\n\n";
+const CANCELLED: &str = "🛑 Cancelled.";
+
+/// What a finished run means for the channel.
+struct Verdict {
+    status: RequestStatus,
+    /// `None` for success and cancel: not an error.
+    error: Option<(ErrorKind, String)>,
+    answer: Option<Rendered>,
+    session: SessionUpdate,
+    cost_usd: f64,
+    claude_duration_ms: Option<u64>,
+}
+
+enum SessionUpdate {
+    Keep,
+    Store(ClaudeSessionId),
+    Forget,
+}
+
+fn judge(report: &RunReport, announced: Option<ClaudeSessionId>, deps: &SessionDeps) -> Verdict {
+    let failed = |status, kind, detail: String| Verdict {
+        status,
+        error: Some((kind, detail)),
+        answer: None,
+        session: announced.map_or(SessionUpdate::Keep, SessionUpdate::Store),
+        cost_usd: 0.0,
+        claude_duration_ms: None,
+    };
+    let with_stderr = |detail: &str| format!("{detail}; stderr: {}", report.stderr_tail);
+    match &report.outcome {
+        Outcome::Success(s) => {
+            let text = if report.context_lost {
+                format!("{CONTEXT_LOST}{}", s.text)
+            } else {
+                s.text.clone()
+            };
+            let denials: Vec<String> = s
+                .permission_denials
+                .iter()
+                .map(|d| d.summary.clone())
+                .collect();
+            Verdict {
+                status: RequestStatus::Done,
+                error: None,
+                answer: Some(render_answer(&text, &denials, &deps.format_options())),
+                session: SessionUpdate::Store(s.session_id),
+                cost_usd: s.cost_usd,
+                claude_duration_ms: Some(s.duration_ms),
+            }
+        }
+        Outcome::ClaudeError {
+            subtype,
+            log_detail,
+            session_id,
+            cost_usd,
+            duration_ms,
+        } => Verdict {
+            cost_usd: *cost_usd,
+            claude_duration_ms: *duration_ms,
+            session: session_id
+                .or(announced)
+                .map_or(SessionUpdate::Keep, SessionUpdate::Store),
+            ..failed(
+                RequestStatus::Failed,
+                ErrorKind::ClaudeError,
+                with_stderr(&format!("{subtype}: {log_detail}")),
+            )
+        },
+        Outcome::Cancelled => Verdict {
+            error: None,
+            answer: Some(Rendered::Chunks(vec![CANCELLED.into()])),
+            ..failed(
+                RequestStatus::Cancelled,
+                ErrorKind::ClaudeError,
+                String::new(),
+            )
+        },
+        Outcome::Timeout => failed(
+            RequestStatus::Timeout,
+            ErrorKind::Timeout,
+            with_stderr(&format!("no result after {:?}", report.elapsed)),
+        ),
+        Outcome::ResumeFailed { log_detail } => Verdict {
+            session: SessionUpdate::Forget,
+            ..failed(
+                RequestStatus::Failed,
+                ErrorKind::SessionError,
+                with_stderr(log_detail),
+            )
+        },
+        Outcome::ParseError { log_detail } => failed(
+            RequestStatus::Failed,
+            ErrorKind::ParseError,
+            with_stderr(log_detail),
+        ),
+        Outcome::SpawnError { log_detail } => failed(
+            RequestStatus::Failed,
+            ErrorKind::ConfigError,
+            log_detail.clone(),
+        ),
+        Outcome::OutputTooLarge => failed(
+            RequestStatus::Failed,
+            ErrorKind::ClaudeError,
+            "output exceeded max_output_bytes".into(),
+        ),
+    }
+}
+
+impl SessionActor {
+    pub(super) fn finish(
+        &mut self,
+        mut running: Running,
+        report: RunReport,
+        ctx: &mut Context<Self>,
+    ) {
+        self.deps.stop_typing.do_send(StopTyping(self.channel));
+        if let Some(ticker) = running.ticker.take() {
+            ctx.cancel_future(ticker);
+        }
+        let mut verdict = judge(&report, running.announced_session, &self.deps);
+        if running.discard_session {
+            verdict.session = SessionUpdate::Keep;
+        }
+        if let Some(stored) = &mut self.stored {
+            stored.message_count += 1;
+            stored.total_cost_usd += verdict.cost_usd;
+            match verdict.session {
+                SessionUpdate::Keep => {}
+                SessionUpdate::Store(id) => stored.claude_session = Some(id),
+                SessionUpdate::Forget => stored.claude_session = None,
+            }
+        }
+        let done = conclude(self.deps.clone(), running, report, verdict);
+        ctx.wait(done.into_actor(self).map(|_, act, ctx| act.start_next(ctx)));
+    }
+}
+
+/// Posts, records and logs, in that order, so the channel sees the answer
+/// before the next request starts.
+async fn conclude(deps: Arc<SessionDeps>, running: Running, report: RunReport, v: Verdict) {
+    let request = &running.request;
+    let channel = request.channel;
+    if let Some(message) = running.status_message {
+        deliver(&deps, Outgoing::Delete { channel, message }).await;
+    }
+    let mut chunks = 0;
+    let mut error_id = None;
+    if let Some((kind, detail)) = &v.error {
+        let reported = deps
+            .errors
+            .send(crate::actors::messages::ReportError {
+                kind: *kind,
+                channel: Some(channel),
+                request: Some(request.id),
+                detail: detail.clone(),
+            })
+            .await
+            .ok();
+        if let Some(reported) = reported {
+            chunks +=
+                post_rendered(&deps, request, Rendered::Chunks(vec![reported.user_text])).await;
+            error_id = Some(reported.error_id);
+        }
+    }
+    if let Some(answer) = v.answer {
+        chunks += post_rendered(&deps, request, answer).await;
+    }
+    let session_returned = report.outcome.session_id().or(running.announced_session);
+    let stored_session = match v.session {
+        SessionUpdate::Store(id) => Some(id),
+        _ => None,
+    };
+    let db = &deps.db;
+    let turn = db.record_turn(channel, stored_session, v.cost_usd, error_id.as_ref());
+    if let Err(e) = turn.await {
+        tracing::error!(channel_id = channel.get(), error = %e, "cannot record turn");
+    }
+    if matches!(v.session, SessionUpdate::Forget)
+        && let Err(e) = db.set_claude_session_id(channel, None).await
+    {
+        tracing::error!(channel_id = channel.get(), error = %e, "cannot forget session");
+    }
+    let duration_ms = i64::try_from(running.started.elapsed().as_millis()).unwrap_or(i64::MAX);
+    let finish = RequestFinish {
+        status: v.status,
+        session_id_returned: session_returned,
+        duration_ms: Some(duration_ms),
+        claude_duration_ms: v.claude_duration_ms.map(|d| d as i64),
+        cost_usd: Some(v.cost_usd),
+        error_id: error_id.clone(),
+        error_kind: v.error.as_ref().map(|(k, _)| k.as_str().to_string()),
+    };
+    if let Err(e) = db.finish_request(request.id, &finish).await {
+        tracing::error!(channel_id = channel.get(), error = %e, "cannot record request end");
+    }
+    tracing::info!(
+        channel_id = channel.get(),
+        request_id = %request.id,
+        project = %request.project,
+        outcome = report.outcome.kind(),
+        status = %v.status,
+        duration_ms,
+        claude_duration_ms = v.claude_duration_ms,
+        cost_usd = v.cost_usd,
+        chunks,
+        context_lost = report.context_lost,
+        error_id = error_id.as_ref().map(|e| e.as_str().to_string()),
+        "request finished"
+    );
+}
+
+/// Posts an answer; the first message replies to the user's. Returns how
+/// many messages went out.
+async fn post_rendered(
+    deps: &SessionDeps,
+    request: &crate::actors::messages::IncomingRequest,
+    rendered: Rendered,
+) -> usize {
+    let messages: Vec<(String, Option<FileAttachment>)> = match rendered {
+        Rendered::Chunks(chunks) => chunks.into_iter().map(|c| (c, None)).collect(),
+        Rendered::Attachment {
+            message,
+            filename,
+            body,
+        } => vec![(
+            message,
+            Some(FileAttachment {
+                filename,
+                body: body.into_bytes(),
+            }),
+        )],
+    };
+    let mut posted = 0;
+    for (i, (content, attachment)) in messages.into_iter().enumerate() {
+        let msg = Outgoing::Post {
+            channel: request.channel,
+            content,
+            reply_to: (i == 0).then_some(request.message),
+            attachment,
+        };
+        if deliver(deps, msg).await.is_some() {
+            posted += 1;
+        }
+    }
+    posted
+}

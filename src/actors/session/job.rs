@@ -1,0 +1,244 @@
+//! The running side of a session: queueing, starting the next request in
+//! the worker pool, and the live status message while it runs.
+
+use super::{SessionActor, deliver, post};
+use crate::actors::messages::{
+    ErrorKind, IncomingRequest, JobEvent, Outgoing, RunJob, StartTyping,
+};
+use crate::claude::{Progress, RunSpec};
+use crate::db::NewRequest;
+use crate::domain::{ClaudeSessionId, MessageId};
+use crate::format::progress_line;
+use actix::prelude::*;
+use std::time::{Duration, Instant};
+
+/// Edits are also made this often with no new activity, so elapsed time
+/// moves.
+const REFRESH_EVERY: Duration = Duration::from_secs(10);
+
+pub(super) struct Running {
+    pub request: IncomingRequest,
+    pub started: Instant,
+    pub status_message: Option<MessageId>,
+    pub tool_count: usize,
+    pub activity: Option<(String, Option<String>)>,
+    pub dirty: bool,
+    pub last_edit: Instant,
+    pub ticker: Option<SpawnHandle>,
+    /// The session id the CLI announced, kept in case no result follows.
+    pub announced_session: Option<ClaudeSessionId>,
+    /// Set by a reset during the run: its session must not be stored.
+    pub discard_session: bool,
+}
+
+impl SessionActor {
+    pub(super) fn enqueue(&mut self, request: IncomingRequest, ctx: &mut Context<Self>) {
+        let queue_size = self.deps.config.sessions.queue_size;
+        if self.running.is_some() && self.queue.len() >= queue_size {
+            let detail = format!("queue of {queue_size} is full");
+            let report = self.report(ErrorKind::QueueFull, &request, detail);
+            ctx.spawn(report.into_actor(self).map(|_, _, _| ()));
+            return;
+        }
+        let Some(stored) = &self.stored else {
+            let detail = "the session row could not be loaded".to_string();
+            let report = self.report(ErrorKind::SessionError, &request, detail);
+            ctx.spawn(
+                report
+                    .into_actor(self)
+                    .map(|_, act, ctx| act.arm_idle_timer(ctx)),
+            );
+            self.load(ctx);
+            return;
+        };
+        let row = NewRequest {
+            id: request.id,
+            channel_id: request.channel,
+            user_id: request.user,
+            project: request.project.clone(),
+            session_id_used: stored.claude_session,
+        };
+        let db = self.deps.db.clone();
+        ctx.wait(async move { db.insert_request(&row).await }.into_actor(self).map(
+            |inserted, act, _| {
+                if let Err(e) = inserted {
+                    tracing::error!(channel_id = act.channel.get(), error = %e, "cannot record request");
+                }
+            },
+        ));
+        if self.running.is_some() {
+            let position = self.queue.len() + 1;
+            let text = format!(
+                "⏳ Queued: position {position}. I'll answer once the request before it finishes."
+            );
+            let (deps, channel, reply_to) = (self.deps.clone(), request.channel, request.message);
+            ctx.spawn(
+                async move { post(&deps, channel, text, Some(reply_to)).await }
+                    .into_actor(self)
+                    .map(|_, _, _| ()),
+            );
+        }
+        self.queue.push_back(request);
+        self.start_next(ctx);
+    }
+
+    pub(super) fn start_next(&mut self, ctx: &mut Context<Self>) {
+        if self.running.is_some() {
+            return;
+        }
+        let Some(request) = self.queue.pop_front() else {
+            self.arm_idle_timer(ctx);
+            return;
+        };
+        let spec = self.spec_for(&request);
+        let (db, id, resume) = (self.deps.db.clone(), request.id, spec.resume);
+        ctx.wait(async move { db.mark_request_running(id, resume).await }.into_actor(self).map(
+            |marked, act, _| {
+                if let Err(e) = marked {
+                    tracing::error!(channel_id = act.channel.get(), error = %e, "cannot mark request running");
+                }
+            },
+        ));
+        self.deps.start_typing.do_send(StartTyping(self.channel));
+        let interval = self.deps.progress_interval;
+        let ticker = ctx.run_interval(interval, |act, ctx| act.refresh_status(ctx));
+        self.running = Some(Running {
+            request,
+            started: Instant::now(),
+            status_message: None,
+            tool_count: 0,
+            activity: None,
+            dirty: false,
+            last_edit: Instant::now(),
+            ticker: Some(ticker),
+            announced_session: None,
+            discard_session: false,
+        });
+        self.post_status(ctx);
+        self.deps.run_job.do_send(RunJob {
+            id,
+            spec,
+            events: ctx.address().recipient(),
+        });
+    }
+
+    fn spec_for(&self, request: &IncomingRequest) -> RunSpec {
+        let config = &self.deps.config;
+        let claude = &config.claude;
+        let stored = self.stored.as_ref();
+        let mut spec = match config.projects.iter().find(|p| p.name == request.project) {
+            Some(project) => {
+                let mut spec = RunSpec::new(&claude.binary, &project.path, &request.prompt);
+                spec.model = project.effective_model(claude).map(str::to_owned);
+                spec.permission_mode = project.effective_permission_mode(claude);
+                spec.allowed_tools = project.effective_allowed_tools(claude).to_vec();
+                spec.append_system_prompt = project.system_prompt.clone();
+                spec.timeout = project.effective_timeout(claude);
+                spec
+            }
+            // The runner reports the missing folder as a spawn error.
+            None => RunSpec::new(&claude.binary, "/nonexistent", &request.prompt),
+        };
+        if let Some(model) = stored.and_then(|s| s.model_override.clone()) {
+            spec.model = Some(model);
+        }
+        spec.resume = stored.and_then(|s| s.claude_session);
+        spec.max_output_bytes = claude.max_output_bytes;
+        spec
+    }
+
+    fn post_status(&mut self, ctx: &mut Context<Self>) {
+        let Some(running) = &self.running else { return };
+        let text = progress_line(None, Duration::ZERO, 0);
+        let (deps, channel, request) = (self.deps.clone(), self.channel, running.request.id);
+        ctx.spawn(
+            async move { post(&deps, channel, text, None).await }
+                .into_actor(self)
+                .map(move |id, act, ctx| match &mut act.running {
+                    Some(running) if running.request.id == request => {
+                        running.status_message = id;
+                    }
+                    // The answer came first: the status message is stale.
+                    _ => {
+                        if let Some(message) = id {
+                            let deps = act.deps.clone();
+                            let delete = Outgoing::Delete { channel, message };
+                            ctx.spawn(
+                                async move { deliver(&deps, delete).await }
+                                    .into_actor(act)
+                                    .map(|_, _, _| ()),
+                            );
+                        }
+                    }
+                }),
+        );
+    }
+
+    /// Edits the status message when something changed, or now and then so
+    /// the elapsed time moves; the ticker keeps edits to one per interval.
+    fn refresh_status(&mut self, ctx: &mut Context<Self>) {
+        let Some(running) = &mut self.running else {
+            return;
+        };
+        let Some(message) = running.status_message else {
+            return;
+        };
+        if !running.dirty && running.last_edit.elapsed() < REFRESH_EVERY {
+            return;
+        }
+        running.dirty = false;
+        running.last_edit = Instant::now();
+        let activity = running
+            .activity
+            .as_ref()
+            .map(|(t, x)| (t.as_str(), x.as_deref()));
+        let content = progress_line(activity, running.started.elapsed(), running.tool_count);
+        let edit = Outgoing::Edit {
+            channel: self.channel,
+            message,
+            content,
+        };
+        let deps = self.deps.clone();
+        ctx.spawn(
+            async move { deliver(&deps, edit).await }
+                .into_actor(self)
+                .map(|_, _, _| ()),
+        );
+    }
+
+    fn on_progress(&mut self, progress: Progress) {
+        let Some(running) = &mut self.running else {
+            return;
+        };
+        match progress {
+            Progress::Init { session_id, .. } => running.announced_session = Some(session_id),
+            Progress::ToolUse { name, target } => {
+                running.tool_count += 1;
+                running.activity = Some((name, target));
+                running.dirty = true;
+            }
+            Progress::Text(_) | Progress::ToolResult { .. } => {}
+        }
+    }
+}
+
+impl Handler<JobEvent> for SessionActor {
+    type Result = ();
+
+    fn handle(&mut self, event: JobEvent, ctx: &mut Self::Context) {
+        match event {
+            JobEvent::Started { .. } => {}
+            JobEvent::Progress { id, progress } => {
+                if self.running.as_ref().is_some_and(|r| r.request.id == id) {
+                    self.on_progress(progress);
+                }
+            }
+            JobEvent::Finished { id, report } => {
+                match self.running.take_if(|r| r.request.id == id) {
+                    Some(running) => self.finish(running, *report, ctx),
+                    None => tracing::warn!(request_id = %id, "finished job is not the running one"),
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,234 @@
+//! SessionActor, one per channel or thread: serializes the channel's
+//! requests (this replaces locks), owns its bounded queue and its Claude
+//! session id, and keeps both in SQLite so a revived actor carries on the
+//! same conversation. It stops when the router tells it to after an idle
+//! report.
+//!
+//! Handles: `Deliver`, `RunCommand`, `JobEvent`, `StopSession`.
+
+mod commands;
+mod finish;
+mod job;
+
+use super::messages::{
+    CancelJob, Deliver, ErrorKind, Outgoing, ReportError, RunJob, SessionIdle, StartTyping,
+    StopSession, StopTyping,
+};
+use crate::config::Config;
+use crate::db::Db;
+use crate::domain::{ChannelId, ClaudeSessionId, MessageId, ProjectName};
+use crate::format::FormatOptions;
+use actix::prelude::*;
+use job::Running;
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::messages::IncomingRequest;
+
+/// What every session shares; one copy behind an `Arc` keeps each actor
+/// small.
+pub struct SessionDeps {
+    pub config: Arc<Config>,
+    pub db: Db,
+    pub run_job: Recipient<RunJob>,
+    pub cancel_job: Recipient<CancelJob>,
+    pub start_typing: Recipient<StartTyping>,
+    pub stop_typing: Recipient<StopTyping>,
+    pub outbox: Recipient<Outgoing>,
+    pub errors: Recipient<ReportError>,
+    /// How often the live status message may be edited.
+    pub progress_interval: Duration,
+}
+
+impl SessionDeps {
+    fn format_options(&self) -> FormatOptions {
+        FormatOptions {
+            max_chunks: self.config.discord.max_chunks,
+            ..FormatOptions::default()
+        }
+    }
+}
+
+/// The stored part of a session, mirrored in memory.
+#[derive(Debug, Default)]
+struct Stored {
+    claude_session: Option<ClaudeSessionId>,
+    model_override: Option<String>,
+    message_count: i64,
+    total_cost_usd: f64,
+}
+
+pub struct SessionActor {
+    channel: ChannelId,
+    project: ProjectName,
+    deps: Arc<SessionDeps>,
+    router: Recipient<SessionIdle>,
+    stored: Option<Stored>,
+    queue: VecDeque<IncomingRequest>,
+    running: Option<Running>,
+    /// The last router number handled, reported back when idle.
+    seq: u64,
+    idle_timer: Option<SpawnHandle>,
+}
+
+impl SessionActor {
+    pub fn new(
+        channel: ChannelId,
+        project: ProjectName,
+        deps: Arc<SessionDeps>,
+        router: Recipient<SessionIdle>,
+    ) -> Self {
+        Self {
+            channel,
+            project,
+            deps,
+            router,
+            stored: None,
+            queue: VecDeque::new(),
+            running: None,
+            seq: 0,
+            idle_timer: None,
+        }
+    }
+
+    /// Loads (or creates) the session row before any message is handled.
+    fn load(&mut self, ctx: &mut Context<Self>) {
+        let (db, channel, project) = (self.deps.db.clone(), self.channel, self.project.clone());
+        let load = async move { db.ensure_session(channel, &project).await };
+        ctx.wait(load.into_actor(self).map(|row, act, _| match row {
+            Ok(row) => {
+                act.stored = Some(Stored {
+                    claude_session: row.claude_session_id,
+                    model_override: row.model_override,
+                    message_count: row.message_count,
+                    total_cost_usd: row.total_cost_usd,
+                });
+            }
+            Err(e) => {
+                tracing::error!(channel_id = act.channel.get(), error = %e, "cannot load session")
+            }
+        }));
+    }
+
+    fn busy(&self) -> bool {
+        self.running.is_some() || !self.queue.is_empty()
+    }
+
+    fn touch(&mut self, seq: u64, ctx: &mut Context<Self>) {
+        self.seq = self.seq.max(seq);
+        if let Some(timer) = self.idle_timer.take() {
+            ctx.cancel_future(timer);
+        }
+    }
+
+    /// Arms the idle timer once nothing is running or waiting.
+    fn arm_idle_timer(&mut self, ctx: &mut Context<Self>) {
+        if self.busy() || self.idle_timer.is_some() {
+            return;
+        }
+        let after = self.deps.config.sessions.idle_timeout;
+        self.idle_timer = Some(ctx.run_later(after, |act, _| {
+            act.idle_timer = None;
+            if !act.busy() {
+                act.router.do_send(SessionIdle {
+                    channel: act.channel,
+                    seq: act.seq,
+                });
+            }
+        }));
+    }
+
+    /// Tells the user something went wrong, with an error id, replying to
+    /// their message.
+    fn report(
+        &self,
+        kind: ErrorKind,
+        request: &IncomingRequest,
+        detail: String,
+    ) -> impl Future<Output = Option<crate::domain::ErrorId>> + 'static {
+        let deps = self.deps.clone();
+        let (channel, id, reply_to) = (request.channel, request.id, request.message);
+        async move {
+            let report = ReportError {
+                kind,
+                channel: Some(channel),
+                request: Some(id),
+                detail,
+            };
+            let reported = deps.errors.send(report).await.ok()?;
+            post(&deps, channel, reported.user_text, Some(reply_to)).await;
+            Some(reported.error_id)
+        }
+    }
+}
+
+/// Posts one message; a refusal is logged with an error id, never fatal.
+async fn post(
+    deps: &SessionDeps,
+    channel: ChannelId,
+    content: String,
+    reply_to: Option<MessageId>,
+) -> Option<MessageId> {
+    let msg = Outgoing::Post {
+        channel,
+        content,
+        reply_to,
+        attachment: None,
+    };
+    deliver(deps, msg).await
+}
+
+/// Sends any `Outgoing`, logging a refusal under an error id.
+async fn deliver(deps: &SessionDeps, msg: Outgoing) -> Option<MessageId> {
+    let channel = msg.channel();
+    let detail = match deps.outbox.send(msg).await {
+        Ok(Ok(id)) => return id,
+        Ok(Err(e)) => e.to_string(),
+        Err(e) => format!("the Discord actor is unavailable: {e}"),
+    };
+    let report = ReportError {
+        kind: ErrorKind::DiscordError,
+        channel: Some(channel),
+        request: None,
+        detail,
+    };
+    let _ = deps.errors.send(report).await;
+    None
+}
+
+impl Actor for SessionActor {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        // Bursts (50 messages in a second) must queue or be refused with a
+        // reply, never be dropped by a full mailbox.
+        ctx.set_mailbox_capacity(256);
+        self.load(ctx);
+    }
+
+    fn stopped(&mut self, _: &mut Self::Context) {
+        if self.running.is_some() {
+            self.deps.stop_typing.do_send(StopTyping(self.channel));
+        }
+    }
+}
+
+impl Handler<Deliver> for SessionActor {
+    type Result = ();
+
+    fn handle(&mut self, Deliver { seq, request }: Deliver, ctx: &mut Self::Context) {
+        self.touch(seq, ctx);
+        self.enqueue(request, ctx);
+    }
+}
+
+impl Handler<StopSession> for SessionActor {
+    type Result = ();
+
+    fn handle(&mut self, _: StopSession, ctx: &mut Self::Context) {
+        if !self.busy() {
+            ctx.stop();
+        }
+    }
+}

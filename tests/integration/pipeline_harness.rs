@@ -1,0 +1,168 @@
+//! The session pipeline wired for tests: the real router, sessions, worker
+//! pool, typing and error actors, an in-memory store, the fake CLI behind
+//! a wrapper script, and a recorder in place of Discord.
+
+use crate::helpers::{FAKE_CLAUDE, FakeCli};
+use actix::prelude::*;
+use claude_coordinator::actors::claude_pool::ClaudePool;
+use claude_coordinator::actors::error_reporter::ErrorReporter;
+use claude_coordinator::actors::messages::{
+    CommandReply, IncomingRequest, Outgoing, SessionCommand, Submit, ToSession,
+};
+use claude_coordinator::actors::recorder::{Recording, RecordingOutbox};
+use claude_coordinator::actors::router::SessionRouter;
+use claude_coordinator::actors::session::SessionDeps;
+use claude_coordinator::actors::typing::TypingActor;
+use claude_coordinator::config::Config;
+use claude_coordinator::db::Db;
+use claude_coordinator::domain::{ChannelId, MessageId, ProjectName, RequestId, UserId};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+pub const LIMIT: Duration = Duration::from_secs(30);
+pub const ALICE: UserId = UserId(501);
+pub const BOB: UserId = UserId(502);
+
+static NEXT_MESSAGE: AtomicU64 = AtomicU64::new(90_000);
+
+pub struct Pipeline {
+    pub cli: FakeCli,
+    pub db: Db,
+    pub router: Addr<SessionRouter>,
+    pub rec: Recording,
+}
+
+/// Writes an executable that runs the fake CLI with this test's folders, so
+/// the product starts it by path exactly as it would start `claude`.
+pub fn wrapper_script(cli: &FakeCli) -> PathBuf {
+    let script = cli.dir("claude");
+    let text = format!(
+        "#!/bin/sh\nexport FAKE_CLAUDE_STATE_DIR='{}'\nexport FAKE_CLAUDE_RECORD_DIR='{}'\nexport FAKE_CLAUDE_COUNT_DIR='{}'\nexec '{}' \"$@\"\n",
+        cli.dir("state").display(),
+        cli.dir("records").display(),
+        cli.dir("count").display(),
+        FAKE_CLAUDE,
+    );
+    std::fs::write(&script, text).expect("wrapper");
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    script
+}
+
+pub fn config_text(binary: &Path, project: &Path, channels: &[u64]) -> String {
+    let mut text = format!(
+        "[claude]\nbinary = '{}'\nmax_concurrent = 4\n\n[discord]\nallowed_users = [\"{}\"]\n",
+        binary.display(),
+        ALICE.get()
+    );
+    for (i, channel) in channels.iter().enumerate() {
+        text.push_str(&format!(
+            "\n[[projects]]\nname = \"p{i}\"\nchannel_id = \"{channel}\"\npath = '{}'\n",
+            project.display()
+        ));
+    }
+    text
+}
+
+impl Pipeline {
+    /// Channels 1 and 2 map to projects p0 and p1; `tune` adjusts the rest.
+    pub async fn start(tune: impl FnOnce(&mut Config)) -> Pipeline {
+        let cli = FakeCli::new();
+        let binary = wrapper_script(&cli);
+        let text = config_text(&binary, &cli.project(), &[1, 2]);
+        let mut config =
+            Config::from_toml_str(&text, &cli.dir("coordinator.toml")).expect("config");
+        tune(&mut config);
+        let config = Arc::new(config);
+        let db = Db::in_memory().await.expect("db");
+        let (outbox, rec) = RecordingOutbox::new();
+        let outbox = outbox.start().recipient();
+        let pool = ClaudePool::new(config.claude.max_concurrent).start();
+        let typing = TypingActor::new(outbox.clone(), Duration::from_secs(8)).start();
+        let deps = SessionDeps {
+            config: config.clone(),
+            db: db.clone(),
+            run_job: pool.clone().recipient(),
+            cancel_job: pool.recipient(),
+            start_typing: typing.clone().recipient(),
+            stop_typing: typing.recipient(),
+            outbox,
+            errors: ErrorReporter.start().recipient(),
+            progress_interval: Duration::from_millis(50),
+        };
+        let router = SessionRouter::new(deps).start();
+        Pipeline {
+            cli,
+            db,
+            router,
+            rec,
+        }
+    }
+
+    /// Sends a user's message into channel 1 or 2; returns its request id
+    /// and message id.
+    pub fn say(&self, channel: u64, user: UserId, prompt: &str) -> (RequestId, MessageId) {
+        let id = RequestId::new();
+        let message = MessageId(NEXT_MESSAGE.fetch_add(1, Ordering::Relaxed));
+        self.router.do_send(Submit(IncomingRequest {
+            id,
+            channel: ChannelId(channel),
+            project: ProjectName::new(format!("p{}", channel - 1)),
+            user,
+            message,
+            prompt: prompt.into(),
+        }));
+        (id, message)
+    }
+
+    pub async fn command(&self, channel: u64, command: SessionCommand) -> CommandReply {
+        self.router
+            .send(ToSession {
+                channel: ChannelId(channel),
+                project: ProjectName::new(format!("p{}", channel - 1)),
+                command,
+            })
+            .await
+            .expect("router")
+            .expect("session")
+    }
+
+    /// Waits until `n` answers or errors have replied to user messages.
+    pub async fn replies(&self, n: usize) -> Vec<Outgoing> {
+        let events = self.rec.wait_for(LIMIT, |e| replies(e).len() >= n).await;
+        replies(&events)
+    }
+}
+
+/// Posts that reply to a user's message, in order.
+pub fn replies(events: &[Outgoing]) -> Vec<Outgoing> {
+    events
+        .iter()
+        .filter(|e| {
+            matches!(
+                e,
+                Outgoing::Post {
+                    reply_to: Some(_),
+                    ..
+                }
+            )
+        })
+        .cloned()
+        .collect()
+}
+
+pub fn content(event: &Outgoing) -> &str {
+    match event {
+        Outgoing::Post { content, .. } | Outgoing::Edit { content, .. } => content,
+        _ => "",
+    }
+}
+
+pub fn reply_to(event: &Outgoing) -> Option<MessageId> {
+    match event {
+        Outgoing::Post { reply_to, .. } => *reply_to,
+        _ => None,
+    }
+}

@@ -1,0 +1,431 @@
+//! The session pipeline end to end, short of Discord: serialization,
+//! parallelism, the queue bound, cancel, reset, status, idle stop and
+//! revival, errors with ids, and live progress.
+
+use crate::pipeline_harness::{ALICE, BOB, LIMIT, Pipeline, content, replies, reply_to};
+use claude_coordinator::actors::messages::{
+    CancelReply, CommandReply, CountSessions, Outgoing, SessionCommand,
+};
+use claude_coordinator::domain::{ChannelId, ClaudeSessionId, RequestStatus};
+use std::time::{Duration, Instant};
+
+fn resume_arg(record: &serde_json::Value) -> Option<String> {
+    let argv: Vec<String> = serde_json::from_value(record["argv"].clone()).unwrap();
+    let at = argv.iter().position(|a| a == "--resume")?;
+    argv.get(at + 1).cloned()
+}
+
+#[actix_rt::test]
+async fn an_answer_replies_to_the_message_and_the_session_is_stored() {
+    let p = Pipeline::start(|_| {}).await;
+    let (id, message) = p.say(1, ALICE, "hello there");
+    let answers = p.replies(1).await;
+    assert_eq!(reply_to(&answers[0]), Some(message));
+    assert!(!content(&answers[0]).is_empty());
+
+    let events = p
+        .rec
+        .wait_for(LIMIT, |e| {
+            e.iter().any(|x| matches!(x, Outgoing::Delete { .. }))
+        })
+        .await;
+    assert!(matches!(events[0], Outgoing::Typing { .. }), "{events:?}");
+    assert_eq!(
+        wait_status(&p, id, RequestStatus::Done).await,
+        RequestStatus::Done
+    );
+    let row = p.db.request(id).await.unwrap().unwrap();
+    assert!(row.session_id_returned.is_some());
+    let session = p.db.session(ChannelId(1)).await.unwrap().unwrap();
+    assert_eq!(session.message_count, 1);
+    assert_eq!(session.claude_session_id, row.session_id_returned);
+    assert!(session.total_cost_usd > 0.0);
+}
+
+#[actix_rt::test]
+async fn the_second_message_resumes_the_first_session() {
+    let p = Pipeline::start(|_| {}).await;
+    let (first, _) = p.say(1, ALICE, "one");
+    p.replies(1).await;
+    p.say(1, ALICE, "two");
+    p.replies(2).await;
+    let records = p.cli.records();
+    assert_eq!(resume_arg(&records[0]), None);
+    let stored =
+        p.db.request(first)
+            .await
+            .unwrap()
+            .unwrap()
+            .session_id_returned;
+    assert_eq!(resume_arg(&records[1]), stored.map(|s| s.to_string()));
+}
+
+#[actix_rt::test]
+async fn requests_in_one_channel_run_one_at_a_time_in_order() {
+    let p = Pipeline::start(|_| {}).await;
+    let messages: Vec<_> = (0..3)
+        .map(|i| {
+            p.say(1, ALICE, &format!("FAKE:slow=150 FAKE:echo number {i}"))
+                .1
+        })
+        .collect();
+    let events = p.rec.wait_for(LIMIT, |e| answers(e).len() == 3).await;
+    let order: Vec<_> = answers(&events)
+        .iter()
+        .map(|e| reply_to(e).unwrap())
+        .collect();
+    assert_eq!(order, messages);
+    assert_eq!(p.cli.max_concurrency(), 1);
+}
+
+/// Replies that are answers, not queue notices.
+fn answers(events: &[Outgoing]) -> Vec<Outgoing> {
+    replies(events)
+        .into_iter()
+        .filter(|e| !content(e).starts_with("⏳ Queued"))
+        .collect()
+}
+
+#[actix_rt::test]
+async fn channels_run_in_parallel() {
+    let p = Pipeline::start(|_| {}).await;
+    let started = Instant::now();
+    p.say(1, ALICE, "FAKE:slow=2000 a");
+    p.say(2, ALICE, "FAKE:slow=2000 b");
+    p.replies(2).await;
+    assert_eq!(p.cli.max_concurrency(), 2, "both channels' runs overlapped");
+    assert!(
+        started.elapsed() < Duration::from_millis(3900),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[actix_rt::test]
+async fn a_full_queue_refuses_with_an_error_id_and_queued_users_learn_their_position() {
+    let p = Pipeline::start(|c| c.sessions.queue_size = 2).await;
+    p.say(1, ALICE, "FAKE:hang");
+    p.say(1, ALICE, "second");
+    p.say(1, ALICE, "third");
+    let (_, refused) = p.say(1, BOB, "fourth");
+    let got = p.replies(3).await;
+    assert!(content(&got[0]).contains("position 1"), "{got:?}");
+    assert!(content(&got[1]).contains("position 2"), "{got:?}");
+    assert_eq!(reply_to(&got[2]), Some(refused));
+    assert!(content(&got[2]).contains("queue is full"), "{got:?}");
+    assert!(content(&got[2]).contains("error id"), "{got:?}");
+    let status = p.command(1, SessionCommand::Status).await;
+    assert!(
+        matches!(status, CommandReply::Status(s) if s.queue_len == 2 && s.running_for.is_some())
+    );
+}
+
+#[actix_rt::test]
+async fn cancel_stops_the_running_request_for_its_owner_only() {
+    let p = Pipeline::start(|_| {}).await;
+    let (id, _) = p.say(1, ALICE, "FAKE:hang");
+    p.rec
+        .wait_for(LIMIT, |e| {
+            e.iter()
+                .any(|x| matches!(x, Outgoing::Post { reply_to: None, .. }))
+        })
+        .await;
+    let denied = p
+        .command(
+            1,
+            SessionCommand::Cancel {
+                by: BOB,
+                admin: false,
+            },
+        )
+        .await;
+    assert_eq!(denied, CommandReply::Cancel(CancelReply::NotAllowed));
+    let done = p
+        .command(
+            1,
+            SessionCommand::Cancel {
+                by: ALICE,
+                admin: false,
+            },
+        )
+        .await;
+    assert_eq!(done, CommandReply::Cancel(CancelReply::Running));
+    let got = p.replies(1).await;
+    assert!(content(&got[0]).contains("Cancelled"), "{got:?}");
+    assert!(!content(&got[0]).contains("error id"));
+    let row = wait_status(&p, id, RequestStatus::Cancelled).await;
+    assert_eq!(row, RequestStatus::Cancelled);
+}
+
+#[actix_rt::test]
+async fn an_admin_may_cancel_someone_elses_running_request() {
+    let p = Pipeline::start(|_| {}).await;
+    let (running, _) = p.say(1, ALICE, "FAKE:hang");
+    p.rec
+        .wait_for(LIMIT, |e| {
+            e.iter()
+                .any(|x| matches!(x, Outgoing::Post { reply_to: None, .. }))
+        })
+        .await;
+    let reply = p
+        .command(
+            1,
+            SessionCommand::Cancel {
+                by: BOB,
+                admin: true,
+            },
+        )
+        .await;
+    assert_eq!(reply, CommandReply::Cancel(CancelReply::Running));
+    assert_eq!(
+        wait_status(&p, running, RequestStatus::Cancelled).await,
+        RequestStatus::Cancelled
+    );
+}
+
+#[actix_rt::test]
+async fn a_caller_cancels_their_queued_request_before_it_runs() {
+    let p = Pipeline::start(|_| {}).await;
+    p.say(1, ALICE, "FAKE:hang");
+    let (queued, _) = p.say(1, BOB, "FAKE:echo queued words");
+    p.replies(1).await;
+    let reply = p
+        .command(
+            1,
+            SessionCommand::Cancel {
+                by: BOB,
+                admin: false,
+            },
+        )
+        .await;
+    assert_eq!(reply, CommandReply::Cancel(CancelReply::Queued));
+    assert_eq!(
+        wait_status(&p, queued, RequestStatus::Cancelled).await,
+        RequestStatus::Cancelled
+    );
+    let reply = p
+        .command(
+            1,
+            SessionCommand::Cancel {
+                by: BOB,
+                admin: false,
+            },
+        )
+        .await;
+    assert_eq!(reply, CommandReply::Cancel(CancelReply::NotAllowed));
+    p.command(
+        1,
+        SessionCommand::Cancel {
+            by: ALICE,
+            admin: false,
+        },
+    )
+    .await;
+    p.rec.wait_for(LIMIT, |e| answers(e).len() == 1).await;
+    let ran_queued = p
+        .cli
+        .records()
+        .iter()
+        .any(|r| r.to_string().contains("queued words"));
+    assert!(!ran_queued, "a cancelled queued request must never run");
+    let reply = p
+        .command(
+            1,
+            SessionCommand::Cancel {
+                by: ALICE,
+                admin: false,
+            },
+        )
+        .await;
+    assert_eq!(reply, CommandReply::Cancel(CancelReply::Nothing));
+}
+
+async fn wait_status(
+    p: &Pipeline,
+    id: claude_coordinator::domain::RequestId,
+    want: RequestStatus,
+) -> RequestStatus {
+    let deadline = Instant::now() + LIMIT;
+    loop {
+        let status = p.db.request(id).await.unwrap().map(|r| r.status);
+        if status == Some(want) || Instant::now() > deadline {
+            return status.unwrap_or(RequestStatus::Queued);
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[actix_rt::test]
+async fn reset_forgets_the_session_but_history_keeps_it() {
+    let p = Pipeline::start(|_| {}).await;
+    let (first, _) = p.say(1, ALICE, "one");
+    p.replies(1).await;
+    let reply = p.command(1, SessionCommand::Reset).await;
+    assert_eq!(reply, CommandReply::Reset { had_session: true });
+    p.say(1, ALICE, "two");
+    p.replies(2).await;
+    assert_eq!(
+        resume_arg(&p.cli.records()[1]),
+        None,
+        "a reset session is not resumed"
+    );
+    assert!(
+        p.db.request(first)
+            .await
+            .unwrap()
+            .unwrap()
+            .session_id_returned
+            .is_some()
+    );
+}
+
+#[actix_rt::test]
+async fn status_and_model_override_describe_the_session() {
+    let p = Pipeline::start(|_| {}).await;
+    p.say(1, ALICE, "one");
+    p.replies(1).await;
+    let set = p
+        .command(1, SessionCommand::SetModel(Some("opus".into())))
+        .await;
+    assert_eq!(
+        set,
+        CommandReply::ModelSet {
+            model: Some("opus".into())
+        }
+    );
+    let CommandReply::Status(status) = p.command(1, SessionCommand::Status).await else {
+        panic!("not a status");
+    };
+    assert_eq!(status.message_count, 1);
+    assert_eq!(status.model.as_deref(), Some("opus"));
+    assert_eq!(status.session_short.as_ref().map(String::len), Some(8));
+    assert_eq!(status.queue_len, 0);
+    p.say(1, ALICE, "two");
+    p.replies(2).await;
+    let argv = p.cli.records()[1]["argv"].to_string();
+    assert!(argv.contains("opus"), "{argv}");
+}
+
+#[actix_rt::test]
+async fn an_idle_session_stops_and_a_new_one_resumes_from_sqlite() {
+    let p = Pipeline::start(|c| c.sessions.idle_timeout = Duration::from_millis(100)).await;
+    p.say(1, ALICE, "one");
+    p.replies(1).await;
+    let deadline = Instant::now() + LIMIT;
+    while p.router.send(CountSessions).await.unwrap() > 0 {
+        assert!(Instant::now() < deadline, "the session never went idle");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    p.say(1, ALICE, "two");
+    p.replies(2).await;
+    let records = p.cli.records();
+    let stored = p.db.session(ChannelId(1)).await.unwrap().unwrap();
+    assert!(resume_arg(&records[1]).is_some());
+    assert_eq!(stored.message_count, 2);
+}
+
+#[actix_rt::test]
+async fn a_claude_error_is_reported_with_an_id_that_lands_in_the_database() {
+    let p = Pipeline::start(|_| {}).await;
+    let (id, _) = p.say(1, ALICE, "FAKE:error");
+    let got = p.replies(1).await;
+    let text = content(&got[0]);
+    assert!(text.contains("error id"), "{text}");
+    let row = wait_status(&p, id, RequestStatus::Failed).await;
+    assert_eq!(row, RequestStatus::Failed);
+    let row = p.db.request(id).await.unwrap().unwrap();
+    let error_id = row.error_id.expect("error id stored");
+    assert!(text.contains(error_id.as_str()), "{text}");
+    assert_eq!(row.error_kind.as_deref(), Some("claude_error"));
+}
+
+#[actix_rt::test]
+async fn a_run_past_its_timeout_is_stopped_and_reported() {
+    let p = Pipeline::start(|c| c.claude.timeout = Duration::from_millis(300)).await;
+    let (id, _) = p.say(1, ALICE, "FAKE:hang");
+    let got = p.replies(1).await;
+    assert!(content(&got[0]).contains("took too long"), "{got:?}");
+    assert_eq!(
+        wait_status(&p, id, RequestStatus::Timeout).await,
+        RequestStatus::Timeout
+    );
+}
+
+#[actix_rt::test]
+async fn an_unknown_stored_session_starts_fresh_and_says_so() {
+    let p = Pipeline::start(|_| {}).await;
+    let stale = ClaudeSessionId::new_random();
+    let project = claude_coordinator::domain::ProjectName::new("p0");
+    p.db.ensure_session(ChannelId(1), &project).await.unwrap();
+    p.db.set_claude_session_id(ChannelId(1), Some(stale))
+        .await
+        .unwrap();
+    p.say(1, ALICE, "hello");
+    let got = p.replies(1).await;
+    assert!(content(&got[0]).contains("could not be resumed"), "{got:?}");
+    let stored =
+        p.db.session(ChannelId(1))
+            .await
+            .unwrap()
+            .unwrap()
+            .claude_session_id;
+    assert!(stored.is_some() && stored != Some(stale));
+}
+
+#[actix_rt::test]
+async fn a_long_answer_is_split_under_the_limit() {
+    let p = Pipeline::start(|_| {}).await;
+    let (_, message) = p.say(1, ALICE, "FAKE:long=5000");
+    let events = p
+        .rec
+        .wait_for(LIMIT, |e| {
+            e.iter().any(|x| matches!(x, Outgoing::Delete { .. })) && !answers(e).is_empty()
+        })
+        .await;
+    let posts: Vec<_> = events
+        .iter()
+        .filter(|e| matches!(e, Outgoing::Post { .. }) && !content(e).starts_with("⏳"))
+        .collect();
+    assert!(posts.len() >= 3, "{posts:?}");
+    assert!(posts.iter().all(|e| content(e).chars().count() <= 2000));
+    assert_eq!(reply_to(posts[0]), Some(message));
+}
+
+#[actix_rt::test]
+async fn permission_denials_are_shown_after_the_answer() {
+    let p = Pipeline::start(|_| {}).await;
+    p.say(1, ALICE, "FAKE:deny");
+    let got = p.replies(1).await;
+    assert!(content(&got[0]).contains("not allowed to use"), "{got:?}");
+}
+
+#[actix_rt::test]
+async fn the_status_message_shows_tools_and_is_replaced_by_the_answer() {
+    let p = Pipeline::start(|_| {}).await;
+    p.say(1, ALICE, "FAKE:tools FAKE:slow=400");
+    let events = p
+        .rec
+        .wait_for(LIMIT, |e| {
+            e.iter().any(|x| matches!(x, Outgoing::Delete { .. }))
+        })
+        .await;
+    let edits: Vec<_> = events
+        .iter()
+        .filter(|e| matches!(e, Outgoing::Edit { .. }))
+        .collect();
+    assert!(!edits.is_empty(), "{events:?}");
+    assert!(
+        edits.iter().any(|e| content(e).contains("tool")),
+        "{edits:?}"
+    );
+    let status_id = events.iter().find_map(|e| match e {
+        Outgoing::Post { reply_to: None, .. } => Some(()),
+        _ => None,
+    });
+    assert!(status_id.is_some());
+    let typing_stopped_before_answer = events
+        .iter()
+        .filter(|e| matches!(e, Outgoing::Typing { .. }))
+        .count();
+    assert!(typing_stopped_before_answer >= 1);
+}
