@@ -429,3 +429,73 @@ async fn the_status_message_shows_tools_and_is_replaced_by_the_answer() {
         .count();
     assert!(typing_stopped_before_answer >= 1);
 }
+
+/// Captures this test thread's log records (the test runtime is
+/// single-threaded, so the pool's tasks log here too).
+fn capture_logs() -> (
+    claude_coordinator::telemetry::CapturedLogs,
+    tracing::subscriber::DefaultGuard,
+) {
+    use claude_coordinator::telemetry::{CapturedLogs, env_filter, get_subscriber};
+    let logs = CapturedLogs::default();
+    let filter = env_filter("info", None).unwrap();
+    let guard =
+        tracing::subscriber::set_default(get_subscriber("test", filter, logs.clone(), false));
+    (logs, guard)
+}
+
+fn records_with_msg(
+    logs: &claude_coordinator::telemetry::CapturedLogs,
+    msg: &str,
+) -> Vec<serde_json::Value> {
+    logs.lines()
+        .into_iter()
+        .filter(|l| l["msg"] == msg)
+        .collect()
+}
+
+#[actix_rt::test]
+async fn each_request_ends_with_one_log_record_that_never_holds_its_text() {
+    let (logs, _guard) = capture_logs();
+    let p = Pipeline::start(|_| {}).await;
+    let (id, _) = p.say(1, ALICE, "FAKE:echo FAKE:tools confidential-words-xyz");
+    p.replies(1).await;
+    assert_eq!(
+        wait_status(&p, id, RequestStatus::Done).await,
+        RequestStatus::Done
+    );
+    let records = records_with_msg(&logs, "request finished");
+    assert_eq!(records.len(), 1, "{records:?}");
+    let r = &records[0];
+    assert_eq!(r["channel_id"], 1);
+    assert_eq!(r["request_id"], id.to_string());
+    assert_eq!(r["project"], "p0");
+    assert_eq!(r["outcome"], "success");
+    assert!(r["duration_ms"].as_i64().is_some());
+    assert!(r["claude_duration_ms"].as_u64().is_some());
+    assert!(r["cost_usd"].as_f64().unwrap() > 0.0);
+    assert!(r["chunks"].as_u64().unwrap() >= 1);
+    assert!(!logs.text().contains("confidential-words-xyz"));
+}
+
+#[actix_rt::test]
+async fn a_failure_is_logged_under_the_id_the_user_sees() {
+    let (logs, _guard) = capture_logs();
+    let p = Pipeline::start(|_| {}).await;
+    let (id, _) = p.say(1, ALICE, "FAKE:error private-prompt-words");
+    let got = p.replies(1).await;
+    assert_eq!(
+        wait_status(&p, id, RequestStatus::Failed).await,
+        RequestStatus::Failed
+    );
+    let failures = records_with_msg(&logs, "request failed");
+    assert_eq!(failures.len(), 1, "{failures:?}");
+    let f = &failures[0];
+    let error_id = f["error_id"].as_str().unwrap();
+    assert!(content(&got[0]).contains(error_id));
+    assert_eq!(f["kind"], "claude_error");
+    assert_eq!(f["channel_id"], 1);
+    assert_eq!(f["request_id"], id.to_string());
+    assert_eq!(f["level"], 50);
+    assert!(!logs.text().contains("private-prompt-words"));
+}
