@@ -1,10 +1,11 @@
 //! The Claude runner against the fake CLI: invocation, every outcome class,
 //! progress. Process control and resume live in the submodules.
 
+mod fake_fidelity;
 mod process_control;
 mod resume;
 
-use crate::helpers::{FAKE_CLAUDE, FakeCli, run_collecting};
+use crate::helpers::{FakeCli, run_collecting};
 use claude_coordinator::claude::{Outcome, Progress, Success};
 use claude_coordinator::domain::PermissionMode;
 
@@ -251,18 +252,4 @@ async fn a_long_markdown_answer_arrives_whole() {
     let text = success(report.outcome).text;
     assert_eq!(text.chars().count(), 200_000);
     assert!(text.contains("```rust\nfn parse"));
-}
-
-#[test]
-fn the_fake_cli_rejects_stream_json_without_verbose_like_the_real_one() {
-    let out = std::process::Command::new(FAKE_CLAUDE)
-        .args(["-p", "--output-format", "stream-json", "hello"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    assert!(out.stdout.is_empty());
-    assert_eq!(
-        String::from_utf8_lossy(&out.stderr).trim(),
-        "Error: When using --print, --output-format=stream-json requires --verbose"
-    );
 }
