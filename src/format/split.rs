@@ -1,9 +1,10 @@
 //! Splits text into chunks of at most `max_len` (by [`discord_len`]).
 //!
-//! Each chunk ends at the best break that fits: a blank line outside a code
-//! block, then any blank line, then a line break, then whitespace, then a
-//! grapheme boundary (a char boundary only if one grapheme alone is too
-//! long). A code fence open at a split is closed at the end of the chunk and
+//! Each chunk ends at the last break that fits of the best kind: a blank
+//! line outside a code block, a line break outside one, a blank line inside
+//! one, a line break inside one (among those that leave the chunk at least
+//! half full, if any do), then whitespace, then a grapheme boundary, and a
+//! char boundary only if one grapheme alone is too long. A code fence open at a split is closed at the end of the chunk and
 //! reopened with its info string at the start of the next; those added lines
 //! count toward the limit.
 //!
@@ -106,7 +107,7 @@ fn best_cut(
             state,
         };
     };
-    let (end, state) = line_cut(text, fences, pos, cap, open)
+    let (end, state) = line_cut(text, fences, pos, cap, budget, open)
         .unwrap_or_else(|| in_line_cut(text, pos, cap, open, fences));
     if text[pos..end].chars().all(is_space) {
         // Only indentation fits before something too wide: drop it, as at
@@ -138,12 +139,14 @@ fn window_end(text: &str, pos: usize, budget: usize) -> Option<usize> {
     None
 }
 
-/// The best paragraph or line break whose content ends by `cap`.
+/// The best paragraph or line break whose content ends by `cap`: outside a
+/// code block before inside one, then a blank line before a line break.
 fn line_cut(
     text: &str,
     fences: &FenceTracker,
     pos: usize,
     cap: usize,
+    budget: usize,
     open: Option<Fence>,
 ) -> Option<(usize, Option<Fence>)> {
     let limit = if text.as_bytes().get(cap) == Some(&b'\n') {
@@ -151,31 +154,35 @@ fn line_cut(
     } else {
         cap
     };
-    let (mut para_outside, mut para, mut line) = (None, None, None);
+    // Latest candidate per rank: [blank line, line break] x [outside, inside].
+    let mut best: [Option<(usize, Option<Fence>)>; 4] = [None; 4];
     let mut state = open;
     let mut content_end = None;
     let mut line_start = pos;
     let mut is_fragment = pos > 0 && text.as_bytes()[pos - 1] != b'\n';
     for nl in text[pos..limit].match_indices('\n').map(|(i, _)| pos + i) {
         let trimmed = trim_end_len(&text[line_start..nl]);
-        if trimmed == 0 {
-            if let Some(end) = content_end {
-                para = Some((end, state));
-                if state.is_none() {
-                    para_outside = para;
-                }
-            }
-        } else {
+        let is_blank = trimmed == 0;
+        if !is_blank {
             if !is_fragment {
                 state = fences.after_line(state, line_start, nl);
             }
             content_end = Some(line_start + trimmed);
-            line = content_end.map(|end| (end, state));
+        }
+        if let Some(end) = content_end {
+            let rank = usize::from(!is_blank) + 2 * usize::from(state.is_some());
+            best[rank] = Some((end, state));
         }
         is_fragment = false;
         line_start = nl + 1;
     }
-    para_outside.or(para).or(line)
+    // A break that leaves the chunk less than half full wastes a message.
+    let half_full = |&(end, _): &(usize, Option<Fence>)| 2 * discord_len(&text[pos..end]) >= budget;
+    let candidates = best.into_iter().flatten();
+    candidates
+        .clone()
+        .find(half_full)
+        .or_else(|| candidates.clone().next())
 }
 
 /// A whitespace split inside the first line, else a grapheme boundary, else

@@ -10,6 +10,12 @@ fn a_fence_open_at_a_split_is_closed_and_reopened_with_its_language() {
     let text = format!("Intro\n```rust\n{}```\nOutro", code_lines(12));
     let chunks = split_message(&text, 100);
     assert!(chunks.len() >= 2);
+    // "Intro" alone would leave the first message nearly empty.
+    assert!(
+        chunks[0].starts_with("Intro\n```rust\nlet x0"),
+        "{:?}",
+        chunks[0]
+    );
     assert!(chunks[0].ends_with("\n```"), "{:?}", chunks[0]);
     assert!(chunks[1].starts_with("```rust\nlet x"), "{:?}", chunks[1]);
     for chunk in &chunks {
@@ -86,4 +92,14 @@ fn a_fence_too_long_to_repeat_in_every_chunk_is_split_as_plain_text() {
         assert!(discord_len(chunk) <= 100);
     }
     assert_eq!(chunks.iter().filter(|c| c.starts_with("```x")).count(), 1);
+}
+
+#[test]
+fn a_line_break_after_a_code_block_beats_a_blank_line_inside_it() {
+    let code = "```\nfirst();\n\nsecond();\n```";
+    let text = format!("{code}\nand then some words that do not fit");
+    assert_eq!(
+        split_message(&text, 48),
+        [code, "and then some words that do not fit"]
+    );
 }

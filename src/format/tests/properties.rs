@@ -52,7 +52,6 @@ fn assert_fit_and_not_blank(chunks: &[String], max_len: usize) -> Result<(), Tes
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(400))]
 
     #[test]
     fn chunks_fit_keep_the_text_and_balance_fences(text in answer(), max_len in 48usize..400) {

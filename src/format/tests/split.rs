@@ -35,6 +35,19 @@ fn splits_at_the_last_paragraph_break_that_fits() {
 }
 
 #[test]
+fn a_break_that_leaves_the_chunk_less_than_half_full_loses_to_a_later_one() {
+    let text = "Hi.\n\nline one is here\nline two is here\nline three is here";
+    let chunks = split_message(text, 40);
+    assert_eq!(
+        chunks,
+        [
+            "Hi.\n\nline one is here\nline two is here",
+            "line three is here"
+        ]
+    );
+}
+
+#[test]
 fn falls_back_to_the_last_line_break_that_fits() {
     let text = "line one\nline two\nline three\nline four";
     assert_eq!(
