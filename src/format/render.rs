@@ -50,7 +50,7 @@ pub fn render_answer(text: &str, denials: &[String], opts: &FormatOptions) -> Re
 fn denial_note(denials: &[String], max_len: usize) -> Option<String> {
     let mut unique: Vec<&str> = Vec::new();
     for denial in denials {
-        if !unique.contains(&denial.as_str()) {
+        if !denial.trim().is_empty() && !unique.contains(&denial.as_str()) {
             unique.push(denial);
         }
     }

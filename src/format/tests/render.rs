@@ -47,6 +47,7 @@ fn an_empty_answer_still_shows_the_denials() {
 fn many_denials_are_deduplicated_bounded_and_summarized() {
     let mut list: Vec<String> = (0..8).map(|i| format!("Bash(step {i})")).collect();
     list.push("Bash(step 0)".into());
+    list.push("  ".into());
     list.push(format!("Bash({})", "y".repeat(500)));
     let text = chunks(render_answer("ok", &list, &FormatOptions::default())).concat();
     assert!(text.contains("`Bash(step 4)` and 4 more."), "{text}");
