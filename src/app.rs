@@ -1,42 +1,74 @@
 //! The daemon's life: check what `run` needs, start logging, open the
-//! store, start the actors, wait for SIGINT or SIGTERM, and stop cleanly.
+//! store, start the actors and the Discord client, wait for SIGINT or
+//! SIGTERM (or the gateway failing), and stop cleanly.
 
+use crate::actors::claude_pool::ClaudePool;
+use crate::actors::discord::DiscordActor;
 use crate::actors::error_reporter::ErrorReporter;
+use crate::actors::router::SessionRouter;
+use crate::actors::session::SessionDeps;
+use crate::actors::typing::{TYPING_INTERVAL, TypingActor};
 use crate::cli::load_config;
 use crate::config::{Config, EnvSettings};
 use crate::db::Db;
+use crate::discord::client::{self, ClientSetup};
 use crate::telemetry::{self, LogSettings};
 use actix::prelude::*;
 use anyhow::{Context as _, anyhow};
+use std::sync::Arc;
+use std::time::Duration;
 
-/// What a running daemon holds; dropping it stops nothing by itself.
+/// How often a running request's status message may be edited; Discord
+/// allows about five edits per five seconds per channel.
+pub const PROGRESS_INTERVAL: Duration = Duration::from_secs(2);
+
+/// The actors of a running daemon.
 pub struct App {
-    pub config: Config,
+    pub config: Arc<Config>,
     pub db: Db,
-    pub errors: Addr<ErrorReporter>,
+    pub discord: Addr<DiscordActor>,
+    pub router: Addr<SessionRouter>,
+    pub pool: Addr<ClaudePool>,
 }
 
 impl App {
-    /// Opens the store and starts the actors. Call inside an actix System.
-    pub async fn start(config: Config, database_url: &str) -> anyhow::Result<App> {
-        let db = Db::connect(database_url).await?;
-        let errors = ErrorReporter.start();
-        Ok(App { config, db, errors })
-    }
-
-    pub async fn stop(self) {
-        self.db.close().await;
+    /// Starts the actors. Call inside an actix System.
+    pub fn start(config: Arc<Config>, db: Db) -> App {
+        let errors = ErrorReporter.start().recipient();
+        let pool = ClaudePool::new(config.claude.max_concurrent).start();
+        // The Discord actor and the sessions need each other's addresses.
+        let discord_ctx = Context::<DiscordActor>::new();
+        let outbox = discord_ctx.address().recipient();
+        let typing = TypingActor::new(outbox.clone(), TYPING_INTERVAL).start();
+        let deps = SessionDeps {
+            config: config.clone(),
+            db: db.clone(),
+            run_job: pool.clone().recipient(),
+            cancel_job: pool.clone().recipient(),
+            start_typing: typing.clone().recipient(),
+            stop_typing: typing.recipient(),
+            outbox,
+            errors: errors.clone(),
+            progress_interval: PROGRESS_INTERVAL,
+        };
+        let router = SessionRouter::new(deps).start();
+        let discord = discord_ctx.run(DiscordActor::new(config.clone(), router.clone(), errors));
+        App {
+            config,
+            db,
+            discord,
+            router,
+            pool,
+        }
     }
 }
 
 /// `claude-coordinator run`: blocks until a shutdown signal.
 pub fn run_blocking(env: EnvSettings) -> anyhow::Result<()> {
-    if env.discord_token.is_none() {
-        return Err(anyhow!(
-            "DISCORD_TOKEN is not set; put the bot token in .env or the environment"
-        ));
-    }
-    let config = load_config(&env)?;
+    let token = env.discord_token.clone().ok_or_else(|| {
+        anyhow!("DISCORD_TOKEN is not set; put the bot token in .env or the environment")
+    })?;
+    let config = Arc::new(load_config(&env)?);
     let (_log_guard, log_file) = telemetry::init(
         "claude-coordinator",
         &LogSettings {
@@ -51,17 +83,55 @@ pub fn run_blocking(env: EnvSettings) -> anyhow::Result<()> {
         .context("cannot start the async runtime")?;
     let system = actix_rt::System::with_tokio_rt(move || runtime);
     system.block_on(async move {
-        let app = App::start(config, &env.database_url).await?;
+        let db = Db::connect(&env.database_url).await?;
+        let app = App::start(config.clone(), db.clone());
+        let mut client = client::build(ClientSetup {
+            token: &token,
+            api_base: env.discord_api_base.as_deref(),
+            config: config.clone(),
+            db: db.clone(),
+            discord: app.discord.clone(),
+            router: app.router.clone(),
+        })
+        .await?;
+        let shards = client.shard_manager.clone();
+        let mut gateway = tokio::spawn(async move { client.start().await });
         tracing::info!(
-            projects = app.config.projects.len(),
+            projects = config.projects.len(),
             log_file = %log_file.display(),
             "claude-coordinator is running; stop it with Ctrl-C or SIGTERM"
         );
-        let signal = shutdown_signal().await?;
-        tracing::info!(signal, "shutting down");
-        app.stop().await;
-        Ok(())
+        let outcome = tokio::select! {
+            signal = shutdown_signal() => {
+                tracing::info!(signal = signal?, "shutting down");
+                Ok(())
+            }
+            ended = &mut gateway => Err(gateway_error(ended)),
+        };
+        shards.shutdown_all().await;
+        db.close().await;
+        outcome
     })
+}
+
+fn gateway_error(ended: Result<serenity::Result<()>, tokio::task::JoinError>) -> anyhow::Error {
+    use serenity::gateway::GatewayError;
+    let error = match ended {
+        Ok(Ok(())) => return anyhow!("the Discord connection ended"),
+        Ok(Err(e)) => e,
+        Err(e) => return anyhow!("the Discord client stopped: {e}"),
+    };
+    let hint = match &error {
+        serenity::Error::Gateway(GatewayError::InvalidAuthentication) => {
+            "Discord rejected DISCORD_TOKEN; copy the bot token again from the developer portal"
+        }
+        serenity::Error::Gateway(GatewayError::DisallowedGatewayIntents) => {
+            "Discord refused the Message Content intent: enable it under Bot → Privileged Gateway Intents, or use trigger = \"mention\""
+        }
+        _ => "check the network and DISCORD_API_BASE",
+    };
+    tracing::error!(error = %error, "Discord connection failed");
+    anyhow!("cannot stay connected to Discord ({error}); {hint}")
 }
 
 async fn shutdown_signal() -> anyhow::Result<&'static str> {

@@ -7,6 +7,7 @@ pub mod claude;
 pub mod cli;
 pub mod config;
 pub mod db;
+pub mod discord;
 pub mod domain;
 pub mod format;
 pub mod telemetry;

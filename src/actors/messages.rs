@@ -1,7 +1,9 @@
 //! Every message the actors exchange, in one place.
 
 use crate::claude::{Progress, RunReport, RunSpec};
-use crate::domain::{ChannelId, ErrorId, MessageId, ProjectName, RequestId, UserId};
+use crate::domain::{
+    ChannelId, ErrorId, GuildId, MessageId, ProjectName, RequestId, RoleId, UserId,
+};
 use actix::{Message, Recipient};
 use std::fmt;
 
@@ -288,3 +290,42 @@ pub struct StopSession;
 #[derive(Debug, Clone, Copy, Message)]
 #[rtype(result = "usize")]
 pub struct CountSessions;
+
+/// A file on a Discord message, before it is downloaded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InboundAttachment {
+    pub filename: String,
+    pub size: u64,
+    pub url: String,
+    pub content_type: Option<String>,
+}
+
+/// A Discord message as the pipeline sees it: plain data, no serenity
+/// types.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InboundMessage {
+    pub id: MessageId,
+    pub channel: ChannelId,
+    /// Set when `channel` is a thread: the channel it lives under.
+    pub parent: Option<ChannelId>,
+    pub guild: Option<GuildId>,
+    pub author: UserId,
+    pub author_is_bot: bool,
+    pub roles: Vec<RoleId>,
+    pub mentions_bot: bool,
+    pub content: String,
+    pub attachments: Vec<InboundAttachment>,
+}
+
+/// A message from the gateway for the Discord actor to judge and route.
+#[derive(Debug, Clone, Message)]
+#[rtype(result = "()")]
+pub struct Inbound(pub InboundMessage);
+
+/// The serenity client is connected: the REST handle and who the bot is.
+#[derive(Clone, Message)]
+#[rtype(result = "()")]
+pub struct Connected {
+    pub http: std::sync::Arc<serenity::http::Http>,
+    pub bot: UserId,
+}

@@ -2,6 +2,7 @@
 //! serenity types: they reach Discord through a `Recipient<Outgoing>`.
 
 pub mod claude_pool;
+pub mod discord;
 pub mod error_reporter;
 pub mod messages;
 pub mod recorder;

@@ -3,10 +3,8 @@
 
 use claude_coordinator::db::Db;
 use claude_coordinator::domain::{ChannelId, ProjectName};
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Output};
 use tempfile::TempDir;
 
 const BIN: &str = env!("CARGO_BIN_EXE_claude-coordinator");
@@ -272,34 +270,21 @@ fn version_prints_the_crate_version() {
 }
 
 #[test]
-fn run_starts_and_stops_cleanly_on_sigterm() {
+fn run_refuses_an_api_base_that_does_not_answer_instead_of_falling_back_to_discord() {
     let sb = Sandbox::new();
-    let mut child = sb
+    let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", dead.local_addr().unwrap());
+    drop(dead);
+    let out = sb
         .command(&["run"])
-        .env("LOG_LEVEL", "info")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
+        .env("DISCORD_API_BASE", &base)
+        .output()
         .unwrap();
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let mut seen = String::new();
-    let mut line = String::new();
-    while !seen.contains("is running") {
-        line.clear();
-        assert!(
-            stderr.read_line(&mut line).unwrap() > 0,
-            "exited early: {seen}"
-        );
-        seen.push_str(&line);
-        assert!(Instant::now() < deadline, "never became ready: {seen}");
-    }
-    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
-    let status = child.wait().unwrap();
-    assert!(status.success(), "{status:?}; {seen}");
-    let log = std::fs::read_to_string(log_file(sb.path())).unwrap();
-    assert!(log.lines().any(|l| l.contains("shutting down")), "{log}");
-    assert!(!log.contains(TOKEN));
+    assert_clean_failure(&out);
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("DISCORD_API_BASE"), "{stderr}");
+    let log = std::fs::read_to_string(log_file(sb.path())).unwrap_or_default();
+    assert!(!log.contains("gateway.discord.gg"), "{log}");
 }
 
 fn log_file(root: &Path) -> PathBuf {

@@ -1,0 +1,249 @@
+//! DiscordActor: the serenity side of the pipeline. Turns gateway messages
+//! into requests for the router (after the trigger, authorization and
+//! attachment rules) and carries out every `Outgoing` through serenity's
+//! REST client, with mentions disabled. A Discord error is logged with an
+//! id and answered to the sender; it never stops the actor.
+//!
+//! Handles: `Inbound`, `Outgoing`, `Connected`.
+
+use super::messages::{
+    Connected, ErrorKind, FileAttachment, Inbound, IncomingRequest, OutboxError, Outgoing,
+    ReportError, Submit,
+};
+use super::router::SessionRouter;
+use crate::config::Config;
+use crate::discord::attachments::{self, prompt_with_files};
+use crate::discord::intake::{Decision, decide};
+use crate::domain::{ChannelId, MessageId, RequestId, UserId};
+use actix::prelude::*;
+use serenity::all::{
+    CreateAllowedMentions, CreateAttachment, CreateMessage, EditMessage, Http, MessageReference,
+};
+use std::sync::Arc;
+
+pub struct DiscordActor {
+    config: Arc<Config>,
+    router: Addr<SessionRouter>,
+    errors: Recipient<ReportError>,
+    http: Option<Arc<Http>>,
+    bot: Option<UserId>,
+    downloads: reqwest::Client,
+}
+
+impl DiscordActor {
+    pub fn new(
+        config: Arc<Config>,
+        router: Addr<SessionRouter>,
+        errors: Recipient<ReportError>,
+    ) -> Self {
+        Self {
+            config,
+            router,
+            errors,
+            http: None,
+            bot: None,
+            downloads: reqwest::Client::new(),
+        }
+    }
+
+    fn reply(
+        &self,
+        ctx: &mut Context<Self>,
+        channel: ChannelId,
+        reply_to: MessageId,
+        content: String,
+    ) {
+        ctx.notify(Outgoing::Post {
+            channel,
+            content,
+            reply_to: Some(reply_to),
+            attachment: None,
+        });
+    }
+}
+
+impl Actor for DiscordActor {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        // Every session posts through here; a full mailbox must never drop
+        // an answer.
+        ctx.set_mailbox_capacity(4096);
+    }
+}
+
+impl Handler<Connected> for DiscordActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: Connected, _: &mut Self::Context) {
+        self.http = Some(msg.http);
+        self.bot = Some(msg.bot);
+    }
+}
+
+impl Handler<Inbound> for DiscordActor {
+    type Result = ();
+
+    fn handle(&mut self, Inbound(msg): Inbound, ctx: &mut Self::Context) {
+        let Some(bot) = self.bot else {
+            tracing::warn!("message before the gateway was ready; ignored");
+            return;
+        };
+        match decide(&msg, &self.config, bot) {
+            Decision::Ignore { why } => {
+                tracing::debug!(channel_id = msg.channel.get(), why, "message ignored");
+            }
+            Decision::Empty { .. } => {
+                let hint = "Mention me with what you want, e.g. `@bot explain src/main.rs`.".into();
+                self.reply(ctx, msg.channel, msg.id, hint);
+            }
+            Decision::Deny { project } => {
+                tracing::warn!(
+                    channel_id = msg.channel.get(),
+                    user_id = msg.author.get(),
+                    project = %project.name,
+                    "user may not run Claude here"
+                );
+                let report = ReportError {
+                    kind: ErrorKind::PermissionError,
+                    channel: Some(msg.channel),
+                    request: None,
+                    detail: format!(
+                        "user {} is not in allowed_users or allowed_roles",
+                        msg.author
+                    ),
+                };
+                let errors = self.errors.clone();
+                let (channel, reply_to) = (msg.channel, msg.id);
+                ctx.spawn(
+                    async move { errors.send(report).await.ok() }
+                        .into_actor(self)
+                        .map(move |reported, act, ctx| {
+                            if let Some(r) = reported {
+                                act.reply(ctx, channel, reply_to, r.user_text);
+                            }
+                        }),
+                );
+            }
+            Decision::Accept { project, prompt } => {
+                let request = IncomingRequest {
+                    id: RequestId::new(),
+                    channel: msg.channel,
+                    project: project.name.clone(),
+                    user: msg.author,
+                    message: msg.id,
+                    prompt,
+                };
+                if msg.attachments.is_empty() {
+                    self.router.do_send(Submit(request));
+                    return;
+                }
+                let (client, dir) = (self.downloads.clone(), project.path.clone());
+                let limit = self.config.discord.max_attachment_bytes;
+                let intake = async move {
+                    attachments::take_in(&client, &dir, msg.id, &msg.attachments, limit).await
+                };
+                ctx.spawn(intake.into_actor(self).map(move |intake, act, ctx| {
+                    let (channel, reply_to) = (request.channel, request.message);
+                    if !intake.refused.is_empty() {
+                        let text = format!(
+                            "📎 Not passed to Claude (only text files up to the size limit are): {}",
+                            intake.refused.join("; ")
+                        );
+                        act.reply(ctx, channel, reply_to, text);
+                    }
+                    if intake.saved.is_empty() && crate::discord::intake::is_blank(&request.prompt) {
+                        return;
+                    }
+                    let prompt = prompt_with_files(&request.prompt, &intake.saved);
+                    act.router.do_send(Submit(IncomingRequest { prompt, ..request }));
+                }));
+            }
+        }
+    }
+}
+
+impl Handler<Outgoing> for DiscordActor {
+    type Result = ResponseFuture<Result<Option<MessageId>, OutboxError>>;
+
+    fn handle(&mut self, msg: Outgoing, _: &mut Self::Context) -> Self::Result {
+        let http = self.http.clone();
+        let errors = self.errors.clone();
+        Box::pin(async move {
+            let Some(http) = http else {
+                return Err(OutboxError {
+                    detail: "not connected to Discord yet".into(),
+                });
+            };
+            let channel = msg.channel();
+            let sent = send(&http, msg).await;
+            if let Err(e) = &sent {
+                let report = ReportError {
+                    kind: ErrorKind::DiscordError,
+                    channel: Some(channel),
+                    request: None,
+                    detail: e.to_string(),
+                };
+                let _ = errors.send(report).await;
+            }
+            sent.map_err(|e| OutboxError {
+                detail: e.to_string(),
+            })
+        })
+    }
+}
+
+/// One REST call; mentions are always off, so Claude's output pings nobody.
+async fn send(http: &Http, msg: Outgoing) -> serenity::Result<Option<MessageId>> {
+    let no_pings = CreateAllowedMentions::new();
+    match msg {
+        Outgoing::Typing { channel } => {
+            serenity_channel(channel).broadcast_typing(http).await?;
+            Ok(None)
+        }
+        Outgoing::Post {
+            channel,
+            content,
+            reply_to,
+            attachment,
+        } => {
+            let id = serenity_channel(channel);
+            let mut builder = CreateMessage::new()
+                .content(content)
+                .allowed_mentions(no_pings);
+            if let Some(reply_to) = reply_to {
+                let reference =
+                    MessageReference::from((id, serenity::all::MessageId::new(reply_to.get())));
+                builder = builder.reference_message(reference);
+            }
+            if let Some(FileAttachment { filename, body }) = attachment {
+                builder = builder.add_file(CreateAttachment::bytes(body, filename));
+            }
+            let posted = id.send_message(http, builder).await?;
+            Ok(Some(MessageId(posted.id.get())))
+        }
+        Outgoing::Edit {
+            channel,
+            message,
+            content,
+        } => {
+            let builder = EditMessage::new()
+                .content(content)
+                .allowed_mentions(no_pings);
+            serenity_channel(channel)
+                .edit_message(http, serenity::all::MessageId::new(message.get()), builder)
+                .await?;
+            Ok(None)
+        }
+        Outgoing::Delete { channel, message } => {
+            serenity_channel(channel)
+                .delete_message(http, serenity::all::MessageId::new(message.get()))
+                .await?;
+            Ok(None)
+        }
+    }
+}
+
+fn serenity_channel(id: ChannelId) -> serenity::all::ChannelId {
+    serenity::all::ChannelId::new(id.get())
+}

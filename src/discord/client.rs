@@ -1,0 +1,67 @@
+//! Builds the serenity client with poise's slash commands: REST through
+//! DISCORD_API_BASE when set (with serenity's ratelimiter off, since its
+//! requests would bypass the proxy), mentions off by default on every
+//! message, and only the intents the trigger needs.
+
+use super::commands::{self, BotData};
+use super::handler::Handler;
+use crate::actors::discord::DiscordActor;
+use crate::config::{Config, Trigger};
+use crate::db::Db;
+use crate::domain::DiscordToken;
+use actix::Addr;
+use anyhow::Context as _;
+use serenity::all::{Client, ClientBuilder, CreateAllowedMentions, GatewayIntents, HttpBuilder};
+use std::sync::Arc;
+
+pub struct ClientSetup<'a> {
+    pub token: &'a DiscordToken,
+    pub api_base: Option<&'a str>,
+    pub config: Arc<Config>,
+    pub db: Db,
+    pub discord: Addr<DiscordActor>,
+    pub router: Addr<crate::actors::router::SessionRouter>,
+}
+
+pub fn intents(config: &Config) -> GatewayIntents {
+    let base = GatewayIntents::GUILDS | GatewayIntents::GUILD_MESSAGES;
+    match config.discord.trigger {
+        // Messages that mention the bot carry their text without the
+        // privileged intent; only "all" needs it.
+        Trigger::Mention => base,
+        Trigger::All => base | GatewayIntents::MESSAGE_CONTENT,
+    }
+}
+
+pub async fn build(setup: ClientSetup<'_>) -> anyhow::Result<Client> {
+    let mut http = HttpBuilder::new(setup.token.expose_secret());
+    if let Some(base) = setup.api_base {
+        http = http
+            .proxy(base.trim_end_matches('/'))
+            .ratelimiter_disabled(true);
+    }
+    let mut http = http.build();
+    http.default_allowed_mentions = Some(CreateAllowedMentions::new());
+    if let Some(base) = setup.api_base {
+        // On this error serenity would fall back to Discord's own gateway,
+        // bypassing the base the operator chose: fail here instead.
+        http.get_gateway().await.with_context(|| {
+            format!("DISCORD_API_BASE {base} did not answer GET /api/v10/gateway")
+        })?;
+    }
+    let data = BotData {
+        config: setup.config.clone(),
+        db: setup.db,
+        router: setup.router,
+    };
+    let framework = commands::framework(data, setup.config.discord.guild_id);
+    let handler = Handler {
+        discord: setup.discord,
+        config: setup.config.clone(),
+    };
+    ClientBuilder::new_with_http(http, intents(&setup.config))
+        .framework(framework)
+        .event_handler(handler)
+        .await
+        .context("cannot build the Discord client")
+}

@@ -1,0 +1,54 @@
+//! Read-only commands: /cost, /projects, /help.
+
+use super::{CommandError, Ctx, NOT_MAPPED, here, is_admin, reply};
+
+/// Show what Claude has cost in this channel and in its project
+#[poise::command(slash_command, guild_only)]
+pub async fn cost(ctx: Ctx<'_>) -> Result<(), CommandError> {
+    let Some((channel, project)) = here(ctx).await else {
+        return reply(ctx, NOT_MAPPED, true).await;
+    };
+    let t = ctx.data().db.cost_totals(channel, &project.name).await?;
+    let text = format!(
+        "This channel: ${:.4} over {} request(s). Project **{}**: ${:.4} over {} request(s).",
+        t.channel_cost_usd,
+        t.channel_requests,
+        project.name,
+        t.project_cost_usd,
+        t.project_requests
+    );
+    reply(ctx, text, true).await
+}
+
+/// List the channels mapped to projects (folders are shown to admins only)
+#[poise::command(slash_command, guild_only)]
+pub async fn projects(ctx: Ctx<'_>) -> Result<(), CommandError> {
+    let admin = is_admin(ctx);
+    let lines: Vec<String> = ctx
+        .data()
+        .config
+        .projects
+        .iter()
+        .map(|p| {
+            let folder = if admin {
+                format!(" → `{}`", p.path.display())
+            } else {
+                String::new()
+            };
+            format!("• **{}** in <#{}>{folder}", p.name, p.channel_id)
+        })
+        .collect();
+    reply(ctx, lines.join("\n"), true).await
+}
+
+/// How to use the bot
+#[poise::command(slash_command)]
+pub async fn help(ctx: Ctx<'_>) -> Result<(), CommandError> {
+    let text = "Mention me in a project channel (or a thread under it) with a request; \
+                I run Claude Code in that project's folder and answer here. Each channel \
+                and thread keeps its own conversation.\n\
+                `/status` this channel's session · `/cancel` stop the running request · \
+                `/reset` start a fresh conversation · `/cost` spending · `/projects` mapped \
+                channels · `/model` set the model (admins).";
+    reply(ctx, text, true).await
+}

@@ -1,0 +1,121 @@
+//! Slash commands through poise, registered at start: in `guild_id` when
+//! set (instant), else globally. Replies that concern only the caller are
+//! ephemeral; failures are logged with an error id and answered generically.
+
+mod info;
+mod session;
+
+use crate::actors::error_reporter::report_error;
+use crate::actors::messages::{ErrorKind, ReportError};
+use crate::actors::router::SessionRouter;
+use crate::config::{Config, Project};
+use crate::db::Db;
+use crate::domain::{ChannelId, GuildId, UserId};
+use actix::Addr;
+use std::sync::Arc;
+
+/// What every command can reach.
+pub struct BotData {
+    pub config: Arc<Config>,
+    pub db: Db,
+    pub router: Addr<SessionRouter>,
+}
+
+pub type CommandError = anyhow::Error;
+pub type Ctx<'a> = poise::Context<'a, BotData, CommandError>;
+
+pub fn all() -> Vec<poise::Command<BotData, CommandError>> {
+    vec![
+        session::status(),
+        session::reset(),
+        session::cancel(),
+        session::model(),
+        info::cost(),
+        info::projects(),
+        info::help(),
+    ]
+}
+
+pub fn framework(data: BotData, guild: Option<GuildId>) -> poise::Framework<BotData, CommandError> {
+    poise::Framework::builder()
+        .options(poise::FrameworkOptions {
+            commands: all(),
+            on_error: |error| Box::pin(on_error(error)),
+            ..Default::default()
+        })
+        .initialize_owners(false)
+        .setup(move |ctx, _ready, framework| {
+            Box::pin(async move {
+                // A failed registration must not fail setup: poise would
+                // then leave every later command hanging.
+                let commands = &framework.options().commands;
+                let registered = match guild {
+                    Some(g) => {
+                        let g = serenity::all::GuildId::new(g.get());
+                        poise::builtins::register_in_guild(ctx, commands, g).await
+                    }
+                    None => poise::builtins::register_globally(ctx, commands).await,
+                };
+                match registered {
+                    Ok(()) => tracing::info!(
+                        commands = commands.len(),
+                        guild_id = guild.map(|g| g.get()),
+                        "slash commands registered"
+                    ),
+                    Err(e) => tracing::error!(error = %e, "cannot register slash commands"),
+                }
+                Ok(data)
+            })
+        })
+        .build()
+}
+
+async fn on_error(error: poise::FrameworkError<'_, BotData, CommandError>) {
+    match error {
+        poise::FrameworkError::Command { error, ctx, .. } => {
+            let reported = report_error(&ReportError {
+                kind: ErrorKind::SessionError,
+                channel: Some(ChannelId(ctx.channel_id().get())),
+                request: None,
+                detail: format!("/{}: {error:#}", ctx.command().name),
+            });
+            let _ = reply(ctx, reported.user_text, true).await;
+        }
+        other => {
+            if let Err(e) = poise::builtins::on_error(other).await {
+                tracing::error!(error = %e, "cannot handle a command error");
+            }
+        }
+    }
+}
+
+/// Sends a reply, ephemeral when it concerns only the caller.
+async fn reply(ctx: Ctx<'_>, text: impl Into<String>, ephemeral: bool) -> Result<(), CommandError> {
+    let reply = poise::CreateReply::default()
+        .content(text)
+        .ephemeral(ephemeral)
+        .allowed_mentions(serenity::all::CreateAllowedMentions::new());
+    ctx.send(reply).await?;
+    Ok(())
+}
+
+/// This channel (or thread) and its project; `None` outside mapped ones.
+async fn here(ctx: Ctx<'_>) -> Option<(ChannelId, &Project)> {
+    let channel = ChannelId(ctx.channel_id().get());
+    let config = &ctx.data().config;
+    if let Some(project) = config.project_for_channel(channel) {
+        return Some((channel, project));
+    }
+    let parent = super::handler::thread_parent(&ctx.serenity_context(), ctx.channel_id()).await?;
+    config.project_for_channel(parent).map(|p| (channel, p))
+}
+
+const NOT_MAPPED: &str = "This channel is not mapped to a project.";
+
+fn caller(ctx: Ctx<'_>) -> UserId {
+    UserId(ctx.author().id.get())
+}
+
+fn is_admin(ctx: Ctx<'_>) -> bool {
+    ctx.data().config.discord.is_admin(caller(ctx))
+}

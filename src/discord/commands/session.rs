@@ -1,0 +1,143 @@
+//! Commands on this channel's session: /status, /reset, /cancel, /model.
+
+use super::{CommandError, Ctx, NOT_MAPPED, caller, here, is_admin, reply};
+use crate::actors::messages::{
+    CancelReply, CommandReply, SessionCommand, SessionStatus, ToSession,
+};
+use std::time::Duration;
+
+async fn ask(ctx: Ctx<'_>, command: SessionCommand) -> Result<Option<CommandReply>, CommandError> {
+    let Some((channel, project)) = here(ctx).await else {
+        reply(ctx, NOT_MAPPED, true).await?;
+        return Ok(None);
+    };
+    let msg = ToSession {
+        channel,
+        project: project.name.clone(),
+        command,
+    };
+    Ok(Some(ctx.data().router.send(msg).await??))
+}
+
+/// Show this channel's Claude session: project, session, messages, cost, queue
+#[poise::command(slash_command, guild_only)]
+pub async fn status(ctx: Ctx<'_>) -> Result<(), CommandError> {
+    if let Some(CommandReply::Status(s)) = ask(ctx, SessionCommand::Status).await? {
+        reply(ctx, describe(&s), true).await?;
+    }
+    Ok(())
+}
+
+pub fn describe(s: &SessionStatus) -> String {
+    let session = s
+        .session_short
+        .as_deref()
+        .map_or("none yet".to_string(), |id| format!("`{id}`"));
+    let running = s
+        .running_for
+        .map_or("idle".to_string(), |d| format!("running for {}", short(d)));
+    format!(
+        "**{}** · session {session} · {} message(s) · ${:.4} · {} queued · {running} · model {}",
+        s.project,
+        s.message_count,
+        s.total_cost_usd,
+        s.queue_len,
+        s.model.as_deref().unwrap_or("default"),
+    )
+}
+
+fn short(d: Duration) -> String {
+    let secs = d.as_secs();
+    if secs >= 60 {
+        format!("{}m {}s", secs / 60, secs % 60)
+    } else {
+        format!("{secs}s")
+    }
+}
+
+/// Forget this channel's Claude session; the next message starts fresh
+#[poise::command(slash_command, guild_only)]
+pub async fn reset(ctx: Ctx<'_>) -> Result<(), CommandError> {
+    let may = is_admin(ctx)
+        || ctx
+            .author_member()
+            .await
+            .and_then(|m| m.permissions)
+            .is_some_and(|p| p.manage_messages());
+    if !may {
+        return reply(
+            ctx,
+            "Resetting needs the Manage Messages permission or bot admin rights.",
+            true,
+        )
+        .await;
+    }
+    if let Some(CommandReply::Reset { had_session }) = ask(ctx, SessionCommand::Reset).await? {
+        let text = if had_session {
+            "🧹 Session reset: the next message starts a fresh conversation."
+        } else {
+            "There was no session to reset; the next message starts a fresh conversation."
+        };
+        reply(ctx, text, false).await?;
+    }
+    Ok(())
+}
+
+/// Stop the running Claude request (yours, or anyone's for admins), else your queued one
+#[poise::command(slash_command, guild_only)]
+pub async fn cancel(ctx: Ctx<'_>) -> Result<(), CommandError> {
+    let command = SessionCommand::Cancel {
+        by: caller(ctx),
+        admin: is_admin(ctx),
+    };
+    if let Some(CommandReply::Cancel(outcome)) = ask(ctx, command).await? {
+        let text = match outcome {
+            CancelReply::Running => "Cancelling the running request…",
+            CancelReply::Queued => "Your queued request was cancelled before it ran.",
+            CancelReply::Nothing => "Nothing is running in this channel.",
+            CancelReply::NotAllowed => {
+                "The running request is someone else's; only they or an admin can cancel it."
+            }
+        };
+        reply(ctx, text, true).await?;
+    }
+    Ok(())
+}
+
+/// Set the Claude model for this channel (admins); "default" goes back to the project's
+#[poise::command(slash_command, guild_only)]
+pub async fn model(
+    ctx: Ctx<'_>,
+    #[description = "A model alias or id, e.g. sonnet or opus; \"default\" clears the override"]
+    name: String,
+) -> Result<(), CommandError> {
+    if !is_admin(ctx) {
+        return reply(ctx, "Only bot admins can change the model.", true).await;
+    }
+    let name = name.trim();
+    let valid = !name.is_empty()
+        && name.len() <= 100
+        && !name.starts_with('-')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_' | '[' | ']'));
+    if !valid {
+        return reply(
+            ctx,
+            "That is not a model name: use letters, digits, `-`, `.` or `_`, e.g. `sonnet`.",
+            true,
+        )
+        .await;
+    }
+    let model = (name != "default").then(|| name.to_string());
+    if let Some(CommandReply::ModelSet { model }) =
+        ask(ctx, SessionCommand::SetModel(model)).await?
+    {
+        let text = match model {
+            Some(m) => format!("Model for this channel set to `{m}`."),
+            None => "Model override cleared: this channel uses the project's model.".into(),
+        };
+        reply(ctx, text, false).await?;
+    }
+    Ok(())
+}
