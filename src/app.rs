@@ -5,6 +5,7 @@
 use crate::actors::claude_pool::ClaudePool;
 use crate::actors::discord::DiscordActor;
 use crate::actors::error_reporter::ErrorReporter;
+use crate::actors::messages::{Announce, BeginShutdown, Shutdown};
 use crate::actors::router::SessionRouter;
 use crate::actors::session::SessionDeps;
 use crate::actors::typing::{TYPING_INTERVAL, TypingActor};
@@ -85,6 +86,7 @@ pub fn run_blocking(env: EnvSettings) -> anyhow::Result<()> {
     system.block_on(async move {
         let db = Db::connect(&env.database_url).await?;
         let app = App::start(config.clone(), db.clone());
+        announce_interrupted(&db, &app.discord).await?;
         let mut client = client::build(ClientSetup {
             token: &token,
             api_base: env.discord_api_base.as_deref(),
@@ -102,17 +104,52 @@ pub fn run_blocking(env: EnvSettings) -> anyhow::Result<()> {
             "claude-coordinator is running; stop it with Ctrl-C or SIGTERM"
         );
         let outcome = tokio::select! {
-            signal = shutdown_signal() => {
-                tracing::info!(signal = signal?, "shutting down");
-                Ok(())
-            }
+            signal = shutdown_signal() => signal.map(|signal| {
+                tracing::info!(signal, "shutting down");
+            }),
             ended = &mut gateway => Err(gateway_error(ended)),
         };
+        app.discord.do_send(BeginShutdown);
+        let grace = config.sessions.shutdown_grace;
+        let summary = app
+            .router
+            .send(Shutdown { grace })
+            .await
+            .unwrap_or_default();
+        tracing::info!(
+            finished = summary.finished,
+            stopped = summary.stopped,
+            "requests settled; closing"
+        );
         shards.shutdown_all().await;
         db.close().await;
         outcome
     })
 }
+
+/// Requests left queued or running by a crash (kill -9, power loss) are
+/// marked interrupted, and each affected channel is told once.
+async fn announce_interrupted(db: &Db, discord: &Addr<DiscordActor>) -> anyhow::Result<()> {
+    let interrupted = db.interrupt_unfinished().await?;
+    let channels: std::collections::BTreeSet<_> = interrupted.iter().map(|(_, c)| *c).collect();
+    if !interrupted.is_empty() {
+        tracing::warn!(
+            requests = interrupted.len(),
+            channels = channels.len(),
+            "requests were interrupted by the last stop"
+        );
+    }
+    for channel in channels {
+        discord.do_send(Announce {
+            channel,
+            content: INTERRUPTED_NOTICE.into(),
+        });
+    }
+    Ok(())
+}
+
+const INTERRUPTED_NOTICE: &str = "⚠️ The bot stopped while a request here was queued or running, \
+     so it was not finished. Please send it again.";
 
 fn gateway_error(ended: Result<serenity::Result<()>, tokio::task::JoinError>) -> anyhow::Error {
     use serenity::gateway::GatewayError;

@@ -4,11 +4,11 @@
 //! REST client, with mentions disabled. A Discord error is logged with an
 //! id and answered to the sender; it never stops the actor.
 //!
-//! Handles: `Inbound`, `Outgoing`, `Connected`.
+//! Handles: `Inbound`, `Outgoing`, `Connected`, `Announce`, `BeginShutdown`.
 
 use super::messages::{
-    Connected, ErrorKind, FileAttachment, Inbound, IncomingRequest, OutboxError, Outgoing,
-    ReportError, Submit,
+    Announce, BeginShutdown, Connected, ErrorKind, FileAttachment, Inbound, IncomingRequest,
+    OutboxError, Outgoing, ReportError, Submit,
 };
 use super::router::SessionRouter;
 use crate::config::Config;
@@ -28,7 +28,12 @@ pub struct DiscordActor {
     http: Option<Arc<Http>>,
     bot: Option<UserId>,
     downloads: reqwest::Client,
+    /// Notices waiting for the gateway to be ready.
+    pending: Vec<Announce>,
+    draining: bool,
 }
+
+const RESTARTING: &str = "🔄 The bot is restarting. Send that again in a minute.";
 
 impl DiscordActor {
     pub fn new(
@@ -43,6 +48,8 @@ impl DiscordActor {
             http: None,
             bot: None,
             downloads: reqwest::Client::new(),
+            pending: Vec::new(),
+            draining: false,
         }
     }
 
@@ -75,9 +82,42 @@ impl Actor for DiscordActor {
 impl Handler<Connected> for DiscordActor {
     type Result = ();
 
-    fn handle(&mut self, msg: Connected, _: &mut Self::Context) {
+    fn handle(&mut self, msg: Connected, ctx: &mut Self::Context) {
         self.http = Some(msg.http);
         self.bot = Some(msg.bot);
+        for Announce { channel, content } in std::mem::take(&mut self.pending) {
+            ctx.notify(Outgoing::Post {
+                channel,
+                content,
+                reply_to: None,
+                attachment: None,
+            });
+        }
+    }
+}
+
+impl Handler<Announce> for DiscordActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: Announce, ctx: &mut Self::Context) {
+        if self.http.is_none() {
+            self.pending.push(msg);
+            return;
+        }
+        ctx.notify(Outgoing::Post {
+            channel: msg.channel,
+            content: msg.content,
+            reply_to: None,
+            attachment: None,
+        });
+    }
+}
+
+impl Handler<BeginShutdown> for DiscordActor {
+    type Result = ();
+
+    fn handle(&mut self, _: BeginShutdown, _: &mut Self::Context) {
+        self.draining = true;
     }
 }
 
@@ -124,6 +164,9 @@ impl Handler<Inbound> for DiscordActor {
                             }
                         }),
                 );
+            }
+            Decision::Accept { .. } if self.draining => {
+                self.reply(ctx, msg.channel, msg.id, RESTARTING.into());
             }
             Decision::Accept { project, prompt } => {
                 let request = IncomingRequest {

@@ -329,3 +329,45 @@ pub struct Connected {
     pub http: std::sync::Arc<serenity::http::Http>,
     pub bot: UserId,
 }
+
+/// A notice for a channel, posted once the gateway is ready (restart
+/// recovery uses it before Discord is connected).
+#[derive(Debug, Clone, Message)]
+#[rtype(result = "()")]
+pub struct Announce {
+    pub channel: ChannelId,
+    pub content: String,
+}
+
+/// The daemon is stopping: answer new messages with a "restarting" reply.
+#[derive(Debug, Clone, Copy, Message)]
+#[rtype(result = "()")]
+pub struct BeginShutdown;
+
+/// Stop every session: no new requests, queued ones told and dropped,
+/// running ones given `grace` to finish, then stopped and their channels
+/// told. Answers once every channel has been dealt with.
+#[derive(Debug, Clone, Copy, Message)]
+#[rtype(result = "ShutdownSummary")]
+pub struct Shutdown {
+    pub grace: std::time::Duration,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ShutdownSummary {
+    /// Requests that finished within the grace period.
+    pub finished: usize,
+    /// Requests stopped when the grace period ran out.
+    pub stopped: usize,
+}
+
+/// Sent to a session by the router on shutdown; answers with a receiver
+/// that completes when its running request (if any) has ended.
+#[derive(Debug, Clone, Copy, Message)]
+#[rtype(result = "Option<tokio::sync::oneshot::Receiver<()>>")]
+pub struct Drain;
+
+/// The grace period is over: stop the running request and say why.
+#[derive(Debug, Clone, Copy, Message)]
+#[rtype(result = "()")]
+pub struct StopForShutdown;

@@ -2,11 +2,12 @@
 //! and hands it requests and commands, numbered so that an idle session is
 //! stopped only when nothing reached it after it went quiet.
 //!
-//! Handles: `Submit`, `ToSession`, `SessionIdle`, `CountSessions`.
+//! Handles: `Submit`, `ToSession`, `SessionIdle`, `CountSessions`,
+//! `Shutdown`.
 
 use super::messages::{
-    CommandReply, CountSessions, Deliver, RunCommand, SessionIdle, SessionUnavailable, StopSession,
-    Submit, ToSession,
+    CommandReply, CountSessions, Deliver, Drain, RunCommand, SessionIdle, SessionUnavailable,
+    Shutdown, ShutdownSummary, StopForShutdown, StopSession, Submit, ToSession,
 };
 use super::session::{SessionActor, SessionDeps};
 use crate::domain::{ChannelId, ProjectName};
@@ -104,3 +105,42 @@ impl Handler<CountSessions> for SessionRouter {
         self.sessions.len()
     }
 }
+
+impl Handler<Shutdown> for SessionRouter {
+    type Result = ResponseFuture<ShutdownSummary>;
+
+    fn handle(&mut self, Shutdown { grace }: Shutdown, _: &mut Self::Context) -> Self::Result {
+        let sessions: Vec<Addr<SessionActor>> =
+            self.sessions.values().map(|e| e.addr.clone()).collect();
+        Box::pin(async move {
+            let mut running = Vec::new();
+            for addr in &sessions {
+                if let Ok(Some(done)) = addr.send(Drain).await {
+                    running.push((addr.clone(), done));
+                }
+            }
+            let mut summary = ShutdownSummary::default();
+            let deadline = tokio::time::Instant::now() + grace;
+            let mut late = Vec::new();
+            for (addr, mut done) in running {
+                match tokio::time::timeout_at(deadline, &mut done).await {
+                    Ok(_) => summary.finished += 1,
+                    Err(_) => {
+                        addr.do_send(StopForShutdown);
+                        late.push(done);
+                    }
+                }
+            }
+            summary.stopped = late.len();
+            // A stopped run still ends through the runner's kill grace.
+            let deadline = tokio::time::Instant::now() + STOP_WAIT;
+            for done in late {
+                let _ = tokio::time::timeout_at(deadline, done).await;
+            }
+            summary
+        })
+    }
+}
+
+/// How long a stopped run may take to be killed and reported.
+const STOP_WAIT: std::time::Duration = std::time::Duration::from_secs(15);

@@ -499,3 +499,78 @@ async fn a_failure_is_logged_under_the_id_the_user_sees() {
     assert_eq!(f["level"], 50);
     assert!(!logs.text().contains("private-prompt-words"));
 }
+
+#[actix_rt::test]
+async fn shutdown_lets_a_short_run_finish_and_stops_a_long_one_telling_everyone() {
+    use claude_coordinator::actors::messages::{Shutdown, ShutdownSummary};
+    let p = Pipeline::start(|_| {}).await;
+    let (short, _) = p.say(1, ALICE, "FAKE:slow=300 short");
+    let (long, _) = p.say(2, ALICE, "FAKE:hang long");
+    let (queued, queued_msg) = p.say(2, ALICE, "queued behind the long one");
+    p.rec
+        .wait_for(LIMIT, |e| {
+            e.iter()
+                .filter(|x| matches!(x, Outgoing::Post { reply_to: None, .. }))
+                .count()
+                == 2
+        })
+        .await;
+    let summary = p
+        .router
+        .send(Shutdown {
+            grace: Duration::from_millis(1500),
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        summary,
+        ShutdownSummary {
+            finished: 1,
+            stopped: 1
+        }
+    );
+    assert_eq!(
+        wait_status(&p, short, RequestStatus::Done).await,
+        RequestStatus::Done
+    );
+    assert_eq!(
+        wait_status(&p, long, RequestStatus::Interrupted).await,
+        RequestStatus::Interrupted
+    );
+    assert_eq!(
+        wait_status(&p, queued, RequestStatus::Interrupted).await,
+        RequestStatus::Interrupted
+    );
+    let events = p.rec.events();
+    let told_queued = events
+        .iter()
+        .any(|e| reply_to(e) == Some(queued_msg) && content(e).contains("restarting"));
+    assert!(told_queued, "{events:?}");
+    let told_long = replies(&events)
+        .iter()
+        .any(|e| content(e).contains("Stopped: the bot is restarting"));
+    assert!(told_long, "{events:?}");
+    assert!(
+        !p.cli
+            .records()
+            .iter()
+            .any(|r| r.to_string().contains("queued behind"))
+    );
+
+    let (late, late_msg) = p.say(1, ALICE, "after the shutdown began");
+    let events = p
+        .rec
+        .wait_for(LIMIT, |e| e.iter().any(|x| reply_to(x) == Some(late_msg)))
+        .await;
+    let answer = events
+        .iter()
+        .find(|x| reply_to(x) == Some(late_msg))
+        .unwrap();
+    assert!(content(answer).contains("restarting"), "{answer:?}");
+    assert!(
+        p.db.request(late)
+            .await
+            .unwrap()
+            .is_none_or(|r| r.status == RequestStatus::Interrupted)
+    );
+}

@@ -14,6 +14,8 @@ use std::sync::Arc;
 const CONTEXT_LOST: &str =
     "*The earlier conversation could not be resumed, so this answer starts a fresh session.*\n\n";
 const CANCELLED: &str = "🛑 Cancelled.";
+const STOPPED_FOR_RESTART: &str =
+    "🔄 Stopped: the bot is restarting. Send your message again in a minute.";
 
 /// What a finished run means for the channel.
 struct Verdict {
@@ -136,6 +138,10 @@ impl SessionActor {
         if running.discard_session {
             verdict.session = SessionUpdate::Keep;
         }
+        if running.stopped_for_shutdown && report.outcome == Outcome::Cancelled {
+            verdict.status = RequestStatus::Interrupted;
+            verdict.answer = Some(Rendered::Chunks(vec![STOPPED_FOR_RESTART.into()]));
+        }
         if let Some(stored) = &mut self.stored {
             stored.message_count += 1;
             stored.total_cost_usd += verdict.cost_usd;
@@ -146,7 +152,12 @@ impl SessionActor {
             }
         }
         let done = conclude(self.deps.clone(), running, report, verdict);
-        ctx.wait(done.into_actor(self).map(|_, act, ctx| act.start_next(ctx)));
+        ctx.wait(done.into_actor(self).map(|_, act, ctx| {
+            if let Some(drained) = act.drained.take() {
+                let _ = drained.send(());
+            }
+            act.start_next(ctx);
+        }));
     }
 }
 

@@ -29,10 +29,16 @@ pub(super) struct Running {
     pub announced_session: Option<ClaudeSessionId>,
     /// Set by a reset during the run: its session must not be stored.
     pub discard_session: bool,
+    /// Stopped because the daemon is shutting down, not by a user.
+    pub stopped_for_shutdown: bool,
 }
 
 impl SessionActor {
     pub(super) fn enqueue(&mut self, request: IncomingRequest, ctx: &mut Context<Self>) {
+        if self.draining {
+            self.turn_away(request, ctx);
+            return;
+        }
         let queue_size = self.deps.config.sessions.queue_size;
         if self.running.is_some() && self.queue.len() >= queue_size {
             let detail = format!("queue of {queue_size} is full");
@@ -113,6 +119,7 @@ impl SessionActor {
             ticker: Some(ticker),
             announced_session: None,
             discard_session: false,
+            stopped_for_shutdown: false,
         });
         self.post_status(ctx);
         self.deps.run_job.do_send(RunJob {

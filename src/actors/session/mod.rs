@@ -4,11 +4,13 @@
 //! same conversation. It stops when the router tells it to after an idle
 //! report.
 //!
-//! Handles: `Deliver`, `RunCommand`, `JobEvent`, `StopSession`.
+//! Handles: `Deliver`, `RunCommand`, `JobEvent`, `StopSession`, `Drain`,
+//! `StopForShutdown`.
 
 mod commands;
 mod finish;
 mod job;
+mod shutdown;
 
 use super::messages::{
     CancelJob, Deliver, ErrorKind, Outgoing, ReportError, RunJob, SessionIdle, StartTyping,
@@ -70,6 +72,10 @@ pub struct SessionActor {
     /// The last router number handled, reported back when idle.
     seq: u64,
     idle_timer: Option<SpawnHandle>,
+    /// Set on shutdown: new requests are turned away.
+    draining: bool,
+    /// Completed when the running request ends during shutdown.
+    drained: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
 impl SessionActor {
@@ -89,6 +95,8 @@ impl SessionActor {
             running: None,
             seq: 0,
             idle_timer: None,
+            draining: false,
+            drained: None,
         }
     }
 
