@@ -6,3 +6,5 @@ mod cli;
 mod helpers;
 mod pipeline_harness;
 mod session_pipeline;
+mod fake_discord;
+mod fake_discord_probe;

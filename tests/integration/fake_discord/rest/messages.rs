@@ -1,0 +1,208 @@
+//! Channel messages the bot posts, edits and deletes, the files it uploads,
+//! and the gateway echo Discord sends back for each.
+
+use serde_json::{Value, json};
+
+use super::super::http::HttpResponse;
+use super::super::recorder::{PostedMessage, RecordedFile};
+use super::super::{Shared, gateway, model};
+use super::{Call, invalid_form, not_found, ok};
+
+const MAX_CONTENT_CHARS: usize = 2000;
+
+pub(crate) fn field<'a>(call: &'a Call, name: &str) -> Option<&'a Value> {
+    call.json
+        .as_ref()
+        .and_then(|j| j.get(name))
+        .filter(|v| !v.is_null())
+}
+
+pub(crate) fn content_of(call: &Call) -> String {
+    field(call, "content")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string()
+}
+
+pub(crate) fn embeds_of(call: &Call) -> Vec<Value> {
+    field(call, "embeds")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default()
+}
+
+pub(crate) fn store_attachments(
+    shared: &Shared,
+    channel: u64,
+    files: &[RecordedFile],
+) -> Vec<Value> {
+    files
+        .iter()
+        .map(|file| {
+            let id = shared.snowflake();
+            let path = format!("/attachments/{channel}/{id}/{}", file.filename);
+            let content_type = file
+                .content_type
+                .clone()
+                .unwrap_or_else(|| "application/octet-stream".into());
+            let url = format!("{}{path}", shared.api_base);
+            let json = model::attachment(id, &file.filename, &content_type, file.bytes.len(), &url);
+            shared
+                .state()
+                .attachments
+                .push((path, content_type, file.bytes.clone()));
+            json
+        })
+        .collect()
+}
+
+pub(crate) fn create_message(shared: &Shared, channel: u64, call: &Call) -> HttpResponse {
+    let content = content_of(call);
+    if content.chars().count() > MAX_CONTENT_CHARS {
+        return invalid_form(
+            "content",
+            "BASE_TYPE_MAX_LENGTH",
+            "Must be 2000 or fewer in length.",
+        );
+    }
+    let embeds = embeds_of(call);
+    if content.is_empty() && embeds.is_empty() && call.files.is_empty() {
+        return HttpResponse::json(
+            400,
+            &json!({ "message": "Cannot send an empty message", "code": 50006 }),
+        );
+    }
+    let id = shared.snowflake();
+    let message_reference = field(call, "message_reference").cloned();
+    let attachments = store_attachments(shared, channel, &call.files);
+    let message = model::message(model::MessageParts {
+        id,
+        channel_id: channel,
+        author: shared.bot_user(),
+        content: &content,
+        mentions: Vec::new(),
+        attachments,
+        embeds: embeds.clone(),
+        message_reference: message_reference.clone(),
+        edited: false,
+    });
+    shared.state().messages.push(PostedMessage {
+        id,
+        channel_id: channel,
+        content,
+        embeds,
+        allowed_mentions: field(call, "allowed_mentions").cloned(),
+        message_reference,
+        attachments: call.files.clone(),
+        edits: 0,
+        deleted: false,
+    });
+    echo(shared, "MESSAGE_CREATE", channel, &message);
+    ok(message)
+}
+
+pub(crate) fn edit_message(
+    shared: &Shared,
+    channel: Option<u64>,
+    id: Option<u64>,
+    call: &Call,
+) -> HttpResponse {
+    let content = content_of(call);
+    if content.chars().count() > MAX_CONTENT_CHARS {
+        return invalid_form(
+            "content",
+            "BASE_TYPE_MAX_LENGTH",
+            "Must be 2000 or fewer in length.",
+        );
+    }
+    let updated = {
+        let mut state = shared.state();
+        let found = state
+            .messages
+            .iter_mut()
+            .find(|m| Some(m.channel_id) == channel && Some(m.id) == id && !m.deleted);
+        found.map(|m| {
+            if field(call, "content").is_some() {
+                m.content = content;
+            }
+            if field(call, "embeds").is_some() {
+                m.embeds = embeds_of(call);
+            }
+            if let Some(allowed) = field(call, "allowed_mentions") {
+                m.allowed_mentions = Some(allowed.clone());
+            }
+            m.edits += 1;
+            m.clone()
+        })
+    };
+    let Some(m) = updated else {
+        return not_found(10008, "Unknown Message");
+    };
+    let message = model::message(model::MessageParts {
+        id: m.id,
+        channel_id: m.channel_id,
+        author: shared.bot_user(),
+        content: &m.content,
+        mentions: Vec::new(),
+        attachments: Vec::new(),
+        embeds: m.embeds.clone(),
+        message_reference: m.message_reference.clone(),
+        edited: true,
+    });
+    echo(shared, "MESSAGE_UPDATE", m.channel_id, &message);
+    ok(message)
+}
+
+pub(crate) fn delete_message(
+    shared: &Shared,
+    channel: Option<u64>,
+    id: Option<u64>,
+) -> HttpResponse {
+    let deleted = {
+        let mut state = shared.state();
+        let found = state
+            .messages
+            .iter_mut()
+            .find(|m| Some(m.channel_id) == channel && Some(m.id) == id && !m.deleted);
+        found.map(|m| {
+            m.deleted = true;
+            (m.channel_id, m.id)
+        })
+    };
+    let Some((channel, id)) = deleted else {
+        return not_found(10008, "Unknown Message");
+    };
+    let event = json!({ "id": id.to_string(), "channel_id": channel.to_string() });
+    echo(shared, "MESSAGE_DELETE", channel, &event);
+    HttpResponse::empty(204)
+}
+
+/// Discord tells the bot about its own messages too (GUILD_MESSAGES or DIRECT_MESSAGES intent).
+pub(crate) fn echo(shared: &Shared, event: &str, channel: u64, message: &Value) {
+    let in_guild = shared.read().channel(channel).is_some_and(|c| c.in_guild);
+    let intent = if in_guild { 1 << 9 } else { 1 << 12 };
+    if gateway::intents(shared).is_none_or(|i| i & intent == 0) {
+        return;
+    }
+    let mut message = message.clone();
+    if in_guild {
+        message["guild_id"] = json!(shared.guild_id.to_string());
+    }
+    gateway::dispatch(shared, event, message);
+}
+
+pub(crate) fn attachment(shared: &Shared, path: &str) -> HttpResponse {
+    let state = shared.read();
+    match state.attachments.iter().find(|(p, _, _)| p == path) {
+        Some((_, content_type, bytes)) => HttpResponse {
+            status: 200,
+            content_type: if content_type.starts_with("text/") {
+                "text/plain"
+            } else {
+                "application/octet-stream"
+            },
+            body: bytes.clone(),
+        },
+        None => not_found(0, "404: Not Found"),
+    }
+}

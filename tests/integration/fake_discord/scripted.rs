@@ -1,0 +1,271 @@
+//! What tests make users do: messages (MESSAGE_CREATE) and slash commands
+//! (INTERACTION_CREATE), shaped as Discord dispatches them.
+
+use serde_json::{Value, json};
+
+use super::recorder::{Channel, InteractionHandle};
+use super::{FakeDiscord, gateway, model};
+
+const GUILD_MESSAGES: u64 = 1 << 9;
+const DIRECT_MESSAGES: u64 = 1 << 12;
+const MESSAGE_CONTENT: u64 = 1 << 15;
+
+/// A file a user attached; the fake serves its bytes at the attachment's `url`.
+#[derive(Clone, Debug)]
+pub struct FakeAttachment {
+    pub filename: String,
+    pub content_type: String,
+    pub bytes: Vec<u8>,
+}
+
+/// A message a user writes. `guild: false` makes it a DM (no guild_id, no member).
+#[derive(Clone, Debug)]
+pub struct UserMessage {
+    pub channel_id: u64,
+    pub author_id: u64,
+    pub author_name: String,
+    pub author_is_bot: bool,
+    pub content: String,
+    /// Adds the bot to `mentions` and prefixes `<@BOT_ID> ` to the content.
+    pub mentions_bot: bool,
+    pub roles: Vec<u64>,
+    pub guild: bool,
+    pub attachments: Vec<FakeAttachment>,
+    /// Makes it a reply to this message id.
+    pub reply_to: Option<u64>,
+}
+
+impl UserMessage {
+    /// A guild message by a human without roles that does not mention the bot.
+    pub fn new(channel_id: u64, author_id: u64, content: &str) -> Self {
+        Self {
+            channel_id,
+            author_id,
+            author_name: format!("user{author_id}"),
+            author_is_bot: false,
+            content: content.to_string(),
+            mentions_bot: false,
+            roles: Vec::new(),
+            guild: true,
+            attachments: Vec::new(),
+            reply_to: None,
+        }
+    }
+
+    pub fn mentioning_bot(mut self) -> Self {
+        self.mentions_bot = true;
+        self
+    }
+
+    pub fn with_roles(mut self, roles: &[u64]) -> Self {
+        self.roles = roles.to_vec();
+        self
+    }
+
+    pub fn sent_by_a_bot(mut self) -> Self {
+        self.author_is_bot = true;
+        self
+    }
+
+    pub fn in_dm(mut self) -> Self {
+        self.guild = false;
+        self
+    }
+
+    pub fn with_attachment(mut self, filename: &str, content_type: &str, bytes: &[u8]) -> Self {
+        self.attachments.push(FakeAttachment {
+            filename: filename.to_string(),
+            content_type: content_type.to_string(),
+            bytes: bytes.to_vec(),
+        });
+        self
+    }
+}
+
+/// A slash command invocation of a command the bot registered.
+#[derive(Clone, Debug)]
+pub struct SlashCommand {
+    pub name: String,
+    /// Option objects as Discord sends them: `{"name", "type", "value"}`.
+    pub options: Vec<Value>,
+    pub channel_id: u64,
+    pub user_id: u64,
+    pub roles: Vec<u64>,
+    pub guild: bool,
+}
+
+impl SlashCommand {
+    pub fn new(name: &str, channel_id: u64, user_id: u64) -> Self {
+        Self {
+            name: name.to_string(),
+            options: Vec::new(),
+            channel_id,
+            user_id,
+            roles: Vec::new(),
+            guild: true,
+        }
+    }
+
+    pub fn string_option(mut self, name: &str, value: &str) -> Self {
+        self.options
+            .push(json!({ "name": name, "type": 3, "value": value }));
+        self
+    }
+
+    pub fn integer_option(mut self, name: &str, value: i64) -> Self {
+        self.options
+            .push(json!({ "name": name, "type": 4, "value": value }));
+        self
+    }
+
+    pub fn boolean_option(mut self, name: &str, value: bool) -> Self {
+        self.options
+            .push(json!({ "name": name, "type": 5, "value": value }));
+        self
+    }
+
+    pub fn with_roles(mut self, roles: &[u64]) -> Self {
+        self.roles = roles.to_vec();
+        self
+    }
+}
+
+impl FakeDiscord {
+    /// Dispatches MESSAGE_CREATE as Discord would for this session's intents
+    /// (without MESSAGE_CONTENT, guild messages that don't mention the bot
+    /// arrive with empty content); returns the message id.
+    pub async fn user_message(&self, m: UserMessage) -> u64 {
+        let shared = &self.shared;
+        let id = shared.snowflake();
+        let author = model::user(m.author_id, &m.author_name, m.author_is_bot);
+        let member = model::member(author.clone(), &m.roles);
+        {
+            let mut state = shared.state();
+            if m.guild {
+                state.members.retain(|(u, _)| *u != m.author_id);
+                state.members.push((m.author_id, member.clone()));
+            } else if state.channel(m.channel_id).is_none() {
+                let json = model::dm_channel(m.channel_id, author.clone());
+                state.channels.push(Channel {
+                    id: m.channel_id,
+                    json,
+                    is_thread: false,
+                    in_guild: false,
+                });
+            }
+        }
+        let files: Vec<super::RecordedFile> = m
+            .attachments
+            .iter()
+            .map(|a| super::RecordedFile {
+                field: String::new(),
+                filename: a.filename.clone(),
+                content_type: Some(a.content_type.clone()),
+                bytes: a.bytes.clone(),
+            })
+            .collect();
+        let attachments = super::rest::store_attachments(shared, m.channel_id, &files);
+        let (content, mentions) = if m.mentions_bot {
+            (
+                format!("<@{}> {}", shared.bot_user_id, m.content),
+                vec![shared.bot_user()],
+            )
+        } else {
+            (m.content.clone(), Vec::new())
+        };
+        let intents = gateway::intents(shared).unwrap_or(0);
+        let readable = !m.guild || m.mentions_bot || intents & MESSAGE_CONTENT != 0;
+        let mut message = model::message(model::MessageParts {
+            id,
+            channel_id: m.channel_id,
+            author,
+            content: if readable { &content } else { "" },
+            mentions,
+            attachments: if readable { attachments } else { Vec::new() },
+            embeds: Vec::new(),
+            message_reference: m.reply_to.map(
+                |r| json!({ "message_id": r.to_string(), "channel_id": m.channel_id.to_string() }),
+            ),
+            edited: false,
+        });
+        if m.guild {
+            message["guild_id"] = json!(shared.guild_id.to_string());
+            let mut partial = member;
+            if let Some(object) = partial.as_object_mut() {
+                object.remove("user");
+            }
+            message["member"] = partial;
+        }
+        let needed = if m.guild {
+            GUILD_MESSAGES
+        } else {
+            DIRECT_MESSAGES
+        };
+        if intents & needed != 0 {
+            self.dispatch("MESSAGE_CREATE", message).await;
+        }
+        id
+    }
+
+    /// Dispatches INTERACTION_CREATE (type 2) for a registered command.
+    pub async fn slash_command(&self, c: SlashCommand) -> InteractionHandle {
+        let shared = &self.shared;
+        let command = self
+            .registered_commands()
+            .into_iter()
+            .map(|(_, c)| c)
+            .find(|r| r["name"] == c.name.as_str());
+        let Some(command) = command else {
+            let names: Vec<Value> = self
+                .registered_commands()
+                .into_iter()
+                .map(|(_, c)| c["name"].clone())
+                .collect();
+            panic!(
+                "fake Discord: no registered command {:?}; registered: {names:?}",
+                c.name
+            );
+        };
+        let handle = InteractionHandle {
+            id: shared.snowflake(),
+            token: format!("fake-interaction-token-{}", shared.snowflake()),
+            channel_id: c.channel_id,
+        };
+        let user = model::user(c.user_id, &format!("user{}", c.user_id), false);
+        let mut interaction = json!({
+            "id": handle.id.to_string(),
+            "application_id": shared.application_id.to_string(),
+            "type": 2,
+            "token": handle.token,
+            "version": 1,
+            "locale": "en-US",
+            "entitlements": [],
+            "attachment_size_limit": 10_485_760,
+            "channel_id": c.channel_id.to_string(),
+            "app_permissions": "2248473465835073",
+            "data": {
+                "id": command["id"],
+                "name": c.name,
+                "type": 1,
+                "options": c.options,
+            },
+        });
+        if c.guild {
+            let mut member = model::member(user, &c.roles);
+            member["permissions"] = json!("2248473465835073");
+            interaction["guild_id"] = json!(shared.guild_id.to_string());
+            interaction["guild_locale"] = json!("en-US");
+            interaction["member"] = member.clone();
+            interaction["context"] = json!(0);
+            let mut state = shared.state();
+            state.members.retain(|(u, _)| *u != c.user_id);
+            state.members.push((c.user_id, member));
+        } else {
+            interaction["user"] = user;
+            interaction["context"] = json!(1);
+        }
+        shared.state().interactions.push(handle.clone());
+        self.dispatch("INTERACTION_CREATE", interaction).await;
+        handle
+    }
+}
