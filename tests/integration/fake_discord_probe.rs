@@ -5,4 +5,5 @@
 
 mod harness;
 mod messages;
+mod poise;
 mod sessions;

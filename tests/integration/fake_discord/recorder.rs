@@ -68,6 +68,8 @@ pub enum InteractionReplyKind {
     Callback(u64),
     Followup,
     EditOriginal,
+    /// `PATCH /webhooks/{app}/{token}/messages/{id}` of a follow-up.
+    EditFollowup(u64),
     DeleteOriginal,
 }
 

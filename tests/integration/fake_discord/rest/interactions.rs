@@ -111,6 +111,10 @@ pub(crate) fn interaction_replies(
                 "DELETE" if r.path == original => {
                     (InteractionReplyKind::DeleteOriginal, Value::Null)
                 }
+                "PATCH" => {
+                    let id = r.path.strip_prefix(&format!("{webhook}/messages/"))?;
+                    (InteractionReplyKind::EditFollowup(id.parse().ok()?), body)
+                }
                 _ => return None,
             };
             Some(InteractionReply {
