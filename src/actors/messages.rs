@@ -371,3 +371,16 @@ pub struct Drain;
 #[derive(Debug, Clone, Copy, Message)]
 #[rtype(result = "()")]
 pub struct StopForShutdown;
+
+/// Makes a session panic, to test supervision. Nothing a user sends can
+/// produce it.
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy, Message)]
+#[rtype(result = "()")]
+pub struct Crash;
+
+/// Routes `Crash` to a channel's session (supervision tests).
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy, Message)]
+#[rtype(result = "()")]
+pub struct CrashSession(pub ChannelId);

@@ -6,13 +6,14 @@
 //! `Shutdown`.
 
 use super::messages::{
-    CommandReply, CountSessions, Deliver, Drain, RunCommand, SessionIdle, SessionUnavailable,
-    Shutdown, ShutdownSummary, StopForShutdown, StopSession, Submit, ToSession,
+    CommandReply, CountSessions, Crash, CrashSession, Deliver, Drain, RunCommand, SessionIdle,
+    SessionUnavailable, Shutdown, ShutdownSummary, StopForShutdown, StopSession, Submit, ToSession,
 };
 use super::session::{SessionActor, SessionDeps};
 use crate::domain::{ChannelId, ProjectName};
 use actix::prelude::*;
 use std::collections::HashMap;
+use std::collections::hash_map::Entry as MapEntry;
 use std::sync::Arc;
 
 struct Entry {
@@ -41,20 +42,34 @@ impl SessionRouter {
         project: &ProjectName,
         ctx: &mut Context<Self>,
     ) -> (Addr<SessionActor>, u64) {
-        let deps = &self.deps;
-        let entry = self.sessions.entry(channel).or_insert_with(|| Entry {
-            addr: SessionActor::new(
-                channel,
-                project.clone(),
-                deps.clone(),
-                ctx.address().recipient(),
-            )
-            .start(),
-            seq: 0,
-        });
+        let entry = match self.sessions.entry(channel) {
+            MapEntry::Occupied(e) => e.into_mut(),
+            MapEntry::Vacant(e) => e.insert(Entry {
+                addr: start_session(channel, project, &self.deps, ctx),
+                seq: 0,
+            }),
+        };
+        // A session that panicked is gone; a new one takes over from SQLite.
+        if !entry.addr.connected() {
+            tracing::error!(
+                channel_id = channel.get(),
+                "session actor died; starting a new one"
+            );
+            entry.addr = start_session(channel, project, &self.deps, ctx);
+        }
         entry.seq += 1;
         (entry.addr.clone(), entry.seq)
     }
+}
+
+fn start_session(
+    channel: ChannelId,
+    project: &ProjectName,
+    deps: &Arc<SessionDeps>,
+    ctx: &mut Context<SessionRouter>,
+) -> Addr<SessionActor> {
+    let router = ctx.address().recipient();
+    SessionActor::new(channel, project.clone(), deps.clone(), router).start()
 }
 
 impl Actor for SessionRouter {
@@ -98,11 +113,25 @@ impl Handler<SessionIdle> for SessionRouter {
     }
 }
 
+impl Handler<CrashSession> for SessionRouter {
+    type Result = ();
+
+    fn handle(&mut self, CrashSession(channel): CrashSession, _: &mut Self::Context) {
+        if let Some(entry) = self.sessions.get(&channel) {
+            entry.addr.do_send(Crash);
+        }
+    }
+}
+
 impl Handler<CountSessions> for SessionRouter {
     type Result = usize;
 
+    /// Counts live sessions; one that panicked no longer counts.
     fn handle(&mut self, _: CountSessions, _: &mut Self::Context) -> usize {
-        self.sessions.len()
+        self.sessions
+            .values()
+            .filter(|e| e.addr.connected())
+            .count()
     }
 }
 

@@ -79,6 +79,17 @@ struct StoredRequest {
     error_kind: Option<String>,
 }
 
+/// Marks queued and running rows interrupted; callers narrow it further.
+macro_rules! interrupt_unfinished_sql {
+    () => {
+        "UPDATE requests
+         SET status = 'interrupted', finished_at = ?1,
+             duration_ms = COALESCE(duration_ms,
+                CAST(ROUND((julianday(?1) - julianday(created_at)) * 86400000) AS INTEGER))
+         WHERE status IN ('queued', 'running')"
+    };
+}
+
 fn corrupt(column: &str, e: impl std::fmt::Display) -> DbError {
     DbError::Corrupt(format!("requests.{column}: {e}"))
 }
@@ -204,14 +215,10 @@ impl Db {
     /// At start-up: requests left queued or running by a previous process
     /// become `interrupted`. Returns the ones it changed.
     pub async fn interrupt_unfinished(&self) -> Result<Vec<(RequestId, ChannelId)>, DbError> {
-        let rows: Vec<(String, String)> = sqlx::query_as(
-            "UPDATE requests
-             SET status = 'interrupted', finished_at = ?1,
-                 duration_ms = COALESCE(duration_ms,
-                    CAST(ROUND((julianday(?1) - julianday(created_at)) * 86400000) AS INTEGER))
-             WHERE status IN ('queued', 'running')
-             RETURNING id, channel_id",
-        )
+        let rows: Vec<(String, String)> = sqlx::query_as(concat!(
+            interrupt_unfinished_sql!(),
+            " RETURNING id, channel_id"
+        ))
         .bind(now_utc())
         .fetch_all(self.pool())
         .await
@@ -223,6 +230,21 @@ impl Db {
                 Ok((id, ch))
             })
             .collect()
+    }
+
+    /// A revived session's clean-up: requests of this channel that a
+    /// crashed actor left queued or running become `interrupted`. Returns
+    /// how many there were.
+    pub async fn interrupt_unfinished_in(&self, ch: ChannelId) -> Result<u64, DbError> {
+        let done = sqlx::query(concat!(interrupt_unfinished_sql!(), " AND channel_id = ?2"))
+            .bind(now_utc())
+            .bind(ch.to_string())
+            .execute(self.pool())
+            .await
+            .map_err(DbError::query(
+                "interrupting a channel's unfinished requests",
+            ))?;
+        Ok(done.rows_affected())
     }
 
     pub async fn cost_totals(

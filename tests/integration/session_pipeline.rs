@@ -29,7 +29,10 @@ async fn an_answer_replies_to_the_message_and_the_session_is_stored() {
             e.iter().any(|x| matches!(x, Outgoing::Delete { .. }))
         })
         .await;
-    assert!(matches!(events[0], Outgoing::Typing { .. }), "{events:?}");
+    assert!(
+        events.iter().any(|e| matches!(e, Outgoing::Typing { .. })),
+        "{events:?}"
+    );
     assert_eq!(
         wait_status(&p, id, RequestStatus::Done).await,
         RequestStatus::Done
@@ -248,9 +251,13 @@ async fn wait_status(
     let deadline = Instant::now() + LIMIT;
     loop {
         let status = p.db.request(id).await.unwrap().map(|r| r.status);
-        if status == Some(want) || Instant::now() > deadline {
-            return status.unwrap_or(RequestStatus::Queued);
+        if status == Some(want) {
+            return want;
         }
+        assert!(
+            Instant::now() < deadline,
+            "request {id} is {status:?}, not {want:?}"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
@@ -441,6 +448,9 @@ fn capture_logs() -> (
     let filter = env_filter("info", None).unwrap();
     let guard =
         tracing::subscriber::set_default(get_subscriber("test", filter, logs.clone(), false));
+    // A callsite first hit by a test thread without a subscriber, while this
+    // one registered, can keep a cached "never"; recompute them all.
+    tracing::callsite::rebuild_interest_cache();
     (logs, guard)
 }
 
@@ -454,8 +464,10 @@ fn records_with_msg(
         .collect()
 }
 
+/// One test for both records: a second thread-local subscriber in a
+/// parallel test makes tracing's shared callsite cache unreliable.
 #[actix_rt::test]
-async fn each_request_ends_with_one_log_record_that_never_holds_its_text() {
+async fn requests_and_failures_are_logged_with_their_ids_and_never_their_text() {
     let (logs, _guard) = capture_logs();
     let p = Pipeline::start(|_| {}).await;
     let (id, _) = p.say(1, ALICE, "FAKE:echo FAKE:tools confidential-words-xyz");
@@ -475,29 +487,24 @@ async fn each_request_ends_with_one_log_record_that_never_holds_its_text() {
     assert!(r["claude_duration_ms"].as_u64().is_some());
     assert!(r["cost_usd"].as_f64().unwrap() > 0.0);
     assert!(r["chunks"].as_u64().unwrap() >= 1);
-    assert!(!logs.text().contains("confidential-words-xyz"));
-}
 
-#[actix_rt::test]
-async fn a_failure_is_logged_under_the_id_the_user_sees() {
-    let (logs, _guard) = capture_logs();
-    let p = Pipeline::start(|_| {}).await;
-    let (id, _) = p.say(1, ALICE, "FAKE:error private-prompt-words");
-    let got = p.replies(1).await;
+    let (failed, _) = p.say(2, ALICE, "FAKE:error private-prompt-words");
+    let got = p.replies(2).await;
     assert_eq!(
-        wait_status(&p, id, RequestStatus::Failed).await,
+        wait_status(&p, failed, RequestStatus::Failed).await,
         RequestStatus::Failed
     );
     let failures = records_with_msg(&logs, "request failed");
-    assert_eq!(failures.len(), 1, "{failures:?}");
+    assert_eq!(failures.len(), 1, "{}", logs.text());
     let f = &failures[0];
     let error_id = f["error_id"].as_str().unwrap();
-    assert!(content(&got[0]).contains(error_id));
+    assert!(content(&got[1]).contains(error_id));
     assert_eq!(f["kind"], "claude_error");
-    assert_eq!(f["channel_id"], 1);
-    assert_eq!(f["request_id"], id.to_string());
+    assert_eq!(f["channel_id"], 2);
+    assert_eq!(f["request_id"], failed.to_string());
     assert_eq!(f["level"], 50);
-    assert!(!logs.text().contains("private-prompt-words"));
+    let text = logs.text();
+    assert!(!text.contains("confidential-words-xyz") && !text.contains("private-prompt-words"));
 }
 
 #[actix_rt::test]
@@ -573,4 +580,49 @@ async fn shutdown_lets_a_short_run_finish_and_stops_a_long_one_telling_everyone(
             .unwrap()
             .is_none_or(|r| r.status == RequestStatus::Interrupted)
     );
+}
+
+#[actix_rt::test]
+async fn a_panicking_session_is_replaced_and_the_conversation_goes_on() {
+    use claude_coordinator::actors::messages::CrashSession;
+    let p = Pipeline::start(|_| {}).await;
+    let (first, _) = p.say(1, ALICE, "first");
+    p.replies(1).await;
+    assert_eq!(
+        wait_status(&p, first, RequestStatus::Done).await,
+        RequestStatus::Done
+    );
+    let stored =
+        p.db.session(ChannelId(1))
+            .await
+            .unwrap()
+            .unwrap()
+            .claude_session_id;
+    let (hung, _) = p.say(1, ALICE, "FAKE:hang");
+    wait_status(&p, hung, RequestStatus::Running).await;
+
+    p.router.do_send(CrashSession(ChannelId(1)));
+    let deadline = Instant::now() + LIMIT;
+    while p.router.send(CountSessions).await.unwrap() > 0 {
+        assert!(Instant::now() < deadline, "the session never died");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    p.say(1, ALICE, "after the crash");
+    let events = p
+        .rec
+        .wait_for(LIMIT, |e| {
+            e.iter().any(|x| content(x).contains("interrupted")) && answers(e).len() == 2
+        })
+        .await;
+    let notice = events
+        .iter()
+        .find(|x| content(x).contains("interrupted"))
+        .unwrap();
+    assert!(content(notice).contains("error id"), "{notice:?}");
+    assert_eq!(
+        p.db.request(hung).await.unwrap().unwrap().status,
+        RequestStatus::Interrupted
+    );
+    let last = p.cli.records().into_iter().last().unwrap();
+    assert_eq!(resume_arg(&last), stored.map(|s| s.to_string()));
 }

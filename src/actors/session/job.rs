@@ -64,28 +64,33 @@ impl SessionActor {
             project: request.project.clone(),
             session_id_used: stored.claude_session,
         };
+        // Each step continues in the previous one's callback: actix runs
+        // several `ctx.wait` futures of one handler last-in first-out.
         let db = self.deps.db.clone();
-        ctx.wait(async move { db.insert_request(&row).await }.into_actor(self).map(
-            |inserted, act, _| {
-                if let Err(e) = inserted {
-                    tracing::error!(channel_id = act.channel.get(), error = %e, "cannot record request");
-                }
-            },
-        ));
-        if self.running.is_some() {
-            let position = self.queue.len() + 1;
-            let text = format!(
-                "⏳ Queued: position {position}. I'll answer once the request before it finishes."
-            );
-            let (deps, channel, reply_to) = (self.deps.clone(), request.channel, request.message);
-            ctx.spawn(
-                async move { post(&deps, channel, text, Some(reply_to)).await }
-                    .into_actor(self)
-                    .map(|_, _, _| ()),
-            );
-        }
-        self.queue.push_back(request);
-        self.start_next(ctx);
+        let insert = async move { db.insert_request(&row).await };
+        ctx.wait(insert.into_actor(self).map(move |inserted, act, ctx| {
+            if let Err(e) = inserted {
+                tracing::error!(channel_id = act.channel.get(), error = %e, "cannot record request");
+            }
+            if act.running.is_some() {
+                act.tell_position(&request, ctx);
+            }
+            act.queue.push_back(request);
+            act.start_next(ctx);
+        }));
+    }
+
+    fn tell_position(&self, request: &IncomingRequest, ctx: &mut Context<Self>) {
+        let position = self.queue.len() + 1;
+        let text = format!(
+            "⏳ Queued: position {position}. I'll answer once the request before it finishes."
+        );
+        let (deps, channel, reply_to) = (self.deps.clone(), request.channel, request.message);
+        ctx.spawn(
+            async move { post(&deps, channel, text, Some(reply_to)).await }
+                .into_actor(self)
+                .map(|_, _, _| ()),
+        );
     }
 
     pub(super) fn start_next(&mut self, ctx: &mut Context<Self>) {
@@ -98,13 +103,17 @@ impl SessionActor {
         };
         let spec = self.spec_for(&request);
         let (db, id, resume) = (self.deps.db.clone(), request.id, spec.resume);
-        ctx.wait(async move { db.mark_request_running(id, resume).await }.into_actor(self).map(
-            |marked, act, _| {
-                if let Err(e) = marked {
-                    tracing::error!(channel_id = act.channel.get(), error = %e, "cannot mark request running");
-                }
-            },
-        ));
+        let mark = async move { db.mark_request_running(id, resume).await };
+        ctx.wait(mark.into_actor(self).map(move |marked, act, ctx| {
+            if let Err(e) = marked {
+                tracing::error!(channel_id = act.channel.get(), error = %e, "cannot mark request running");
+            }
+            act.launch(request, spec, ctx);
+        }));
+    }
+
+    fn launch(&mut self, request: IncomingRequest, spec: RunSpec, ctx: &mut Context<Self>) {
+        let id = request.id;
         self.deps.start_typing.do_send(StartTyping(self.channel));
         let interval = self.deps.progress_interval;
         let ticker = ctx.run_interval(interval, |act, ctx| act.refresh_status(ctx));

@@ -13,7 +13,7 @@ mod job;
 mod shutdown;
 
 use super::messages::{
-    CancelJob, Deliver, ErrorKind, Outgoing, ReportError, RunJob, SessionIdle, StartTyping,
+    CancelJob, Crash, Deliver, ErrorKind, Outgoing, ReportError, RunJob, SessionIdle, StartTyping,
     StopSession, StopTyping,
 };
 use crate::config::Config;
@@ -103,20 +103,51 @@ impl SessionActor {
     /// Loads (or creates) the session row before any message is handled.
     fn load(&mut self, ctx: &mut Context<Self>) {
         let (db, channel, project) = (self.deps.db.clone(), self.channel, self.project.clone());
-        let load = async move { db.ensure_session(channel, &project).await };
-        ctx.wait(load.into_actor(self).map(|row, act, _| match row {
-            Ok(row) => {
+        let load = async move {
+            let row = db.ensure_session(channel, &project).await?;
+            let orphaned = db.interrupt_unfinished_in(channel).await?;
+            Ok::<_, crate::db::DbError>((row, orphaned))
+        };
+        ctx.wait(load.into_actor(self).map(|loaded, act, ctx| match loaded {
+            Ok((row, orphaned)) => {
                 act.stored = Some(Stored {
                     claude_session: row.claude_session_id,
                     model_override: row.model_override,
                     message_count: row.message_count,
                     total_cost_usd: row.total_cost_usd,
                 });
+                if orphaned > 0 {
+                    act.after_crash(orphaned, ctx);
+                }
             }
             Err(e) => {
                 tracing::error!(channel_id = act.channel.get(), error = %e, "cannot load session")
             }
         }));
+    }
+
+    /// This channel's previous actor died mid-request (a panic): stop its
+    /// typing and tell the channel, under an error id.
+    fn after_crash(&mut self, orphaned: u64, ctx: &mut Context<Self>) {
+        self.deps.stop_typing.do_send(StopTyping(self.channel));
+        let (deps, channel) = (self.deps.clone(), self.channel);
+        let report = ReportError {
+            kind: ErrorKind::SessionError,
+            channel: Some(channel),
+            request: None,
+            detail: format!(
+                "session actor restarted; {orphaned} unfinished request(s) interrupted"
+            ),
+        };
+        let notice = async move {
+            let reported = deps.errors.send(report).await.ok()?;
+            let text = format!(
+                "{} A request here was interrupted; please send it again.",
+                reported.user_text
+            );
+            post(&deps, channel, text, None).await
+        };
+        ctx.spawn(notice.into_actor(self).map(|_, _, _| ()));
     }
 
     fn busy(&self) -> bool {
@@ -228,6 +259,17 @@ impl Handler<Deliver> for SessionActor {
     fn handle(&mut self, Deliver { seq, request }: Deliver, ctx: &mut Self::Context) {
         self.touch(seq, ctx);
         self.enqueue(request, ctx);
+    }
+}
+
+impl Handler<Crash> for SessionActor {
+    type Result = ();
+
+    fn handle(&mut self, _: Crash, _: &mut Self::Context) {
+        panic!(
+            "fault injected into the session of channel {}",
+            self.channel
+        );
     }
 }
 

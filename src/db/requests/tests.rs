@@ -191,6 +191,28 @@ async fn interrupt_unfinished_touches_only_queued_and_running_rows() {
 }
 
 #[tokio::test]
+async fn interrupting_one_channel_leaves_the_others_alone() {
+    let db = db_with_session("api").await;
+    let other = ChannelId(CH.get() + 1);
+    db.ensure_session(other, &ProjectName::new("api"))
+        .await
+        .unwrap();
+    let mine = new_request(CH, "api", None);
+    let theirs = new_request(other, "api", None);
+    db.insert_request(&mine).await.unwrap();
+    db.insert_request(&theirs).await.unwrap();
+    db.mark_request_running(mine.id, None).await.unwrap();
+    assert_eq!(db.interrupt_unfinished_in(CH).await.unwrap(), 1);
+    let status = |id| {
+        let db = db.clone();
+        async move { db.request(id).await.unwrap().unwrap().status }
+    };
+    assert_eq!(status(mine.id).await, RequestStatus::Interrupted);
+    assert_eq!(status(theirs.id).await, RequestStatus::Queued);
+    assert_eq!(db.interrupt_unfinished_in(CH).await.unwrap(), 0);
+}
+
+#[tokio::test]
 async fn interrupting_uses_the_unfinished_index_among_100k_requests() {
     let db = db_with_session("api").await;
     sqlx::query(
