@@ -4,6 +4,7 @@ mod claude_pool;
 mod claude_runner;
 mod cli;
 mod helpers;
+mod hostile_input;
 mod pipeline_harness;
 mod session_pipeline;
 mod fake_discord;

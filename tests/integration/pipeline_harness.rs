@@ -69,6 +69,10 @@ pub fn config_text(binary: &Path, project: &Path, channels: &[u64]) -> String {
 impl Pipeline {
     /// Channels 1 and 2 map to projects p0 and p1; `tune` adjusts the rest.
     pub async fn start(tune: impl FnOnce(&mut Config)) -> Pipeline {
+        Self::start_with_db(tune, Db::in_memory().await.expect("db")).await
+    }
+
+    pub async fn start_with_db(tune: impl FnOnce(&mut Config), db: Db) -> Pipeline {
         let cli = FakeCli::new();
         let binary = wrapper_script(&cli);
         let text = config_text(&binary, &cli.project(), &[1, 2]);
@@ -76,7 +80,6 @@ impl Pipeline {
             Config::from_toml_str(&text, &cli.dir("coordinator.toml")).expect("config");
         tune(&mut config);
         let config = Arc::new(config);
-        let db = Db::in_memory().await.expect("db");
         let (outbox, rec) = RecordingOutbox::new();
         let outbox = outbox.start().recipient();
         let pool = ClaudePool::new(config.claude.max_concurrent).start();
