@@ -84,6 +84,7 @@ pub fn run_blocking(env: EnvSettings) -> anyhow::Result<()> {
         .context("cannot start the async runtime")?;
     let system = actix_rt::System::with_tokio_rt(move || runtime);
     system.block_on(async move {
+        keep_config_on_sighup()?;
         let db = Db::connect(&env.database_url).await?;
         let app = App::start(config.clone(), db.clone());
         announce_interrupted(&db, &app.discord).await?;
@@ -169,6 +170,21 @@ fn gateway_error(ended: Result<serenity::Result<()>, tokio::task::JoinError>) ->
     };
     tracing::error!(error = %error, "Discord connection failed");
     anyhow!("cannot stay connected to Discord ({error}); {hint}")
+}
+
+/// The configuration is read once, at start. SIGHUP (which would end the
+/// process by default) only says so in the log; restart to apply edits.
+fn keep_config_on_sighup() -> anyhow::Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut hup = signal(SignalKind::hangup()).context("cannot listen for SIGHUP")?;
+    tokio::spawn(async move {
+        while hup.recv().await.is_some() {
+            tracing::warn!(
+                "SIGHUP received: the configuration is read only at start; restart the daemon to apply changes"
+            );
+        }
+    });
+    Ok(())
 }
 
 async fn shutdown_signal() -> anyhow::Result<&'static str> {
