@@ -32,6 +32,7 @@ pub struct Pipeline {
     pub cli: FakeCli,
     pub db: Db,
     pub router: Addr<SessionRouter>,
+    pub typing: Addr<TypingActor>,
     pub rec: Recording,
 }
 
@@ -90,7 +91,7 @@ impl Pipeline {
             run_job: pool.clone().recipient(),
             cancel_job: pool.recipient(),
             start_typing: typing.clone().recipient(),
-            stop_typing: typing.recipient(),
+            stop_typing: typing.clone().recipient(),
             outbox,
             errors: ErrorReporter.start().recipient(),
             progress_interval: Duration::from_millis(50),
@@ -100,6 +101,7 @@ impl Pipeline {
             cli,
             db,
             router,
+            typing,
             rec,
         }
     }

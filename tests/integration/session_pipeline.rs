@@ -626,3 +626,35 @@ async fn a_panicking_session_is_replaced_and_the_conversation_goes_on() {
     let last = p.cli.records().into_iter().last().unwrap();
     assert_eq!(resume_arg(&last), stored.map(|s| s.to_string()));
 }
+
+/// How many channels the typing actor still renews.
+async fn typing_channels(p: &Pipeline) -> usize {
+    use claude_coordinator::actors::messages::TypingTick;
+    p.typing.send(TypingTick).await.unwrap()
+}
+
+#[actix_rt::test]
+async fn typing_stops_when_a_request_ends_whatever_the_outcome() {
+    let p = Pipeline::start(|_| {}).await;
+    let (hung, _) = p.say(1, ALICE, "FAKE:hang");
+    wait_status(&p, hung, RequestStatus::Running).await;
+    assert_eq!(typing_channels(&p).await, 1, "typing while running");
+    p.command(
+        1,
+        SessionCommand::Cancel {
+            by: ALICE,
+            admin: false,
+        },
+    )
+    .await;
+    p.replies(1).await;
+    assert_eq!(typing_channels(&p).await, 0, "after a cancel");
+
+    p.say(1, ALICE, "FAKE:error");
+    p.replies(2).await;
+    assert_eq!(typing_channels(&p).await, 0, "after an error");
+
+    p.say(1, ALICE, "fine");
+    p.replies(3).await;
+    assert_eq!(typing_channels(&p).await, 0, "after an answer");
+}
