@@ -31,6 +31,22 @@ pub struct RequestFinish {
     pub error_kind: Option<String>,
 }
 
+impl RequestFinish {
+    /// A request that ended without running: cancelled in the queue, or
+    /// turned away by a shutdown.
+    pub fn unrun(status: RequestStatus) -> Self {
+        Self {
+            status,
+            session_id_returned: None,
+            duration_ms: None,
+            claude_duration_ms: None,
+            cost_usd: None,
+            error_id: None,
+            error_kind: None,
+        }
+    }
+}
+
 /// One stored request.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RequestRow {

@@ -81,6 +81,20 @@ async fn requests_in_one_channel_run_one_at_a_time_in_order() {
     assert_eq!(p.cli.max_concurrency(), 1);
 }
 
+/// Waits until the live status message of a run is up.
+async fn status_message_posted(p: &Pipeline) {
+    p.rec
+        .wait_for(LIMIT, |e| {
+            e.iter()
+                .any(|x| matches!(x, Outgoing::Post { reply_to: None, .. }))
+        })
+        .await;
+}
+
+async fn cancel(p: &Pipeline, by: claude_coordinator::domain::UserId, admin: bool) -> CommandReply {
+    p.command(1, SessionCommand::Cancel { by, admin }).await
+}
+
 /// Replies that are answers, not queue notices.
 fn answers(events: &[Outgoing]) -> Vec<Outgoing> {
     replies(events)
@@ -127,31 +141,10 @@ async fn a_full_queue_refuses_with_an_error_id_and_queued_users_learn_their_posi
 async fn cancel_stops_the_running_request_for_its_owner_only() {
     let p = Pipeline::start(|_| {}).await;
     let (id, _) = p.say(1, ALICE, "FAKE:hang");
-    p.rec
-        .wait_for(LIMIT, |e| {
-            e.iter()
-                .any(|x| matches!(x, Outgoing::Post { reply_to: None, .. }))
-        })
-        .await;
-    let denied = p
-        .command(
-            1,
-            SessionCommand::Cancel {
-                by: BOB,
-                admin: false,
-            },
-        )
-        .await;
+    status_message_posted(&p).await;
+    let denied = cancel(&p, BOB, false).await;
     assert_eq!(denied, CommandReply::Cancel(CancelReply::NotAllowed));
-    let done = p
-        .command(
-            1,
-            SessionCommand::Cancel {
-                by: ALICE,
-                admin: false,
-            },
-        )
-        .await;
+    let done = cancel(&p, ALICE, false).await;
     assert_eq!(done, CommandReply::Cancel(CancelReply::Running));
     let got = p.replies(1).await;
     assert!(content(&got[0]).contains("Cancelled"), "{got:?}");
@@ -164,21 +157,8 @@ async fn cancel_stops_the_running_request_for_its_owner_only() {
 async fn an_admin_may_cancel_someone_elses_running_request() {
     let p = Pipeline::start(|_| {}).await;
     let (running, _) = p.say(1, ALICE, "FAKE:hang");
-    p.rec
-        .wait_for(LIMIT, |e| {
-            e.iter()
-                .any(|x| matches!(x, Outgoing::Post { reply_to: None, .. }))
-        })
-        .await;
-    let reply = p
-        .command(
-            1,
-            SessionCommand::Cancel {
-                by: BOB,
-                admin: true,
-            },
-        )
-        .await;
+    status_message_posted(&p).await;
+    let reply = cancel(&p, BOB, true).await;
     assert_eq!(reply, CommandReply::Cancel(CancelReply::Running));
     assert_eq!(
         wait_status(&p, running, RequestStatus::Cancelled).await,
@@ -192,38 +172,15 @@ async fn a_caller_cancels_their_queued_request_before_it_runs() {
     p.say(1, ALICE, "FAKE:hang");
     let (queued, _) = p.say(1, BOB, "FAKE:echo queued words");
     p.replies(1).await;
-    let reply = p
-        .command(
-            1,
-            SessionCommand::Cancel {
-                by: BOB,
-                admin: false,
-            },
-        )
-        .await;
+    let reply = cancel(&p, BOB, false).await;
     assert_eq!(reply, CommandReply::Cancel(CancelReply::Queued));
     assert_eq!(
         wait_status(&p, queued, RequestStatus::Cancelled).await,
         RequestStatus::Cancelled
     );
-    let reply = p
-        .command(
-            1,
-            SessionCommand::Cancel {
-                by: BOB,
-                admin: false,
-            },
-        )
-        .await;
+    let reply = cancel(&p, BOB, false).await;
     assert_eq!(reply, CommandReply::Cancel(CancelReply::NotAllowed));
-    p.command(
-        1,
-        SessionCommand::Cancel {
-            by: ALICE,
-            admin: false,
-        },
-    )
-    .await;
+    cancel(&p, ALICE, false).await;
     p.rec.wait_for(LIMIT, |e| answers(e).len() == 1).await;
     let ran_queued = p
         .cli
@@ -231,15 +188,7 @@ async fn a_caller_cancels_their_queued_request_before_it_runs() {
         .iter()
         .any(|r| r.to_string().contains("queued words"));
     assert!(!ran_queued, "a cancelled queued request must never run");
-    let reply = p
-        .command(
-            1,
-            SessionCommand::Cancel {
-                by: ALICE,
-                admin: false,
-            },
-        )
-        .await;
+    let reply = cancel(&p, ALICE, false).await;
     assert_eq!(reply, CommandReply::Cancel(CancelReply::Nothing));
 }
 
@@ -639,14 +588,7 @@ async fn typing_stops_when_a_request_ends_whatever_the_outcome() {
     let (hung, _) = p.say(1, ALICE, "FAKE:hang");
     wait_status(&p, hung, RequestStatus::Running).await;
     assert_eq!(typing_channels(&p).await, 1, "typing while running");
-    p.command(
-        1,
-        SessionCommand::Cancel {
-            by: ALICE,
-            admin: false,
-        },
-    )
-    .await;
+    cancel(&p, ALICE, false).await;
     p.replies(1).await;
     assert_eq!(typing_channels(&p).await, 0, "after a cancel");
 

@@ -28,24 +28,9 @@ impl SessionActor {
             return CancelReply::Nothing;
         };
         let db = self.deps.db.clone();
-        let finish = RequestFinish {
-            status: RequestStatus::Cancelled,
-            session_id_returned: None,
-            duration_ms: None,
-            claude_duration_ms: None,
-            cost_usd: None,
-            error_id: None,
-            error_kind: None,
-        };
-        ctx.wait(
-            async move { db.finish_request(request.id, &finish).await }
-                .into_actor(self)
-                .map(|done, act, _| {
-                    if let Err(e) = done {
-                        tracing::error!(channel_id = act.channel.get(), error = %e, "cannot record cancel");
-                    }
-                }),
-        );
+        let finish = RequestFinish::unrun(RequestStatus::Cancelled);
+        let write = async move { db.finish_request(request.id, &finish).await };
+        self.store(ctx, "record a cancel", write);
         CancelReply::Queued
     }
 
@@ -59,15 +44,8 @@ impl SessionActor {
             .and_then(|s| s.claude_session.take())
             .is_some();
         let (db, channel) = (self.deps.db.clone(), self.channel);
-        ctx.wait(
-            async move { db.set_claude_session_id(channel, None).await }
-                .into_actor(self)
-                .map(|done, act, _| {
-                    if let Err(e) = done {
-                        tracing::error!(channel_id = act.channel.get(), error = %e, "cannot reset session");
-                    }
-                }),
-        );
+        let write = async move { db.set_claude_session_id(channel, None).await };
+        self.store(ctx, "reset the session", write);
         had_session
     }
 
@@ -101,15 +79,8 @@ impl SessionActor {
             stored.model_override = model.clone();
         }
         let (db, channel) = (self.deps.db.clone(), self.channel);
-        ctx.wait(
-            async move { db.set_model_override(channel, model.as_deref()).await }
-                .into_actor(self)
-                .map(|done, act, _| {
-                    if let Err(e) = done {
-                        tracing::error!(channel_id = act.channel.get(), error = %e, "cannot set model");
-                    }
-                }),
-        );
+        let write = async move { db.set_model_override(channel, model.as_deref()).await };
+        self.store(ctx, "set the model", write);
     }
 }
 

@@ -150,6 +150,21 @@ impl SessionActor {
         ctx.spawn(notice.into_actor(self).map(|_, _, _| ()));
     }
 
+    /// A store write that must land before the next message is handled;
+    /// a failure is logged, and the channel carries on.
+    fn store(
+        &mut self,
+        ctx: &mut Context<Self>,
+        what: &'static str,
+        write: impl Future<Output = Result<(), crate::db::DbError>> + 'static,
+    ) {
+        ctx.wait(write.into_actor(self).map(move |done, act, _| {
+            if let Err(e) = done {
+                tracing::error!(channel_id = act.channel.get(), error = %e, what, "store write failed");
+            }
+        }));
+    }
+
     fn busy(&self) -> bool {
         self.running.is_some() || !self.queue.is_empty()
     }

@@ -25,15 +25,7 @@ impl SessionActor {
                     Some(request.message),
                 )
                 .await;
-                let finish = RequestFinish {
-                    status: RequestStatus::Interrupted,
-                    session_id_returned: None,
-                    duration_ms: None,
-                    claude_duration_ms: None,
-                    cost_usd: None,
-                    error_id: None,
-                    error_kind: None,
-                };
+                let finish = RequestFinish::unrun(RequestStatus::Interrupted);
                 // Requests turned away before they were queued have no row.
                 let _ = deps.db.finish_request(request.id, &finish).await;
             }
