@@ -26,7 +26,8 @@ pub const MAX_LOG_BYTES: usize = 10 * 1024 * 1024;
 /// Rotated files kept beside the live one.
 pub const LOG_BACKUPS: usize = 5;
 
-/// How to log, from LOG_LEVEL, RUST_LOG and LOG_DIR.
+/// How to log, from LOG_LEVEL, RUST_LOG and LOG_DIR (read by
+/// `config::EnvSettings`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LogSettings {
     /// LOG_LEVEL: trace, debug, info, warn, error or off.
@@ -43,20 +44,6 @@ impl Default for LogSettings {
             level: "info".to_owned(),
             rust_log: None,
             dir: None,
-        }
-    }
-}
-
-impl LogSettings {
-    /// Reads LOG_LEVEL, RUST_LOG and LOG_DIR; empty values count as unset.
-    pub fn from_env() -> Self {
-        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
-        Self {
-            level: var("LOG_LEVEL").unwrap_or_else(|| "info".to_owned()),
-            rust_log: var("RUST_LOG"),
-            dir: std::env::var_os("LOG_DIR")
-                .filter(|v| !v.is_empty())
-                .map(PathBuf::from),
         }
     }
 }
