@@ -2,6 +2,8 @@
 //! code fences, emoji, long lines) and prints MB/s, best of several runs.
 //! Run with `cargo bench --bench formatter`.
 
+mod common;
+
 use claude_coordinator::format::{
     FormatOptions, Rendered, discord_len, render_answer, split_message,
 };
@@ -148,27 +150,35 @@ fn main() {
     };
     println!(
         "5000-char answer renders as {answer_as}; machine: {}",
-        machine()
+        common::machine()
     );
     println!("{:<40} {:>12} {:>10}", "case (best of 7)", "time", "MB/s");
+    let mut table = vec![
+        "| case | time | MB/s |".to_string(),
+        "|---|---|---|".to_string(),
+    ];
     for (name, bytes, time) in rows {
-        println!(
-            "{name:<40} {:>10.2}ms {:>10.1}",
-            time.as_secs_f64() * 1e3,
-            mb_per_s(bytes, time)
-        );
+        let (ms, rate) = (time.as_secs_f64() * 1e3, mb_per_s(bytes, time));
+        println!("{name:<40} {ms:>10.2}ms {rate:>10.1}");
+        table.push(format!("| `{name}` | {ms:.2} ms | {rate:.0} |"));
     }
-}
-
-fn machine() -> String {
-    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
-    let model = cpuinfo
-        .lines()
-        .find_map(|l| {
-            l.strip_prefix("model name")
-                .and_then(|r| r.split(':').nth(1))
-        })
-        .map_or("unknown CPU", str::trim);
-    let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
-    format!("{cpus} CPUs, {model}")
+    let section = format!(
+        "## Formatter\n\n`cargo bench --bench formatter`: {} bytes ({} chars) of generated answer \
+         text, the same every run: prose paragraphs with emoji, a ZWJ family, CJK and accents; \
+         ```rust blocks with indentation and blank lines; lines of 3,000 to 6,000 chars with no \
+         whitespace (hard splits). Best of {RUNS} runs, release build. `split_message` makes {} \
+         chunks of at most {max_len}; the 5,000-char answer renders as {answer_as}. \
+         `render_answer` splits only up to `max_chunks + 1` chunks (enough to know the answer \
+         goes as a file), so a huge answer costs a character count and a copy, not a full \
+         split.\n\nMachine: {}; measured {}.\n\n{}\n",
+        text.len(),
+        text.chars().count(),
+        chunks.len(),
+        common::machine(),
+        common::now_utc(),
+        table.join("\n")
+    );
+    if let Err(e) = common::write_section("Formatter", &section) {
+        eprintln!("cannot update docs/PERFORMANCE.md: {e}");
+    }
 }

@@ -3,9 +3,10 @@
 //! stdin, read all output, wait). Prints a table and rewrites the "Runner"
 //! section of docs/PERFORMANCE.md.
 
+mod common;
+
 use claude_coordinator::claude::{Outcome, RunSpec, build_args, run};
 use std::io::Write;
-use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
@@ -69,44 +70,6 @@ async fn via_runner(spec: &RunSpec) -> Duration {
     elapsed
 }
 
-fn machine() -> String {
-    let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
-    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
-    let model = cpuinfo
-        .lines()
-        .find_map(|l| {
-            l.strip_prefix("model name")?
-                .split_once(':')
-                .map(|(_, m)| m.trim().to_string())
-        })
-        .unwrap_or_else(|| "unknown CPU".into());
-    format!("{cpus} CPUs ({model})")
-}
-
-fn write_section(section: &str) -> std::io::Result<()> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/PERFORMANCE.md");
-    let current = std::fs::read_to_string(&path).unwrap_or_else(|_| "# Performance\n".into());
-    let heading = "## Runner\n";
-    let start = (current.starts_with(heading).then_some(0))
-        .or_else(|| current.find(&format!("\n{heading}")).map(|i| i + 1));
-    let updated = match start {
-        Some(start) => {
-            let after = start + heading.len();
-            let end = current[after..]
-                .find("\n## ")
-                .map_or(current.len(), |i| after + i);
-            format!(
-                "{}{}\n{}",
-                &current[..start],
-                section.trim_end(),
-                &current[end..]
-            )
-        }
-        None => format!("{}\n\n{}\n", current.trim_end(), section.trim_end()),
-    };
-    std::fs::write(path, updated)
-}
-
 fn main() {
     let project = tempfile::tempdir().expect("temp dir");
     let spec = RunSpec::new(FAKE_CLAUDE, project.path(), PROMPT);
@@ -147,10 +110,10 @@ of the release-built fake CLI answering at once (init, three assistant lines, re
 `claude::run` adds the process group, piped stderr, stdin task, line parsing, progress events and the \
 reap/cleanup of the group; the baseline spawns the same binary with the same argv via std::process, \
 writes stdin, reads all output and waits.\n\nMachine: {}; measured {}.\n\n{table}\n",
-        machine(),
-        chrono::Utc::now().format("%Y-%m-%d %H:%M UTC"),
+        common::machine(),
+        common::now_utc(),
     );
-    if let Err(e) = write_section(&section) {
+    if let Err(e) = common::write_section("Runner", &section) {
         eprintln!("could not update docs/PERFORMANCE.md: {e}");
     }
 }

@@ -161,7 +161,7 @@ interleaved; the router's share is the difference. A `Submit` takes the same `ro
 CLI run) cannot be separated from it cleanly.\n\nMachine: {}; measured {}.\n\n{tables}",
         grouped(ROUND_TRIPS),
         common::machine(),
-        chrono::Utc::now().format("%Y-%m-%d %H:%M UTC"),
+        common::now_utc(),
     );
     if let Err(e) = common::write_section("Sessions", &section) {
         eprintln!("could not update docs/PERFORMANCE.md: {e}");

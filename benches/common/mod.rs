@@ -42,3 +42,8 @@ pub fn write_section(name: &str, section: &str) -> std::io::Result<()> {
     };
     std::fs::write(path, updated)
 }
+
+/// When a measurement was taken, as the docs show it.
+pub fn now_utc() -> String {
+    chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string()
+}
