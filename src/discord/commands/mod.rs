@@ -41,6 +41,7 @@ pub fn framework(data: BotData, guild: Option<GuildId>) -> poise::Framework<BotD
         .options(poise::FrameworkOptions {
             commands: all(),
             on_error: |error| Box::pin(on_error(error)),
+            prefix_options: prefix_options(),
             ..Default::default()
         })
         .initialize_owners(false)
@@ -68,6 +69,17 @@ pub fn framework(data: BotData, guild: Option<GuildId>) -> poise::Framework<BotD
             })
         })
         .build()
+}
+
+/// No prefix commands: poise would otherwise take every mention of the bot
+/// for one and log the rest of the message (the user's prompt) as an
+/// unknown command.
+fn prefix_options() -> poise::PrefixFrameworkOptions<BotData, CommandError> {
+    poise::PrefixFrameworkOptions {
+        prefix: None,
+        mention_as_prefix: false,
+        ..Default::default()
+    }
 }
 
 async fn on_error(error: poise::FrameworkError<'_, BotData, CommandError>) {
@@ -118,4 +130,18 @@ fn caller(ctx: Ctx<'_>) -> UserId {
 
 fn is_admin(ctx: Ctx<'_>) -> bool {
     ctx.data().config.discord.is_admin(caller(ctx))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mentions_are_not_taken_for_prefix_commands() {
+        let options = prefix_options();
+        assert!(!options.mention_as_prefix);
+        assert!(options.prefix.is_none());
+        assert!(options.additional_prefixes.is_empty());
+        assert!(options.dynamic_prefix.is_none());
+    }
 }
