@@ -3,6 +3,7 @@
 mod claude_pool;
 mod claude_runner;
 mod cli;
+mod e2e;
 mod helpers;
 mod hostile_input;
 mod pipeline_harness;

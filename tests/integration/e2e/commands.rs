@@ -1,0 +1,144 @@
+//! Slash commands through the real gateway: registration in the guild,
+//! /cancel, /status, /reset (with its permission check) and /cost.
+
+use super::{COMMAND_COUNT, Daemon, LIMIT, Options, argvs, assert_pings_nobody, poll, resume_of};
+use crate::fake_discord::{InteractionHandle, InteractionReply, SlashCommand};
+
+/// Waits for the first reply to an interaction.
+async fn answer(d: &Daemon, handle: &InteractionHandle) -> InteractionReply {
+    d.fake
+        .wait_for(LIMIT, |_| !d.fake.interaction_replies(handle).is_empty())
+        .await;
+    d.fake.interaction_replies(handle).remove(0)
+}
+
+async fn run(d: &Daemon, name: &str, channel: u64, user: u64) -> InteractionReply {
+    let handle = d
+        .fake
+        .slash_command(SlashCommand::new(name, channel, user))
+        .await;
+    answer(d, &handle).await
+}
+
+fn is_ephemeral(reply: &InteractionReply) -> bool {
+    reply.body["flags"].as_u64().is_some_and(|f| f & 64 != 0)
+}
+
+#[tokio::test]
+async fn the_seven_commands_are_registered_in_the_guild_with_descriptions() {
+    let d = Daemon::start(Options::default()).await;
+    let commands = d.fake.registered_commands();
+    assert_eq!(commands.len(), COMMAND_COUNT);
+    let mut names: Vec<&str> = commands
+        .iter()
+        .map(|(_, c)| c["name"].as_str().unwrap_or_default())
+        .collect();
+    names.sort_unstable();
+    assert_eq!(
+        names,
+        [
+            "cancel", "cost", "help", "model", "projects", "reset", "status"
+        ]
+    );
+    for (guild, command) in &commands {
+        assert_eq!(*guild, Some(d.fake.guild_id()), "{command}");
+        let description = command["description"].as_str().unwrap_or_default();
+        assert!(!description.trim().is_empty(), "{command}");
+    }
+    let put = format!(
+        "/applications/{}/guilds/{}/commands",
+        d.fake.application_id(),
+        d.fake.guild_id()
+    );
+    assert!(d.fake.requests().iter().any(|r| r.is("PUT", &put)));
+}
+
+#[tokio::test]
+async fn cancel_stops_the_requesters_hanging_run() {
+    let d = Daemon::start(Options::default()).await;
+    let asked = d.say(d.alpha, d.alice, "forever FAKE:hang").await;
+    let pid = poll(
+        || d.cli.records().first()?["pid"].as_i64(),
+        "the fake CLI to start",
+    )
+    .await;
+
+    let reply = run(&d, "cancel", d.alpha, d.alice).await;
+    assert!(
+        reply.content().unwrap_or_default().contains("Cancelling"),
+        "{reply:?}"
+    );
+    assert!(is_ephemeral(&reply));
+    let posts = d.reply_to(d.alpha, asked).await;
+    assert!(posts[0].content.contains("Cancelled"), "{posts:#?}");
+    let rows = d.finished_requests(d.alpha, 1).await;
+    assert_eq!(rows[0].status.to_string(), "cancelled");
+    assert!(crate::helpers::process_is_gone(pid as i32).await);
+    assert_pings_nobody(&d.fake.requests());
+}
+
+#[tokio::test]
+async fn status_answers_only_the_caller_with_the_project_and_message_count() {
+    let d = Daemon::start(Options::default()).await;
+    let asked = d.say(d.alpha, d.alice, "hello").await;
+    d.reply_to(d.alpha, asked).await;
+    d.finished_requests(d.alpha, 1).await;
+
+    let reply = run(&d, "status", d.alpha, d.alice).await;
+    let text = reply.content().unwrap_or_default();
+    assert!(is_ephemeral(&reply), "{reply:?}");
+    assert!(text.contains("**alpha**"), "{text}");
+    assert!(text.contains("1 message(s)"), "{text}");
+    assert!(text.contains("idle"), "{text}");
+}
+
+#[tokio::test]
+async fn reset_is_refused_to_a_plain_user_and_done_for_an_admin() {
+    let d = Daemon::start(Options::default()).await;
+    let first = d.say(d.alpha, d.alice, "one").await;
+    d.reply_to(d.alpha, first).await;
+
+    let refused = run(&d, "reset", d.alpha, d.alice).await;
+    let text = refused.content().unwrap_or_default();
+    assert!(text.contains("Manage Messages"), "{text}");
+    assert!(is_ephemeral(&refused));
+    let second = d.say(d.alpha, d.alice, "two").await;
+    d.reply_to(d.alpha, second).await;
+    assert!(
+        resume_of(&argvs(&d.cli)[1]).is_some(),
+        "a refused reset keeps the session"
+    );
+
+    let done = run(&d, "reset", d.alpha, d.admin).await;
+    let text = done.content().unwrap_or_default();
+    assert!(text.contains("Session reset"), "{text}");
+    let third = d.say(d.alpha, d.alice, "three").await;
+    d.reply_to(d.alpha, third).await;
+    let argv = argvs(&d.cli);
+    assert_eq!(argv.len(), 3);
+    assert_eq!(resume_of(&argv[2]), None, "{:?}", argv[2]);
+}
+
+#[tokio::test]
+async fn cost_shows_the_channel_and_project_totals_from_the_database() {
+    let d = Daemon::start(Options::default()).await;
+    for text in ["one", "two"] {
+        let asked = d.say(d.alpha, d.alice, text).await;
+        d.reply_to(d.alpha, asked).await;
+    }
+    let rows = d.finished_requests(d.alpha, 2).await;
+    let total: f64 = rows.iter().filter_map(|r| r.cost_usd).sum();
+    assert!(total > 0.0);
+
+    let reply = run(&d, "cost", d.alpha, d.alice).await;
+    let text = reply.content().unwrap_or_default();
+    assert!(is_ephemeral(&reply));
+    assert!(
+        text.contains(&format!("This channel: ${total:.4} over 2 request(s)")),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("**alpha**: ${total:.4} over 2 request(s)")),
+        "{text}"
+    );
+}
