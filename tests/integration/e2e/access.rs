@@ -70,3 +70,44 @@ async fn bots_direct_messages_and_unmapped_channels_are_ignored() {
     assert_eq!(d.cli.records().len(), 1, "only Alice's message ran");
     assert!(d.fake.posted_messages(d.unmapped).is_empty());
 }
+
+#[tokio::test]
+async fn a_member_with_an_allowed_role_may_run_claude() {
+    let d = Daemon::start(Options::default()).await;
+    let carol = d.fake.new_id();
+    let message = UserMessage::new(d.alpha, carol, "hello").mentioning_bot();
+    let asked = d.fake.user_message(message.with_roles(&[d.role])).await;
+    let posts = d.reply_to(d.alpha, asked).await;
+    assert!(posts[0].content.contains("all tests pass"), "{posts:#?}");
+    assert_eq!(
+        d.finished_requests(d.alpha, 1).await[0].user_id.get(),
+        carol
+    );
+}
+
+#[tokio::test]
+async fn a_bare_mention_gets_a_hint_and_runs_nothing() {
+    let d = Daemon::start(Options::default()).await;
+    let asked = d.say(d.alpha, d.alice, "  ").await;
+    let posts = d.reply_to(d.alpha, asked).await;
+    assert!(posts[0].content.contains("Mention me with"), "{posts:#?}");
+    assert!(d.cli.records().is_empty());
+}
+
+#[tokio::test]
+async fn with_trigger_all_plain_messages_run_and_the_bots_own_posts_do_not() {
+    let d = Daemon::start(Options {
+        trigger_all: true,
+        ..Options::default()
+    })
+    .await;
+    let plain = UserMessage::new(d.alpha, d.alice, "no mention FAKE:echo");
+    let asked = d.fake.user_message(plain).await;
+    let posts = d.reply_to(d.alpha, asked).await;
+    assert!(posts[0].content.contains("no mention"), "{posts:#?}");
+    d.finished_requests(d.alpha, 1).await;
+    // The echoed status message and answer must not start runs of their own.
+    let again = d.say(d.alpha, d.alice, "second").await;
+    d.reply_to(d.alpha, again).await;
+    assert_eq!(d.cli.records().len(), 2);
+}

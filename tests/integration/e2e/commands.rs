@@ -78,6 +78,35 @@ async fn cancel_stops_the_requesters_hanging_run() {
 }
 
 #[tokio::test]
+async fn only_the_requester_or_an_admin_may_cancel_a_run() {
+    let d = Daemon::start(Options::default()).await;
+    let asked = d.say(d.alpha, d.alice, "forever FAKE:hang").await;
+    poll(|| d.cli.records().first().cloned(), "the fake CLI to start").await;
+
+    let refused = run(&d, "cancel", d.alpha, d.bob).await;
+    let text = refused.content().unwrap_or_default();
+    assert!(text.contains("someone else's"), "{text}");
+    let cancelled = run(&d, "cancel", d.alpha, d.admin).await;
+    assert!(
+        cancelled
+            .content()
+            .unwrap_or_default()
+            .contains("Cancelling")
+    );
+    d.reply_to(d.alpha, asked).await;
+    let rows = d.finished_requests(d.alpha, 1).await;
+    assert_eq!(rows[0].status.to_string(), "cancelled");
+
+    let nothing = run(&d, "cancel", d.alpha, d.alice).await;
+    assert!(
+        nothing
+            .content()
+            .unwrap_or_default()
+            .contains("Nothing is running")
+    );
+}
+
+#[tokio::test]
 async fn status_answers_only_the_caller_with_the_project_and_message_count() {
     let d = Daemon::start(Options::default()).await;
     let asked = d.say(d.alpha, d.alice, "hello").await;
@@ -141,4 +170,45 @@ async fn cost_shows_the_channel_and_project_totals_from_the_database() {
         text.contains(&format!("**alpha**: ${total:.4} over 2 request(s)")),
         "{text}"
     );
+}
+
+#[tokio::test]
+async fn an_admin_sets_the_model_for_the_next_run_and_a_user_may_not() {
+    let d = Daemon::start(Options::default()).await;
+    let model = |user| SlashCommand::new("model", d.alpha, user).string_option("name", "opus");
+    let refused = answer(&d, &d.fake.slash_command(model(d.alice)).await).await;
+    assert!(
+        refused
+            .content()
+            .unwrap_or_default()
+            .contains("Only bot admins")
+    );
+    let set = answer(&d, &d.fake.slash_command(model(d.admin)).await).await;
+    assert!(
+        set.content().unwrap_or_default().contains("`opus`"),
+        "{set:?}"
+    );
+
+    let asked = d.say(d.alpha, d.alice, "hello").await;
+    d.reply_to(d.alpha, asked).await;
+    let argv = argvs(&d.cli)[0].join(" ");
+    assert!(
+        argv.contains("--model=opus") || argv.contains("--model opus"),
+        "{argv}"
+    );
+}
+
+#[tokio::test]
+async fn status_in_a_thread_is_the_threads_own_and_unmapped_channels_are_told_so() {
+    let d = Daemon::start(Options::default()).await;
+    let asked = d.say(d.alpha, d.alice, "in the channel").await;
+    d.reply_to(d.alpha, asked).await;
+    d.finished_requests(d.alpha, 1).await;
+
+    let reply = run(&d, "status", d.thread, d.alice).await;
+    let text = reply.content().unwrap_or_default();
+    assert!(text.contains("**alpha**"), "{text}");
+    assert!(text.contains("0 message(s)"), "{text}");
+    let reply = run(&d, "status", d.unmapped, d.alice).await;
+    assert!(reply.content().unwrap_or_default().contains("not mapped"));
 }

@@ -1,7 +1,8 @@
 //! The daemon's end: SIGTERM stops `run` with exit 0 after saying so in
 //! bot.log, and neither the token nor message text reached any log.
 
-use super::{Daemon, Options};
+use super::{Daemon, LIMIT, Options, poll, replies_to};
+use crate::helpers::process_is_gone;
 
 #[tokio::test]
 async fn sigterm_stops_run_with_exit_zero_and_logs_carry_no_token_or_prompt() {
@@ -29,4 +30,60 @@ async fn sigterm_stops_run_with_exit_zero_and_logs_carry_no_token_or_prompt() {
     for prompt in ["secret plans", "bob wants in"] {
         assert!(!output.contains(prompt), "{prompt:?} reached a log");
     }
+}
+
+#[tokio::test]
+async fn sigterm_during_a_run_tells_the_channel_and_marks_the_request_interrupted() {
+    let mut d = Daemon::start(Options::default()).await;
+    let asked = d.say(d.alpha, d.alice, "forever FAKE:hang").await;
+    let pid = poll(
+        || d.cli.records().first()?["pid"].as_i64(),
+        "the fake CLI to start",
+    )
+    .await;
+
+    let status = d.stop().await;
+    assert!(status.success(), "{status:?}");
+    let posts = d.fake.posted_messages(d.alpha);
+    let told = posts
+        .iter()
+        .find(|m| replies_to(m) == Some(asked))
+        .unwrap_or_else(|| panic!("no reply before exit: {posts:#?}"));
+    assert!(told.content.contains("restarting"), "{}", told.content);
+    let rows = d.requests(d.alpha).await;
+    assert_eq!(rows[0].status.to_string(), "interrupted");
+    assert!(
+        process_is_gone(pid as i32).await,
+        "the fake CLI outlived the daemon"
+    );
+}
+
+#[tokio::test]
+async fn after_a_crash_the_restarted_daemon_tells_the_channel_and_keeps_working() {
+    let mut d = Daemon::start(Options::default()).await;
+    d.say(d.alpha, d.alice, "forever FAKE:hang").await;
+    poll(|| d.cli.records().first().cloned(), "the fake CLI to start").await;
+
+    d.crash_and_restart().await;
+    d.fake
+        .wait_for(LIMIT, |_| {
+            d.fake
+                .posted_messages(d.alpha)
+                .iter()
+                .any(|m| m.content.contains("was not finished"))
+        })
+        .await;
+    let rows = d.requests(d.alpha).await;
+    assert_eq!(rows[0].status.to_string(), "interrupted");
+
+    let asked = d.say(d.alpha, d.alice, "are you back?").await;
+    let posts = d.reply_to(d.alpha, asked).await;
+    assert!(posts[0].content.contains("all tests pass"), "{posts:#?}");
+    let notices = d
+        .fake
+        .posted_messages(d.alpha)
+        .into_iter()
+        .filter(|m| m.content.contains("was not finished"))
+        .count();
+    assert_eq!(notices, 1, "the channel is told once");
 }

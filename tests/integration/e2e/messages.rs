@@ -86,6 +86,26 @@ async fn a_long_answer_is_split_into_messages_under_the_limit() {
 }
 
 #[tokio::test]
+async fn an_answer_too_long_for_a_few_messages_is_sent_as_a_file() {
+    let d = Daemon::start(Options::default()).await;
+    let asked = d.say(d.alpha, d.alice, "everything FAKE:long=20000").await;
+    let posts = d.reply_to(d.alpha, asked).await;
+    let file = &posts[0].attachments;
+    assert_eq!(file.len(), 1, "{posts:#?}");
+    assert_eq!(file[0].bytes.len(), 20000);
+    assert!(posts[0].content.chars().count() <= 2000);
+    assert_eq!(posts[0].allowed_mentions, Some(no_pings()));
+    d.finished_requests(d.alpha, 1).await;
+    let answers = d.fake.posted_messages(d.alpha);
+    let answers: Vec<_> = answers
+        .iter()
+        .filter(|m| !m.content.starts_with("⏳"))
+        .collect();
+    assert_eq!(answers.len(), 1, "{answers:#?}");
+    assert!(d.fake.requests().iter().all(|r| r.status < 400));
+}
+
+#[tokio::test]
 async fn a_slow_answer_keeps_typing_until_it_is_posted() {
     let d = Daemon::start(Options::default()).await;
     let asked = d.say(d.alpha, d.alice, "think FAKE:slow=9000").await;

@@ -1,0 +1,304 @@
+//! One daemon per test: the fake Discord with its channels, the fake CLI's
+//! folders, a config and database in a temp dir, and `claude-coordinator
+//! run` as a child that is SIGKILLed on drop; plus readers for its log and
+//! database.
+
+use super::{COMMAND_COUNT, LIMIT, poll, poll_async, replies_to};
+use crate::fake_discord::{FakeDiscord, PostedMessage, UserMessage};
+use crate::helpers::FakeCli;
+use crate::pipeline_harness::wrapper_script;
+use claude_coordinator::db::{Db, RequestRow};
+use claude_coordinator::domain::RequestId;
+use serde_json::Value;
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+use tokio::process::{Child, Command};
+
+const BIN: &str = env!("CARGO_BIN_EXE_claude-coordinator");
+
+/// What a test may change about the daemon's setup.
+#[derive(Default)]
+pub struct Options {
+    /// `timeout_secs` of project alpha.
+    pub alpha_timeout_secs: Option<u64>,
+    pub max_attachment_bytes: Option<u64>,
+    pub log_level: Option<&'static str>,
+    /// `trigger = "all"` instead of mentions only.
+    pub trigger_all: bool,
+}
+
+/// A running daemon and its world. Channels alpha and beta map to projects
+/// of the same names; `thread` is a public thread under alpha; `unmapped`
+/// maps to nothing. Alice may run Claude, Bob may not, Admin is an admin,
+/// and so may anyone holding `role`.
+pub struct Daemon {
+    pub fake: FakeDiscord,
+    pub cli: FakeCli,
+    child: Option<Child>,
+    pub alpha: u64,
+    pub beta: u64,
+    pub thread: u64,
+    pub unmapped: u64,
+    pub alice: u64,
+    pub bob: u64,
+    pub admin: u64,
+    /// Members with this role may run Claude.
+    pub role: u64,
+    db_url: String,
+    log_level: &'static str,
+}
+
+impl Daemon {
+    pub async fn start(options: Options) -> Daemon {
+        let fake = FakeDiscord::start().await;
+        let [alpha, beta, thread, unmapped, alice, bob, admin, role] =
+            [(); 8].map(|()| fake.new_id());
+        fake.add_role(role, "developers");
+        fake.add_channel(alpha, "alpha");
+        fake.add_channel(beta, "beta");
+        fake.add_thread(thread, alpha);
+        fake.add_channel(unmapped, "elsewhere");
+        let cli = FakeCli::new();
+        std::fs::create_dir(cli.dir("project-beta")).expect("beta folder");
+        let wrapper = wrapper_script(&cli);
+        let timeout = options
+            .alpha_timeout_secs
+            .map_or(String::new(), |s| format!("timeout_secs = {s}\n"));
+        let attachment_limit = options
+            .max_attachment_bytes
+            .map_or(String::new(), |b| format!("max_attachment_bytes = {b}\n"));
+        let config = format!(
+            "[claude]\nbinary = '{wrapper}'\nmax_concurrent = 4\n\n\
+             [discord]\nallowed_users = [\"{alice}\", \"{admin}\"]\nadmin_users = [\"{admin}\"]\n\
+             allowed_roles = [\"{role}\"]\n{trigger}\
+             guild_id = \"{guild}\"\n{attachment_limit}\n\
+             [sessions]\nshutdown_grace_secs = 2\n\n\
+             [[projects]]\nname = \"alpha\"\nchannel_id = \"{alpha}\"\npath = '{alpha_dir}'\n{timeout}\n\
+             [[projects]]\nname = \"beta\"\nchannel_id = \"{beta}\"\npath = '{beta_dir}'\n",
+            wrapper = wrapper.display(),
+            trigger = if options.trigger_all {
+                "trigger = \"all\"\n"
+            } else {
+                ""
+            },
+            guild = fake.guild_id(),
+            alpha_dir = cli.project().display(),
+            beta_dir = cli.dir("project-beta").display(),
+        );
+        std::fs::write(cli.dir("coordinator.toml"), config).expect("config");
+        let db_url = format!("sqlite://{}", cli.dir("coordinator.db").display());
+        let mut daemon = Daemon {
+            fake,
+            cli,
+            child: None,
+            alpha,
+            beta,
+            thread,
+            unmapped,
+            alice,
+            bob,
+            admin,
+            role,
+            db_url,
+            log_level: options.log_level.unwrap_or("info"),
+        };
+        daemon.spawn().await;
+        daemon
+    }
+
+    /// Starts `run` and waits until it is connected and its commands are
+    /// registered.
+    async fn spawn(&mut self) {
+        let connected_before = self.connections();
+        let identified_before = self.fake.identifies().len();
+        let output = |name: &str| {
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(self.cli.dir(name))
+                .expect("output file")
+        };
+        let mut command = Command::new(BIN);
+        command
+            .arg("run")
+            .current_dir(self.cli.dir("."))
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", self.cli.dir("."))
+            .env("COORDINATOR_CONFIG", self.cli.dir("coordinator.toml"))
+            .env("CLAUDE_BIN", self.cli.dir("claude"))
+            .env("DATABASE_URL", &self.db_url)
+            .env("LOG_DIR", self.cli.dir("logs"))
+            .env("LOG_LEVEL", self.log_level)
+            .env("DISCORD_TOKEN", self.fake.token())
+            // Never without this: serenity would otherwise reach discord.com.
+            .env("DISCORD_API_BASE", self.fake.api_base())
+            .stdin(Stdio::null())
+            .stdout(output("stdout.txt"))
+            .stderr(output("stderr.txt"))
+            .kill_on_drop(true);
+        self.child = Some(command.spawn().expect("spawn the daemon"));
+        self.fake
+            .wait_for(LIMIT, |_| self.fake.identifies().len() > identified_before)
+            .await;
+        self.fake.wait_ready(LIMIT).await;
+        self.fake
+            .wait_for(LIMIT, |_| {
+                self.fake.registered_commands().len() == COMMAND_COUNT
+            })
+            .await;
+        poll(
+            || (self.connections() > connected_before).then_some(()),
+            "the daemon to connect",
+        )
+        .await;
+    }
+
+    fn connections(&self) -> usize {
+        let records = self.log_records();
+        records
+            .iter()
+            .filter(|r| r["msg"] == "connected to Discord")
+            .count()
+    }
+
+    /// SIGKILLs the daemon, as a crash or power loss would, and starts it
+    /// again on the same config, database and fake Discord.
+    pub async fn crash_and_restart(&mut self) {
+        let mut child = self.child.take().expect("daemon running");
+        child.kill().await.expect("SIGKILL the daemon");
+        self.spawn().await;
+    }
+
+    /// Alice (or `author`) mentions the bot in `channel`; returns the message id.
+    pub async fn say(&self, channel: u64, author: u64, text: &str) -> u64 {
+        self.fake
+            .user_message(UserMessage::new(channel, author, text).mentioning_bot())
+            .await
+    }
+
+    /// Waits until a bot post in `channel` replies to `message`; returns it
+    /// and every post in the channel after it.
+    pub async fn reply_to(&self, channel: u64, message: u64) -> Vec<PostedMessage> {
+        self.fake
+            .wait_for(LIMIT, |_| {
+                self.fake
+                    .posted_messages(channel)
+                    .iter()
+                    .any(|m| replies_to(m) == Some(message))
+            })
+            .await;
+        let posted = self.fake.posted_messages(channel);
+        let first = posted
+            .iter()
+            .position(|m| replies_to(m) == Some(message))
+            .unwrap_or_default();
+        posted[first..].to_vec()
+    }
+
+    /// Every JSON record of bot.log so far.
+    pub fn log_records(&self) -> Vec<Value> {
+        let text = std::fs::read_to_string(self.cli.dir("logs/bot.log")).unwrap_or_default();
+        text.lines()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+            .collect()
+    }
+
+    /// Polls bot.log (bounded) until a record matches; returns it.
+    pub async fn wait_log(&self, pred: impl Fn(&Value) -> bool) -> Value {
+        let deadline = Instant::now() + LIMIT;
+        loop {
+            let records = self.log_records();
+            if let Some(found) = records.iter().find(|r| pred(r)) {
+                return found.clone();
+            }
+            if Instant::now() > deadline {
+                let seen: Vec<String> = records.iter().map(Value::to_string).collect();
+                panic!("waited {LIMIT:?} for a log record; bot.log: {seen:#?}");
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    pub async fn db(&self) -> Db {
+        Db::connect(&self.db_url)
+            .await
+            .expect("open the daemon's db")
+    }
+
+    /// The request rows of `channel`, oldest first.
+    pub async fn requests(&self, channel: u64) -> Vec<RequestRow> {
+        let db = self.db().await;
+        let ids: Vec<String> = sqlx::query_scalar(
+            "SELECT id FROM requests WHERE channel_id = ? ORDER BY created_at, rowid",
+        )
+        .bind(channel.to_string())
+        .fetch_all(db.pool())
+        .await
+        .expect("request ids");
+        let mut rows = Vec::new();
+        for id in ids {
+            let id = RequestId::parse(&id).expect("request id");
+            rows.push(db.request(id).await.expect("row").expect("row exists"));
+        }
+        db.close().await;
+        rows
+    }
+
+    /// Polls the database (bounded) until `channel` has `n` finished requests.
+    pub async fn finished_requests(&self, channel: u64, n: usize) -> Vec<RequestRow> {
+        poll_async(
+            || async {
+                let rows = self.requests(channel).await;
+                let done = rows.iter().filter(|r| r.finished_at.is_some()).count();
+                (done >= n).then_some(rows)
+            },
+            "finished requests",
+        )
+        .await
+    }
+
+    /// SIGTERM, then the exit status (bounded).
+    pub async fn stop(&mut self) -> std::process::ExitStatus {
+        let mut child = self.child.take().expect("daemon still running");
+        let pid = child.id().expect("daemon pid") as i32;
+        // SAFETY: signalling our own child by pid.
+        unsafe { libc::kill(pid, libc::SIGTERM) };
+        tokio::time::timeout(LIMIT, child.wait())
+            .await
+            .expect("daemon stops within the limit")
+            .expect("daemon exit status")
+    }
+
+    /// Everything the daemon wrote: bot.log (and rotations), stdout, stderr.
+    pub fn all_output(&self) -> String {
+        let mut paths: Vec<PathBuf> = std::fs::read_dir(self.cli.dir("logs"))
+            .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
+            .unwrap_or_default();
+        paths.push(self.cli.dir("stdout.txt"));
+        paths.push(self.cli.dir("stderr.txt"));
+        paths
+            .iter()
+            .map(|p| std::fs::read_to_string(p).unwrap_or_default())
+            .collect()
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        if let Some(child) = &mut self.child {
+            let _ = child.start_kill();
+        }
+        // A hung fake CLI outlives a SIGKILLed daemon; kill the ones that ran.
+        for record in self.cli.records() {
+            if let Some(pid) = record["pid"].as_i64() {
+                let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+                if String::from_utf8_lossy(&cmdline).contains("fake-claude") {
+                    // SAFETY: the pid was just checked to be a fake CLI.
+                    unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+                }
+            }
+        }
+    }
+}
