@@ -255,9 +255,7 @@ async fn send(http: &Http, msg: Outgoing) -> serenity::Result<Option<MessageId>>
                 .content(content)
                 .allowed_mentions(no_pings);
             if let Some(reply_to) = reply_to {
-                let reference =
-                    MessageReference::from((id, serenity::all::MessageId::new(reply_to.get())));
-                builder = builder.reference_message(reference);
+                builder = builder.reference_message(reply_reference(channel, reply_to));
             }
             if let Some(FileAttachment { filename, body }) = attachment {
                 builder = builder.add_file(CreateAttachment::bytes(body, filename));
@@ -287,6 +285,32 @@ async fn send(http: &Http, msg: Outgoing) -> serenity::Result<Option<MessageId>>
     }
 }
 
+/// A reply that still posts, as a plain message, when the user deleted
+/// the message it answers while Claude was working; Discord would refuse
+/// it by default and the answer would be lost.
+fn reply_reference(channel: ChannelId, message: MessageId) -> MessageReference {
+    let mut reference = MessageReference::from((
+        serenity_channel(channel),
+        serenity::all::MessageId::new(message.get()),
+    ));
+    reference.fail_if_not_exists = Some(false);
+    reference
+}
+
 fn serenity_channel(id: ChannelId) -> serenity::all::ChannelId {
     serenity::all::ChannelId::new(id.get())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_reply_posts_even_if_the_message_it_answers_is_gone() {
+        let reference = reply_reference(ChannelId(7), MessageId(9));
+        let json = serde_json::to_value(&reference).expect("serializes");
+        assert_eq!(json["fail_if_not_exists"], false);
+        assert_eq!(json["message_id"], "9");
+        assert_eq!(json["channel_id"], "7");
+    }
 }
