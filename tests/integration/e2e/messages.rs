@@ -10,6 +10,8 @@ async fn a_mention_gets_typing_a_status_message_and_a_reply_that_pings_nobody() 
     let posts = d.reply_to(d.alpha, asked).await;
     assert!(posts[0].content.contains("all tests pass"), "{posts:?}");
     assert_eq!(posts[0].allowed_mentions, Some(no_pings()));
+    let reference = posts[0].message_reference.clone().unwrap_or_default();
+    assert_eq!(reference["fail_if_not_exists"], false, "{reference}");
     assert!(d.fake.typing_count(d.alpha) >= 1);
 
     let all = d.fake.posted_messages(d.alpha);
