@@ -1,8 +1,9 @@
 //! DiscordActor: the serenity side of the pipeline. Turns gateway messages
 //! into requests for the router (after the trigger, authorization and
 //! attachment rules) and carries out every `Outgoing` through serenity's
-//! REST client, with mentions disabled. A Discord error is logged with an
-//! id and answered to the sender; it never stops the actor.
+//! REST client, with mentions disabled. A refusal is returned to whoever
+//! awaits the `Outgoing`, who reports it with an error id (once); refused
+//! typing is only a warning; it never stops the actor.
 //!
 //! Handles: `Inbound`, `Outgoing`, `Connected`, `Announce`, `BeginShutdown`.
 
@@ -60,12 +61,43 @@ impl DiscordActor {
         reply_to: MessageId,
         content: String,
     ) {
-        ctx.notify(Outgoing::Post {
+        self.post_own(ctx, channel, content, Some(reply_to));
+    }
+
+    /// A message of the actor's own (hint, denial, notice). Nobody awaits
+    /// it, so a refusal is reported here, with an error id.
+    fn post_own(
+        &self,
+        ctx: &mut Context<Self>,
+        channel: ChannelId,
+        content: String,
+        reply_to: Option<MessageId>,
+    ) {
+        let Some(http) = self.http.clone() else {
+            tracing::warn!(channel_id = channel.get(), "not connected; message dropped");
+            return;
+        };
+        let errors = self.errors.clone();
+        let post = Outgoing::Post {
             channel,
             content,
-            reply_to: Some(reply_to),
+            reply_to,
             attachment: None,
-        });
+        };
+        ctx.spawn(
+            async move {
+                if let Err(e) = send(&http, post).await {
+                    let report = ReportError {
+                        kind: ErrorKind::DiscordError,
+                        channel: Some(channel),
+                        request: None,
+                        detail: e.to_string(),
+                    };
+                    let _ = errors.send(report).await;
+                }
+            }
+            .into_actor(self),
+        );
     }
 }
 
@@ -86,12 +118,7 @@ impl Handler<Connected> for DiscordActor {
         self.http = Some(msg.http);
         self.bot = Some(msg.bot);
         for Announce { channel, content } in std::mem::take(&mut self.pending) {
-            ctx.notify(Outgoing::Post {
-                channel,
-                content,
-                reply_to: None,
-                attachment: None,
-            });
+            self.post_own(ctx, channel, content, None);
         }
     }
 }
@@ -104,12 +131,7 @@ impl Handler<Announce> for DiscordActor {
             self.pending.push(msg);
             return;
         }
-        ctx.notify(Outgoing::Post {
-            channel: msg.channel,
-            content: msg.content,
-            reply_to: None,
-            attachment: None,
-        });
+        self.post_own(ctx, msg.channel, msg.content, None);
     }
 }
 
@@ -206,31 +228,26 @@ impl Handler<Inbound> for DiscordActor {
     }
 }
 
+/// The sender of an `Outgoing` that awaits the result reports a refusal
+/// (with an error id, once); typing is advisory and nobody awaits it, so
+/// here a refusal is only a warning.
 impl Handler<Outgoing> for DiscordActor {
     type Result = ResponseFuture<Result<Option<MessageId>, OutboxError>>;
 
     fn handle(&mut self, msg: Outgoing, _: &mut Self::Context) -> Self::Result {
         let http = self.http.clone();
-        let errors = self.errors.clone();
         Box::pin(async move {
             let Some(http) = http else {
                 return Err(OutboxError {
                     detail: "not connected to Discord yet".into(),
                 });
             };
-            let channel = msg.channel();
-            let sent = send(&http, msg).await;
-            if let Err(e) = &sent {
-                let report = ReportError {
-                    kind: ErrorKind::DiscordError,
-                    channel: Some(channel),
-                    request: None,
+            let (channel, what) = (msg.channel(), what(&msg));
+            send(&http, msg).await.map_err(|e| {
+                tracing::warn!(channel_id = channel.get(), what, error = %e, "Discord refused a request");
+                OutboxError {
                     detail: e.to_string(),
-                };
-                let _ = errors.send(report).await;
-            }
-            sent.map_err(|e| OutboxError {
-                detail: e.to_string(),
+                }
             })
         })
     }
@@ -282,6 +299,15 @@ async fn send(http: &Http, msg: Outgoing) -> serenity::Result<Option<MessageId>>
                 .await?;
             Ok(None)
         }
+    }
+}
+
+fn what(msg: &Outgoing) -> &'static str {
+    match msg {
+        Outgoing::Typing { .. } => "typing",
+        Outgoing::Post { .. } => "post",
+        Outgoing::Edit { .. } => "edit",
+        Outgoing::Delete { .. } => "delete",
     }
 }
 
