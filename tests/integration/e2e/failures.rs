@@ -56,3 +56,32 @@ async fn a_run_past_the_project_timeout_is_stopped_and_said_to_take_too_long() {
         "the fake CLI {pid} is still alive"
     );
 }
+
+#[tokio::test]
+async fn a_refused_status_message_or_typing_does_not_stop_the_answer() {
+    let d = Daemon::start(Options::default()).await;
+    let typing = format!("/channels/{}/typing", d.alpha);
+    d.fake.fail_next("POST", &typing, 403);
+    d.fake
+        .fail_next("POST", &format!("/channels/{}/messages", d.alpha), 403);
+    let asked = d.say(d.alpha, d.alice, "hello").await;
+    let posts = d.reply_to(d.alpha, asked).await;
+    assert!(posts[0].content.contains("all tests pass"), "{posts:#?}");
+    let rows = d.finished_requests(d.alpha, 1).await;
+    assert_eq!(rows[0].status.to_string(), "done");
+
+    d.wait_log(|r| r["msg"] == "request finished").await;
+    d.wait_log(|r| r["msg"] == "Discord refused a request" && r["what"] == "typing")
+        .await;
+    let failures: Vec<_> = d
+        .log_records()
+        .into_iter()
+        .filter(|r| r["msg"] == "request failed")
+        .collect();
+    assert_eq!(
+        failures.len(),
+        1,
+        "one error id for the refused post, none for typing: {failures:#?}"
+    );
+    assert_eq!(failures[0]["kind"], "discord_error");
+}
