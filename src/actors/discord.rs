@@ -48,7 +48,7 @@ impl DiscordActor {
             errors,
             http: None,
             bot: None,
-            downloads: reqwest::Client::new(),
+            downloads: attachments::download_client(attachments::DOWNLOAD_TIMEOUT),
             pending: Vec::new(),
             draining: false,
         }

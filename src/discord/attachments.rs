@@ -6,8 +6,24 @@ use crate::actors::messages::InboundAttachment;
 use crate::domain::MessageId;
 use anyhow::{Context as _, bail};
 use std::path::Path;
+use std::time::Duration;
 
 pub const ATTACHMENT_DIR: &str = ".claude-coordinator/attachments";
+
+/// A download that has not finished by then is refused: a stalled one
+/// would otherwise hold the message forever, unanswered.
+pub const DOWNLOAD_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The client attachments are fetched with.
+pub fn download_client(timeout: Duration) -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(timeout)
+        .build()
+        .unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "cannot build the download client; using the default");
+            reqwest::Client::new()
+        })
+}
 
 /// What became of a message's attachments.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -195,6 +211,36 @@ mod tests {
         assert!(p.starts_with("summarise\n\n"));
         assert!(p.contains("- a/b.txt\n"));
         assert_eq!(prompt_with_files("x", &[]), "x");
+    }
+
+    #[tokio::test]
+    async fn a_stalled_download_is_refused_instead_of_waited_for() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/notes.txt", listener.local_addr().unwrap());
+        // Accepts and never answers.
+        let _server = tokio::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((socket, _)) = listener.accept().await {
+                held.push(socket);
+            }
+        });
+        let dir = tempfile::tempdir().unwrap();
+        let attachment = InboundAttachment {
+            filename: "notes.txt".into(),
+            size: 10,
+            url,
+            content_type: Some("text/plain".into()),
+        };
+        let client = download_client(Duration::from_millis(200));
+        let limit = Duration::from_secs(5);
+        let intake = tokio::time::timeout(
+            limit,
+            take_in(&client, dir.path(), MessageId(1), &[attachment], 1024),
+        )
+        .await
+        .expect("the download gives up by itself");
+        assert!(intake.saved.is_empty());
+        assert_eq!(intake.refused, vec!["`notes.txt` could not be downloaded"]);
     }
 
     #[test]
