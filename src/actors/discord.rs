@@ -8,18 +8,17 @@
 //! Handles: `Inbound`, `Outgoing`, `Connected`, `Announce`, `BeginShutdown`.
 
 use super::messages::{
-    Announce, BeginShutdown, Connected, ErrorKind, FileAttachment, Inbound, IncomingRequest,
-    OutboxError, Outgoing, ReportError, Submit,
+    Announce, BeginShutdown, Connected, ErrorKind, Inbound, IncomingRequest, OutboxError, Outgoing,
+    ReportError, Submit,
 };
 use super::router::SessionRouter;
 use crate::config::Config;
 use crate::discord::attachments::{self, prompt_with_files};
 use crate::discord::intake::{Decision, decide};
+use crate::discord::rest::{send, what};
 use crate::domain::{ChannelId, MessageId, RequestId, UserId};
 use actix::prelude::*;
-use serenity::all::{
-    CreateAllowedMentions, CreateAttachment, CreateMessage, EditMessage, Http, MessageReference,
-};
+use serenity::all::Http;
 use std::sync::Arc;
 
 pub struct DiscordActor {
@@ -250,93 +249,5 @@ impl Handler<Outgoing> for DiscordActor {
                 }
             })
         })
-    }
-}
-
-/// One REST call; mentions are always off, so Claude's output pings nobody.
-async fn send(http: &Http, msg: Outgoing) -> serenity::Result<Option<MessageId>> {
-    let no_pings = CreateAllowedMentions::new();
-    match msg {
-        Outgoing::Typing { channel } => {
-            serenity_channel(channel).broadcast_typing(http).await?;
-            Ok(None)
-        }
-        Outgoing::Post {
-            channel,
-            content,
-            reply_to,
-            attachment,
-        } => {
-            let id = serenity_channel(channel);
-            let mut builder = CreateMessage::new()
-                .content(content)
-                .allowed_mentions(no_pings);
-            if let Some(reply_to) = reply_to {
-                builder = builder.reference_message(reply_reference(channel, reply_to));
-            }
-            if let Some(FileAttachment { filename, body }) = attachment {
-                builder = builder.add_file(CreateAttachment::bytes(body, filename));
-            }
-            let posted = id.send_message(http, builder).await?;
-            Ok(Some(MessageId(posted.id.get())))
-        }
-        Outgoing::Edit {
-            channel,
-            message,
-            content,
-        } => {
-            let builder = EditMessage::new()
-                .content(content)
-                .allowed_mentions(no_pings);
-            serenity_channel(channel)
-                .edit_message(http, serenity::all::MessageId::new(message.get()), builder)
-                .await?;
-            Ok(None)
-        }
-        Outgoing::Delete { channel, message } => {
-            serenity_channel(channel)
-                .delete_message(http, serenity::all::MessageId::new(message.get()))
-                .await?;
-            Ok(None)
-        }
-    }
-}
-
-fn what(msg: &Outgoing) -> &'static str {
-    match msg {
-        Outgoing::Typing { .. } => "typing",
-        Outgoing::Post { .. } => "post",
-        Outgoing::Edit { .. } => "edit",
-        Outgoing::Delete { .. } => "delete",
-    }
-}
-
-/// A reply that still posts, as a plain message, when the user deleted
-/// the message it answers while Claude was working; Discord would refuse
-/// it by default and the answer would be lost.
-fn reply_reference(channel: ChannelId, message: MessageId) -> MessageReference {
-    let mut reference = MessageReference::from((
-        serenity_channel(channel),
-        serenity::all::MessageId::new(message.get()),
-    ));
-    reference.fail_if_not_exists = Some(false);
-    reference
-}
-
-fn serenity_channel(id: ChannelId) -> serenity::all::ChannelId {
-    serenity::all::ChannelId::new(id.get())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_reply_posts_even_if_the_message_it_answers_is_gone() {
-        let reference = reply_reference(ChannelId(7), MessageId(9));
-        let json = serde_json::to_value(&reference).expect("serializes");
-        assert_eq!(json["fail_if_not_exists"], false);
-        assert_eq!(json["message_id"], "9");
-        assert_eq!(json["channel_id"], "7");
     }
 }

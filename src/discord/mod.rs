@@ -6,3 +6,4 @@ pub mod client;
 pub mod commands;
 pub mod handler;
 pub mod intake;
+pub mod rest;
