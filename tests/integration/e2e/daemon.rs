@@ -3,16 +3,11 @@
 //! run` as a child that is SIGKILLed on drop; plus readers for its log and
 //! database.
 
-use super::{COMMAND_COUNT, LIMIT, poll, poll_async, replies_to};
+use super::{COMMAND_COUNT, LIMIT, poll, replies_to};
 use crate::fake_discord::{FakeDiscord, PostedMessage, UserMessage};
 use crate::helpers::FakeCli;
 use crate::pipeline_harness::wrapper_script;
-use claude_coordinator::db::{Db, RequestRow};
-use claude_coordinator::domain::RequestId;
-use serde_json::Value;
-use std::path::PathBuf;
 use std::process::Stdio;
-use std::time::{Duration, Instant};
 use tokio::process::{Child, Command};
 
 const BIN: &str = env!("CARGO_BIN_EXE_claude-coordinator");
@@ -45,7 +40,7 @@ pub struct Daemon {
     pub admin: u64,
     /// Members with this role may run Claude.
     pub role: u64,
-    db_url: String,
+    pub(super) db_url: String,
     log_level: &'static str,
 }
 
@@ -197,68 +192,6 @@ impl Daemon {
         posted[first..].to_vec()
     }
 
-    /// Every JSON record of bot.log so far.
-    pub fn log_records(&self) -> Vec<Value> {
-        let text = std::fs::read_to_string(self.cli.dir("logs/bot.log")).unwrap_or_default();
-        text.lines()
-            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
-            .collect()
-    }
-
-    /// Polls bot.log (bounded) until a record matches; returns it.
-    pub async fn wait_log(&self, pred: impl Fn(&Value) -> bool) -> Value {
-        let deadline = Instant::now() + LIMIT;
-        loop {
-            let records = self.log_records();
-            if let Some(found) = records.iter().find(|r| pred(r)) {
-                return found.clone();
-            }
-            if Instant::now() > deadline {
-                let seen: Vec<String> = records.iter().map(Value::to_string).collect();
-                panic!("waited {LIMIT:?} for a log record; bot.log: {seen:#?}");
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    }
-
-    pub async fn db(&self) -> Db {
-        Db::connect(&self.db_url)
-            .await
-            .expect("open the daemon's db")
-    }
-
-    /// The request rows of `channel`, oldest first.
-    pub async fn requests(&self, channel: u64) -> Vec<RequestRow> {
-        let db = self.db().await;
-        let ids: Vec<String> = sqlx::query_scalar(
-            "SELECT id FROM requests WHERE channel_id = ? ORDER BY created_at, rowid",
-        )
-        .bind(channel.to_string())
-        .fetch_all(db.pool())
-        .await
-        .expect("request ids");
-        let mut rows = Vec::new();
-        for id in ids {
-            let id = RequestId::parse(&id).expect("request id");
-            rows.push(db.request(id).await.expect("row").expect("row exists"));
-        }
-        db.close().await;
-        rows
-    }
-
-    /// Polls the database (bounded) until `channel` has `n` finished requests.
-    pub async fn finished_requests(&self, channel: u64, n: usize) -> Vec<RequestRow> {
-        poll_async(
-            || async {
-                let rows = self.requests(channel).await;
-                let done = rows.iter().filter(|r| r.finished_at.is_some()).count();
-                (done >= n).then_some(rows)
-            },
-            "finished requests",
-        )
-        .await
-    }
-
     /// SIGTERM, then the exit status (bounded).
     pub async fn stop(&mut self) -> std::process::ExitStatus {
         let mut child = self.child.take().expect("daemon still running");
@@ -269,19 +202,6 @@ impl Daemon {
             .await
             .expect("daemon stops within the limit")
             .expect("daemon exit status")
-    }
-
-    /// Everything the daemon wrote: bot.log (and rotations), stdout, stderr.
-    pub fn all_output(&self) -> String {
-        let mut paths: Vec<PathBuf> = std::fs::read_dir(self.cli.dir("logs"))
-            .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
-            .unwrap_or_default();
-        paths.push(self.cli.dir("stdout.txt"));
-        paths.push(self.cli.dir("stderr.txt"));
-        paths
-            .iter()
-            .map(|p| std::fs::read_to_string(p).unwrap_or_default())
-            .collect()
     }
 }
 

@@ -71,6 +71,7 @@ async fn a_refused_status_message_or_typing_does_not_stop_the_answer() {
     assert_eq!(rows[0].status.to_string(), "done");
 
     d.wait_log(|r| r["msg"] == "request finished").await;
+    d.wait_log(|r| r["msg"] == "request failed").await;
     d.wait_log(|r| r["msg"] == "Discord refused a request" && r["what"] == "typing")
         .await;
     let failures: Vec<_> = d
@@ -81,7 +82,8 @@ async fn a_refused_status_message_or_typing_does_not_stop_the_answer() {
     assert_eq!(
         failures.len(),
         1,
-        "one error id for the refused post, none for typing: {failures:#?}"
+        "one error id for the refused post, none for typing: {:#?}",
+        d.log_records()
     );
     assert_eq!(failures[0]["kind"], "discord_error");
 }

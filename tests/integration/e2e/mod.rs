@@ -11,6 +11,7 @@ mod failures;
 mod lifecycle;
 mod mentions;
 mod messages;
+mod records;
 
 pub use daemon::{Daemon, Options};
 
