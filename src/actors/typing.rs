@@ -16,6 +16,7 @@ pub struct TypingActor {
     outbox: Recipient<Outgoing>,
     interval: Duration,
     active: BTreeSet<ChannelId>,
+    ticking: bool,
 }
 
 impl TypingActor {
@@ -24,6 +25,7 @@ impl TypingActor {
             outbox,
             interval,
             active: BTreeSet::new(),
+            ticking: false,
         }
     }
 
@@ -35,16 +37,19 @@ impl TypingActor {
 
 impl Actor for TypingActor {
     type Context = Context<Self>;
-
-    fn started(&mut self, ctx: &mut Self::Context) {
-        ctx.run_interval(self.interval, |_, ctx| ctx.notify(TypingTick));
-    }
 }
 
 impl Handler<StartTyping> for TypingActor {
     type Result = ();
 
-    fn handle(&mut self, StartTyping(channel): StartTyping, _: &mut Self::Context) {
+    fn handle(&mut self, StartTyping(channel): StartTyping, ctx: &mut Self::Context) {
+        // The timer starts with the first use, not in `started`: an actor
+        // dropped unpolled (the daemon failing at start) runs `started` on
+        // its way out, when there is no runtime left to hold a timer.
+        if !self.ticking {
+            self.ticking = true;
+            ctx.run_interval(self.interval, |_, ctx| ctx.notify(TypingTick));
+        }
         if self.active.insert(channel) {
             self.send_typing(channel);
         }

@@ -40,7 +40,7 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let env = match EnvSettings::load() {
         Ok(env) => with_config_flag(env, cli.config.clone()),
-        Err(e) => return fail(&e),
+        Err(e) => return fail(&anyhow::Error::from(e)),
     };
     let outcome = match cli.command {
         Command::Run => crate::app::run_blocking(env),
@@ -67,9 +67,25 @@ pub fn load_config(env: &EnvSettings) -> Result<Config, crate::config::ConfigErr
     Ok(config)
 }
 
-fn fail(error: &dyn std::fmt::Display) -> ExitCode {
-    eprintln!("error: {error:#}");
+fn fail(error: &anyhow::Error) -> ExitCode {
+    eprintln!("error: {}", describe(error));
     ExitCode::FAILURE
+}
+
+/// The error and its causes on one line, skipping a cause whose text the
+/// message before it already quotes (many errors embed their source).
+pub fn describe(error: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in error.chain() {
+        let line = cause.to_string();
+        if !text.contains(&line) {
+            if !text.is_empty() {
+                text.push_str(": ");
+            }
+            text.push_str(&line);
+        }
+    }
+    text
 }
 
 /// A runtime for the short commands; the daemon builds its own.
@@ -79,4 +95,20 @@ fn small_runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::describe;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("cannot open db.sqlite: {0}")]
+    struct Embeds(#[source] std::io::Error);
+
+    #[test]
+    fn a_cause_already_quoted_is_not_repeated() {
+        let io = std::io::Error::other("disk full");
+        let e = anyhow::Error::from(Embeds(io)).context("starting");
+        assert_eq!(describe(&e), "starting: cannot open db.sqlite: disk full");
+    }
 }

@@ -42,8 +42,14 @@ pub async fn take_in(
     limit: u64,
 ) -> Intake {
     let mut intake = Intake::default();
+    let mut taken = std::collections::HashSet::new();
     for (i, att) in attachments.iter().enumerate() {
-        let name = safe_filename(&att.filename, i);
+        let mut name = safe_filename(&att.filename, i);
+        // Two files of one name would overwrite each other on disk.
+        if !taken.insert(name.clone()) {
+            name = format!("{i}-{name}");
+            taken.insert(name.clone());
+        }
         if att.size > limit {
             intake.refused.push(format!(
                 "`{name}` is {} and the limit is {}",

@@ -71,3 +71,23 @@ async fn binary_and_oversized_attachments_are_refused_with_a_reply() {
     );
     assert!(!d.cli.project().join(".claude-coordinator").exists());
 }
+
+#[tokio::test]
+async fn two_files_with_one_name_are_both_kept() {
+    let d = Daemon::start(Options::default()).await;
+    let message = UserMessage::new(d.alpha, d.alice, "compare")
+        .mentioning_bot()
+        .with_attachment("notes.txt", "text/plain", b"first\n")
+        .with_attachment("notes.txt", "text/plain", b"second\n");
+    let asked = d.fake.user_message(message).await;
+    d.reply_to(d.alpha, asked).await;
+    let folder = d
+        .cli
+        .project()
+        .join(format!(".claude-coordinator/attachments/{asked}"));
+    let first = std::fs::read_to_string(folder.join("notes.txt")).expect("first file");
+    let second = std::fs::read_to_string(folder.join("1-notes.txt")).expect("second file");
+    assert_eq!((first.as_str(), second.as_str()), ("first\n", "second\n"));
+    let prompt = prompt_seen(&d.cli.record());
+    assert!(prompt.contains("1-notes.txt"), "{prompt}");
+}
