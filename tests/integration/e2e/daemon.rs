@@ -21,6 +21,10 @@ pub struct Options {
     pub log_level: Option<&'static str>,
     /// `trigger = "all"` instead of mentions only.
     pub trigger_all: bool,
+    /// More threads under alpha, each its own session (`Daemon::threads`).
+    pub extra_threads: usize,
+    pub queue_size: Option<usize>,
+    pub max_concurrent: Option<usize>,
 }
 
 /// A running daemon and its world. Channels alpha and beta map to projects
@@ -40,6 +44,8 @@ pub struct Daemon {
     pub admin: u64,
     /// Members with this role may run Claude.
     pub role: u64,
+    /// `Options::extra_threads` threads under alpha.
+    pub threads: Vec<u64>,
     pub(super) db_url: String,
     log_level: &'static str,
 }
@@ -54,6 +60,10 @@ impl Daemon {
         fake.add_channel(beta, "beta");
         fake.add_thread(thread, alpha);
         fake.add_channel(unmapped, "elsewhere");
+        let threads: Vec<u64> = (0..options.extra_threads).map(|_| fake.new_id()).collect();
+        for t in &threads {
+            fake.add_thread(*t, alpha);
+        }
         let cli = FakeCli::new();
         std::fs::create_dir(cli.dir("project-beta")).expect("beta folder");
         let wrapper = wrapper_script(&cli);
@@ -64,14 +74,16 @@ impl Daemon {
             .max_attachment_bytes
             .map_or(String::new(), |b| format!("max_attachment_bytes = {b}\n"));
         let config = format!(
-            "[claude]\nbinary = '{wrapper}'\nmax_concurrent = 4\n\n\
+            "[claude]\nbinary = '{wrapper}'\nmax_concurrent = {max_concurrent}\n\n\
              [discord]\nallowed_users = [\"{alice}\", \"{admin}\"]\nadmin_users = [\"{admin}\"]\n\
              allowed_roles = [\"{role}\"]\n{trigger}\
              guild_id = \"{guild}\"\n{attachment_limit}\n\
-             [sessions]\nshutdown_grace_secs = 2\n\n\
+             [sessions]\nshutdown_grace_secs = 2\nqueue_size = {queue_size}\n\n\
              [[projects]]\nname = \"alpha\"\nchannel_id = \"{alpha}\"\npath = '{alpha_dir}'\n{timeout}\n\
              [[projects]]\nname = \"beta\"\nchannel_id = \"{beta}\"\npath = '{beta_dir}'\n",
             wrapper = wrapper.display(),
+            max_concurrent = options.max_concurrent.unwrap_or(4),
+            queue_size = options.queue_size.unwrap_or(5),
             trigger = if options.trigger_all {
                 "trigger = \"all\"\n"
             } else {
@@ -95,6 +107,7 @@ impl Daemon {
             bob,
             admin,
             role,
+            threads,
             db_url,
             log_level: options.log_level.unwrap_or("info"),
         };
@@ -190,6 +203,21 @@ impl Daemon {
             .position(|m| replies_to(m) == Some(message))
             .unwrap_or_default();
         posted[first..].to_vec()
+    }
+
+    /// The daemon's resident memory in KiB (VmRSS).
+    pub fn rss_kib(&self) -> u64 {
+        let pid = self
+            .child
+            .as_ref()
+            .and_then(Child::id)
+            .expect("daemon running");
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .expect("VmRSS of the daemon")
     }
 
     /// SIGTERM, then the exit status (bounded).

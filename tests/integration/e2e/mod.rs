@@ -12,6 +12,7 @@ mod lifecycle;
 mod mentions;
 mod messages;
 mod records;
+mod soak;
 
 pub use daemon::{Daemon, Options};
 
