@@ -205,6 +205,17 @@ impl Daemon {
         posted[first..].to_vec()
     }
 
+    /// Sends a signal to the running daemon.
+    pub fn signal(&self, signal: i32) {
+        let pid = self
+            .child
+            .as_ref()
+            .and_then(Child::id)
+            .expect("daemon running");
+        // SAFETY: signalling our own child by pid.
+        unsafe { libc::kill(pid as i32, signal) };
+    }
+
     /// The daemon's resident memory in KiB (VmRSS).
     pub fn rss_kib(&self) -> u64 {
         let pid = self
