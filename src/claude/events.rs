@@ -3,6 +3,7 @@
 //! are ignored, and a field with an unexpected type reads as absent, because
 //! the CLI adds message kinds between releases.
 
+use super::Progress;
 use super::outcome::{PermissionDenial, Usage};
 use crate::domain::ClaudeSessionId;
 use serde_json::Value;
@@ -10,21 +11,10 @@ use serde_json::Value;
 /// How long a tool target may get before it is cut, in characters.
 const TARGET_CHARS: usize = 60;
 
-/// One thing the CLI reported.
+/// One thing the CLI reported: progress to pass on, or the final result.
 #[derive(Debug, Clone, PartialEq)]
 pub enum StreamEvent {
-    Init {
-        session_id: ClaudeSessionId,
-        model: String,
-    },
-    Text(String),
-    ToolUse {
-        name: String,
-        target: Option<String>,
-    },
-    ToolResult {
-        is_error: bool,
-    },
+    Progress(Progress),
     Result(ResultMessage),
 }
 
@@ -87,10 +77,10 @@ fn events_of(value: &Value) -> Vec<StreamEvent> {
 }
 
 fn init_of(value: &Value) -> Option<StreamEvent> {
-    Some(StreamEvent::Init {
+    Some(StreamEvent::Progress(Progress::Init {
         session_id: session_of(value)?,
         model: str_at(value, "model").unwrap_or_default().to_string(),
-    })
+    }))
 }
 
 fn blocks(value: &Value) -> impl Iterator<Item = &Value> {
@@ -105,22 +95,24 @@ fn assistant_block(block: &Value) -> Option<StreamEvent> {
     match str_at(block, "type")? {
         "text" => {
             let text = str_at(block, "text")?;
-            (!text.is_empty()).then(|| StreamEvent::Text(text.to_string()))
+            (!text.is_empty()).then(|| StreamEvent::Progress(Progress::Text(text.to_string())))
         }
-        "tool_use" => Some(StreamEvent::ToolUse {
+        "tool_use" => Some(StreamEvent::Progress(Progress::ToolUse {
             name: str_at(block, "name")?.to_string(),
             target: block.get("input").and_then(tool_target),
-        }),
+        })),
         _ => None,
     }
 }
 
 fn user_block(block: &Value) -> Option<StreamEvent> {
-    (str_at(block, "type")? == "tool_result").then(|| StreamEvent::ToolResult {
-        is_error: block
-            .get("is_error")
-            .and_then(Value::as_bool)
-            .unwrap_or(false),
+    (str_at(block, "type")? == "tool_result").then(|| {
+        StreamEvent::Progress(Progress::ToolResult {
+            is_error: block
+                .get("is_error")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
+        })
     })
 }
 

@@ -146,14 +146,11 @@ impl Pump<'_> {
         for event in parse_line(&text) {
             let progress = match event {
                 StreamEvent::Result(result) => return Some(result),
-                StreamEvent::Init { session_id, model } => {
-                    *self.init_session = Some(session_id);
-                    Progress::Init { session_id, model }
-                }
-                StreamEvent::Text(text) => Progress::Text(text),
-                StreamEvent::ToolUse { name, target } => Progress::ToolUse { name, target },
-                StreamEvent::ToolResult { is_error } => Progress::ToolResult { is_error },
+                StreamEvent::Progress(progress) => progress,
             };
+            if let Progress::Init { session_id, .. } = &progress {
+                *self.init_session = Some(*session_id);
+            }
             let _ = self.progress.send(progress);
         }
         None

@@ -39,10 +39,10 @@ fn only_result(line: &str) -> ResultMessage {
 fn the_init_line_gives_the_session_and_model() {
     assert_eq!(
         parse_line(&init_line()),
-        [StreamEvent::Init {
+        [StreamEvent::Progress(Progress::Init {
             session_id: sid(SID),
             model: "claude-sonnet-4-5-20250929".into()
-        }]
+        })]
     );
 }
 
@@ -53,7 +53,9 @@ fn text_is_reported_and_thinking_is_ignored() {
     assert!(parse_line(&thinking).is_empty());
     assert_eq!(
         parse_line(&text),
-        [StreamEvent::Text("Looking at main.rs".into())]
+        [StreamEvent::Progress(Progress::Text(
+            "Looking at main.rs".into()
+        ))]
     );
 }
 
@@ -84,10 +86,10 @@ fn tool_uses_carry_a_short_target() {
         ));
         assert_eq!(
             parse_line(&line),
-            [StreamEvent::ToolUse {
+            [StreamEvent::Progress(Progress::ToolUse {
                 name: "T".into(),
                 target: expected.map(String::from)
-            }],
+            })],
             "{input}"
         );
     }
@@ -100,9 +102,9 @@ fn long_commands_are_cut_to_sixty_characters() {
         r#"{{"type":"tool_use","id":"t","name":"Bash","input":{{"command":"{long}"}}}}"#
     ));
     let events = parse_line(&line);
-    let Some(StreamEvent::ToolUse {
+    let Some(StreamEvent::Progress(Progress::ToolUse {
         target: Some(t), ..
-    }) = events.first()
+    })) = events.first()
     else {
         panic!("no tool use in {events:?}");
     };
@@ -118,8 +120,8 @@ fn tool_results_report_their_error_flag() {
     assert_eq!(
         parse_line(&line),
         [
-            StreamEvent::ToolResult { is_error: true },
-            StreamEvent::ToolResult { is_error: false }
+            StreamEvent::Progress(Progress::ToolResult { is_error: true }),
+            StreamEvent::Progress(Progress::ToolResult { is_error: false })
         ]
     );
 }
