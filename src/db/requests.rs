@@ -144,19 +144,34 @@ fn is_foreign_key_violation(e: &sqlx::Error) -> bool {
 }
 
 impl Db {
-    /// Stores a new request as `queued`. Its channel must have a session row.
+    /// Stores a request that waits for its turn. Its channel must have a
+    /// session row.
     pub async fn insert_request(&self, r: &NewRequest) -> Result<(), DbError> {
+        self.insert(r, RequestStatus::Queued).await
+    }
+
+    /// Stores a request that runs at once (its channel was idle): one write
+    /// instead of an insert and a `mark_request_running`.
+    pub async fn insert_running_request(&self, r: &NewRequest) -> Result<(), DbError> {
+        self.insert(r, RequestStatus::Running).await
+    }
+
+    async fn insert(&self, r: &NewRequest, status: RequestStatus) -> Result<(), DbError> {
+        let now = now_utc();
+        let started_at = (status == RequestStatus::Running).then(|| now.clone());
         sqlx::query(
             "INSERT INTO requests
-                (id, channel_id, user_id, project, session_id_used, status, created_at)
-             VALUES (?, ?, ?, ?, ?, 'queued', ?)",
+                (id, channel_id, user_id, project, session_id_used, status, created_at, started_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(r.id.to_string())
         .bind(r.channel_id.to_string())
         .bind(r.user_id.to_string())
         .bind(r.project.as_str())
         .bind(r.session_id_used.map(|s| s.to_string()))
-        .bind(now_utc())
+        .bind(status.as_str())
+        .bind(now)
+        .bind(started_at)
         .execute(self.pool())
         .await
         .map_err(|e| {

@@ -23,19 +23,22 @@ async fn an_answer_replies_to_the_message_and_the_session_is_stored() {
     assert_eq!(reply_to(&answers[0]), Some(message));
     assert!(!content(&answers[0]).is_empty());
 
-    let events = p
-        .rec
-        .wait_for(LIMIT, |e| {
-            e.iter().any(|x| matches!(x, Outgoing::Delete { .. }))
-        })
-        .await;
+    assert_eq!(
+        wait_status(&p, id, RequestStatus::Done).await,
+        RequestStatus::Done
+    );
+    let events = p.rec.events();
     assert!(
         events.iter().any(|e| matches!(e, Outgoing::Typing { .. })),
         "{events:?}"
     );
+    let status_posts = events
+        .iter()
+        .filter(|e| matches!(e, Outgoing::Post { reply_to: None, .. }))
+        .count();
     assert_eq!(
-        wait_status(&p, id, RequestStatus::Done).await,
-        RequestStatus::Done
+        status_posts, 0,
+        "a quick answer needs no status message: {events:?}"
     );
     let row = p.db.request(id).await.unwrap().unwrap();
     assert!(row.session_id_returned.is_some());
@@ -331,13 +334,9 @@ async fn an_unknown_stored_session_starts_fresh_and_says_so() {
 #[actix_rt::test]
 async fn a_long_answer_is_split_under_the_limit() {
     let p = Pipeline::start(|_| {}).await;
-    let (_, message) = p.say(1, ALICE, "FAKE:long=5000");
-    let events = p
-        .rec
-        .wait_for(LIMIT, |e| {
-            e.iter().any(|x| matches!(x, Outgoing::Delete { .. })) && !answers(e).is_empty()
-        })
-        .await;
+    let (id, message) = p.say(1, ALICE, "FAKE:long=5000");
+    wait_status(&p, id, RequestStatus::Done).await;
+    let events = p.rec.events();
     let posts: Vec<_> = events
         .iter()
         .filter(|e| matches!(e, Outgoing::Post { .. }) && !content(e).starts_with("⏳"))

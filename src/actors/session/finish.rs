@@ -166,9 +166,6 @@ impl SessionActor {
 async fn conclude(deps: Arc<SessionDeps>, running: Running, report: RunReport, v: Verdict) {
     let request = &running.request;
     let channel = request.channel;
-    if let Some(message) = running.status_message {
-        deliver(&deps, Outgoing::Delete { channel, message }).await;
-    }
     let mut chunks = 0;
     let mut error_id = None;
     if let Some((kind, detail)) = &v.error {
@@ -190,6 +187,10 @@ async fn conclude(deps: Arc<SessionDeps>, running: Running, report: RunReport, v
     }
     if let Some(answer) = v.answer {
         chunks += post_rendered(&deps, request, answer).await;
+    }
+    // After the answer, so the user waits for nothing else.
+    if let Some(message) = running.status_message {
+        deliver(&deps, Outgoing::Delete { channel, message }).await;
     }
     let session_returned = report.outcome.session_id().or(running.announced_session);
     let stored_session = match v.session {

@@ -31,6 +31,9 @@ pub(super) struct Running {
     pub discard_session: bool,
     /// Stopped because the daemon is shutting down, not by a user.
     pub stopped_for_shutdown: bool,
+    /// The status message has been asked for (it appears on the first
+    /// progress tick, so a quick answer needs none).
+    pub status_requested: bool,
 }
 
 impl SessionActor {
@@ -57,6 +60,9 @@ impl SessionActor {
             self.load(ctx);
             return;
         };
+        // An idle channel's request runs at once: stored as running in one
+        // write, with no queue step.
+        let idle = self.running.is_none() && self.queue.is_empty();
         let row = NewRequest {
             id: request.id,
             channel_id: request.channel,
@@ -67,14 +73,23 @@ impl SessionActor {
         // Each step continues in the previous one's callback: actix runs
         // several `ctx.wait` futures of one handler last-in first-out.
         let db = self.deps.db.clone();
-        let insert = async move { db.insert_request(&row).await };
+        let insert = async move {
+            if idle {
+                db.insert_running_request(&row).await
+            } else {
+                db.insert_request(&row).await
+            }
+        };
         ctx.wait(insert.into_actor(self).map(move |inserted, act, ctx| {
             if let Err(e) = inserted {
                 tracing::error!(channel_id = act.channel.get(), error = %e, "cannot record request");
             }
-            if act.running.is_some() {
-                act.tell_position(&request, ctx);
+            if idle {
+                let spec = act.spec_for(&request);
+                act.launch(request, spec, ctx);
+                return;
             }
+            act.tell_position(&request, ctx);
             act.queue.push_back(request);
             act.start_next(ctx);
         }));
@@ -129,8 +144,8 @@ impl SessionActor {
             announced_session: None,
             discard_session: false,
             stopped_for_shutdown: false,
+            status_requested: false,
         });
-        self.post_status(ctx);
         self.deps.run_job.do_send(RunJob {
             id,
             spec,
@@ -165,7 +180,7 @@ impl SessionActor {
 
     fn post_status(&mut self, ctx: &mut Context<Self>) {
         let Some(running) = &self.running else { return };
-        let text = progress_line(None, Duration::ZERO, 0);
+        let text = status_text(running);
         let (deps, channel, request) = (self.deps.clone(), self.channel, running.request.id);
         ctx.spawn(
             async move { post(&deps, channel, text, None).await }
@@ -190,13 +205,18 @@ impl SessionActor {
         );
     }
 
-    /// Edits the status message when something changed, or now and then so
-    /// the elapsed time moves; the ticker keeps edits to one per interval.
+    /// Posts the status message on the first tick of a run, then edits it
+    /// when something changed, or now and then so the elapsed time moves;
+    /// the ticker keeps edits to one per interval.
     fn refresh_status(&mut self, ctx: &mut Context<Self>) {
         let Some(running) = &mut self.running else {
             return;
         };
         let Some(message) = running.status_message else {
+            if !running.status_requested {
+                running.status_requested = true;
+                self.post_status(ctx);
+            }
             return;
         };
         if !running.dirty && running.last_edit.elapsed() < REFRESH_EVERY {
@@ -204,15 +224,10 @@ impl SessionActor {
         }
         running.dirty = false;
         running.last_edit = Instant::now();
-        let activity = running
-            .activity
-            .as_ref()
-            .map(|(t, x)| (t.as_str(), x.as_deref()));
-        let content = progress_line(activity, running.started.elapsed(), running.tool_count);
         let edit = Outgoing::Edit {
             channel: self.channel,
             message,
-            content,
+            content: status_text(running),
         };
         let deps = self.deps.clone();
         ctx.spawn(
@@ -236,6 +251,14 @@ impl SessionActor {
             Progress::Text(_) | Progress::ToolResult { .. } => {}
         }
     }
+}
+
+fn status_text(running: &Running) -> String {
+    let activity = running
+        .activity
+        .as_ref()
+        .map(|(tool, target)| (tool.as_str(), target.as_deref()));
+    progress_line(activity, running.started.elapsed(), running.tool_count)
 }
 
 impl Handler<JobEvent> for SessionActor {

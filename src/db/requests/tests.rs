@@ -49,6 +49,19 @@ async fn a_new_request_is_queued_with_its_creation_time() {
 }
 
 #[tokio::test]
+async fn a_request_for_an_idle_channel_is_stored_running_in_one_write() {
+    let db = db_with_session("api").await;
+    let used = Some(ClaudeSessionId::new_random());
+    let r = new_request(CH, "api", used);
+    db.insert_running_request(&r).await.unwrap();
+    let row = db.request(r.id).await.unwrap().unwrap();
+    assert_eq!(row.status, RequestStatus::Running);
+    assert_eq!(row.session_id_used, used);
+    assert_eq!(row.started_at.as_deref(), Some(row.created_at.as_str()));
+    assert_eq!(db.interrupt_unfinished().await.unwrap(), vec![(r.id, CH)]);
+}
+
+#[tokio::test]
 async fn a_request_moves_from_queued_to_running_to_done() {
     let db = db_with_session("api").await;
     let r = new_request(CH, "api", None);

@@ -64,7 +64,8 @@ async fn a_refused_status_message_or_typing_does_not_stop_the_answer() {
     d.fake.fail_next("POST", &typing, 403);
     d.fake
         .fail_next("POST", &format!("/channels/{}/messages", d.alpha), 403);
-    let asked = d.say(d.alpha, d.alice, "hello").await;
+    // Slow enough for a status message: it is the post that is refused.
+    let asked = d.say(d.alpha, d.alice, "FAKE:slow=2500 hello").await;
     let posts = d.reply_to(d.alpha, asked).await;
     assert!(posts[0].content.contains("all tests pass"), "{posts:#?}");
     let rows = d.finished_requests(d.alpha, 1).await;

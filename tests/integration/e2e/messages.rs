@@ -6,7 +6,10 @@ use super::{Daemon, LIMIT, Options, argvs, assert_pings_nobody, no_pings, replie
 #[tokio::test]
 async fn a_mention_gets_typing_a_status_message_and_a_reply_that_pings_nobody() {
     let d = Daemon::start(Options::default()).await;
-    let asked = d.say(d.alpha, d.alice, "what does main do?").await;
+    // Long enough for the status message, which waits for the first 2 s tick.
+    let asked = d
+        .say(d.alpha, d.alice, "FAKE:slow=2500 what does main do?")
+        .await;
     let posts = d.reply_to(d.alpha, asked).await;
     assert!(posts[0].content.contains("all tests pass"), "{posts:?}");
     assert_eq!(posts[0].allowed_mentions, Some(no_pings()));
