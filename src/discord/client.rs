@@ -1,7 +1,8 @@
 //! Builds the serenity client with poise's slash commands: REST through
 //! DISCORD_API_BASE when set (with serenity's ratelimiter off, since its
 //! requests would bypass the proxy), mentions off by default on every
-//! message, and only the intents the trigger needs.
+//! message, only the intents the trigger needs, and a cache that keeps
+//! nothing but the bot's own user.
 
 use super::commands::{self, BotData};
 use super::handler::Handler;
@@ -12,6 +13,7 @@ use crate::domain::DiscordToken;
 use actix::Addr;
 use anyhow::Context as _;
 use serenity::all::{Client, ClientBuilder, CreateAllowedMentions, GatewayIntents, HttpBuilder};
+use serenity::cache::Settings as CacheSettings;
 use std::sync::Arc;
 
 pub struct ClientSetup<'a> {
@@ -31,6 +33,20 @@ pub fn intents(config: &Config) -> GatewayIntents {
         Trigger::Mention => base,
         Trigger::All => base | GatewayIntents::MESSAGE_CONTENT,
     }
+}
+
+/// The daemon reads only the bot's own user from the cache (stored from
+/// READY whatever these say); a thread's parent comes from one REST call
+/// either way, since serenity's `ChannelId::to_channel` does not look in
+/// the guild cache. Caching guilds would hold every channel and thread of
+/// the guild (~19 MB for 10,000 threads) for nothing.
+pub fn cache_settings() -> CacheSettings {
+    let mut settings = CacheSettings::default();
+    settings.cache_guilds = false;
+    settings.cache_channels = false;
+    settings.cache_users = false;
+    settings.max_messages = 0;
+    settings
 }
 
 pub async fn build(setup: ClientSetup<'_>) -> anyhow::Result<Client> {
@@ -60,6 +76,7 @@ pub async fn build(setup: ClientSetup<'_>) -> anyhow::Result<Client> {
         config: setup.config.clone(),
     };
     ClientBuilder::new_with_http(http, intents(&setup.config))
+        .cache_settings(cache_settings())
         .framework(framework)
         .event_handler(handler)
         .await
