@@ -23,6 +23,10 @@ use std::time::Duration;
 /// allows about five edits per five seconds per channel.
 pub const PROGRESS_INTERVAL: Duration = Duration::from_secs(2);
 
+/// How often freed heap pages go back to the kernel whatever the daemon
+/// is doing (see `memory::release_every`).
+const RELEASE_MEMORY_EVERY: Duration = Duration::from_secs(30);
+
 /// The actors of a running daemon.
 pub struct App {
     pub config: Arc<Config>,
@@ -97,6 +101,7 @@ pub fn run_blocking(env: EnvSettings) -> anyhow::Result<()> {
             router: app.router.clone(),
         })
         .await?;
+        tokio::spawn(crate::memory::release_every(RELEASE_MEMORY_EVERY));
         let shards = client.shard_manager.clone();
         let mut gateway = tokio::spawn(async move { client.start().await });
         tracing::info!(

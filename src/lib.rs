@@ -10,4 +10,5 @@ pub mod db;
 pub mod discord;
 pub mod domain;
 pub mod format;
+pub mod memory;
 pub mod telemetry;

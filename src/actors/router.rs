@@ -1,6 +1,8 @@
 //! SessionRouter: finds or starts the SessionActor of a channel or thread
 //! and hands it requests and commands, numbered so that an idle session is
-//! stopped only when nothing reached it after it went quiet.
+//! stopped only when nothing reached it after it went quiet. While
+//! requests come in and sessions stop it gives freed heap pages back to
+//! the kernel, at most once per `RELEASE_EVERY`.
 //!
 //! Handles: `Submit`, `ToSession`, `SessionIdle`, `CountSessions`,
 //! `Shutdown`.
@@ -11,10 +13,17 @@ use super::messages::{
 };
 use super::session::{SessionActor, SessionDeps};
 use crate::domain::{ChannelId, ProjectName};
+use crate::memory;
 use actix::prelude::*;
 use std::collections::HashMap;
 use std::collections::hash_map::Entry as MapEntry;
 use std::sync::Arc;
+use std::time::Duration;
+
+/// How long after the first request or stopped session a release runs;
+/// later ones in that window share it. Short, so that RSS follows the
+/// sessions down within seconds; a release costs about a millisecond.
+const RELEASE_EVERY: Duration = Duration::from_secs(2);
 
 struct Entry {
     addr: Addr<SessionActor>,
@@ -25,6 +34,7 @@ struct Entry {
 pub struct SessionRouter {
     deps: Arc<SessionDeps>,
     sessions: HashMap<ChannelId, Entry>,
+    release_pending: bool,
 }
 
 impl SessionRouter {
@@ -32,7 +42,31 @@ impl SessionRouter {
         Self {
             deps: Arc::new(deps),
             sessions: HashMap::new(),
+            release_pending: false,
         }
+    }
+
+    /// Requests leave parsed events, CLI output and rows behind between
+    /// long-lived sessions, and a stopped session frees its own; glibc
+    /// keeps those pages until asked. Asking costs a few milliseconds, so
+    /// it runs once per window and on a blocking thread.
+    fn release_memory_soon(&mut self, ctx: &mut Context<Self>) {
+        if self.release_pending {
+            return;
+        }
+        self.release_pending = true;
+        ctx.run_later(RELEASE_EVERY, |router, _| {
+            router.release_pending = false;
+            tokio::task::spawn_blocking(|| {
+                let started = std::time::Instant::now();
+                let released = memory::release_free();
+                tracing::debug!(
+                    released,
+                    micros = started.elapsed().as_micros() as u64,
+                    "gave free heap pages back"
+                );
+            });
+        });
     }
 
     /// The channel's session, started if needed, and the next number to use.
@@ -82,6 +116,7 @@ impl Handler<Submit> for SessionRouter {
     fn handle(&mut self, Submit(request): Submit, ctx: &mut Self::Context) {
         let (addr, seq) = self.route(request.channel, &request.project, ctx);
         addr.do_send(Deliver { seq, request });
+        self.release_memory_soon(ctx);
     }
 }
 
@@ -102,13 +137,14 @@ impl Handler<ToSession> for SessionRouter {
 impl Handler<SessionIdle> for SessionRouter {
     type Result = ();
 
-    fn handle(&mut self, idle: SessionIdle, _: &mut Self::Context) {
+    fn handle(&mut self, idle: SessionIdle, ctx: &mut Self::Context) {
         let current = self
             .sessions
             .get(&idle.channel)
             .is_some_and(|e| e.seq == idle.seq);
         if current && let Some(entry) = self.sessions.remove(&idle.channel) {
             entry.addr.do_send(StopSession);
+            self.release_memory_soon(ctx);
         }
     }
 }
