@@ -15,8 +15,6 @@ mod fake_discord;
 mod floor;
 #[path = "e2e/load.rs"]
 mod load;
-#[path = "e2e/nodelay.rs"]
-mod nodelay;
 #[path = "e2e/phases.rs"]
 mod phases;
 #[path = "e2e/prefill.rs"]
@@ -43,15 +41,22 @@ fn main() {
 
 /// From profiling runs on 2026-11-25 (reproduce with E2E_ONLY=memory plus
 /// E2E_DAEMON_WRAPPER="heaptrack -o FILE", E2E_TRIM=1 or
-/// E2E_DAEMON_ENV="MALLOC_ARENA_MAX=2"); not re-measured by a plain run.
-const FINDINGS: &str = "Profiled on 2026-11-25. **Memory**: heaptrack puts the live Rust+SQLite \
-heap at ~41 MB with 10,000 live sessions: ~19 MB is serenity's cache of the 10,000 threads \
-(present from GUILD_CREATE, 4 MB -> 23 MB), ~17.5 MB the sessions (as the Sessions section \
-found); once they idle out the heap is back to 23 MB (no leak). RSS (~100 MB) is glibc \
-keeping freed memory in its per-thread arenas: MALLOC_ARENA_MAX=1 gives 72 MB, \
-MALLOC_ARENA_MAX=2 78 MB; malloc_trim(0) (called through gdb) takes the default 103 MB to \
-68 MB live and 51 MB after idle, and with MALLOC_ARENA_MAX=2 to 62 MB live and 47 MB after \
-idle. **Throughput** is CPU-bound on 2 cores: per message the daemon spends more CPU than \
+/// E2E_DAEMON_ENV="MALLOC_ARENA_MAX=1"); not re-measured by a plain run.
+const FINDINGS: &str = "Profiled on 2026-11-25. **Memory**: before the fixes, heaptrack put \
+the live heap at ~41 MB with 10,000 live sessions (~19 MB serenity's cache of the 10,000 \
+threads, ~17.5 MB the sessions) and RSS at ~97 MiB, the rest glibc keeping freed pages in \
+per-thread arenas. Since: serenity's cache keeps no guilds, channels or users (the daemon \
+reads only the bot's own user, and a thread's parent always came from REST: 0.12.5's \
+`to_channel` does not look in the guild cache), 97 -> 83 MiB; `main` caps glibc at two \
+arenas (mallopt; MALLOC_ARENA_MAX overrides) and the session router calls malloc_trim(0) \
+on a blocking thread at most every 2 s while requests arrive or sessions stop (and every \
+30 s regardless), 83 -> 54 MiB live and 39 MiB after idle (one arena without trimming: \
+58 MiB live, 71 MiB peak). The peak comes at connect, not under load: serenity parses the \
+10,000-thread GUILD_CREATE (the text, the Guild and a clone its cache update makes even with \
+caching off) at once, and RSS drops at the first release; not asking for the GUILDS intent, \
+which the daemon no longer reads, would avoid it, but the fake sends GUILD_CREATE whatever \
+the intents and real Discord's behaviour needs checking first. **Throughput** is CPU-bound \
+on 2 cores: per message the daemon spends more CPU than \
 the CLI it runs (tokio workers: gateway JSON of the mention and of the echoes of its own \
 status post, delete and answer, four REST calls, the spawn; the SQLite worker: four \
 autocommit writes; the actix thread), so even a free fake would cap it near 2 / (daemon + \
@@ -146,10 +151,9 @@ fn render(r: &Results) -> String {
          child process (LOG_LEVEL=warn, temp config, SQLite file and log folder, \
          DISCORD_API_BASE at the fake), talking REST and gateway to the loopback fake Discord \
          in this process, and running the release-built fake CLI, which answers at once. The \
-         fake writes without TCP_NODELAY, which on loopback stalls a small write behind an \
-         unacknowledged one for the ~40 ms delayed ACK (every answer, and start-up, took 40 ms \
-         more); the bench sets TCP_NODELAY on the fake's listening sockets, which accepted \
-         sockets inherit. Latency: from the MESSAGE_CREATE dispatch to the fake receiving the \
+         fake sets TCP_NODELAY on its sockets (without it a small write behind an \
+         unacknowledged one waits for the ~40 ms delayed ACK on loopback). Latency: from \
+         the MESSAGE_CREATE dispatch to the fake receiving the \
          answer's POST (the post whose `message_reference` is the user's message and whose \
          text is the CLI's answer), after {} warm-up mentions; each daemon sample is followed \
          by a floor sample: one direct spawn of the fake CLI with the daemon's argv \
@@ -158,7 +162,7 @@ fn render(r: &Results) -> String {
          once (queue_size 25, so none is refused), from the first dispatch to the last \
          answer's arrival; floor: 2,000 direct spawns on 8 threads. Memory: VmRSS/VmHWM of \
          the daemon from /proc; 10,000 public threads under one mapped channel are in the \
-         guild before the daemon connects (so serenity's cache holds them from the start), \
+         guild before the daemon connects (so serenity parses them at connect), \
          and each thread (its own session) gets one mention, at most {} unanswered at a \
          time; the idle timeout is set from the measured throughput so that every session is \
          still live when the last is answered. Start-up: spawn to the fake seeing READY and \

@@ -42,14 +42,6 @@ pub struct Results {
     pub cpu: String,
 }
 
-/// A fake Discord whose listeners have TCP_NODELAY (see nodelay.rs).
-async fn start_fake() -> FakeDiscord {
-    let fake = FakeDiscord::start().await;
-    let listeners = crate::nodelay::on_listeners();
-    assert!(listeners >= 2, "TCP_NODELAY set on {listeners} listeners");
-    fake
-}
-
 fn setup(channels: Vec<u64>, user: u64, idle_timeout_secs: u64) -> Setup {
     Setup {
         channels,
@@ -66,7 +58,7 @@ fn median_ms(mut samples: Vec<Duration>) -> f64 {
 }
 
 pub async fn run_all() -> Results {
-    let fake = start_fake().await;
+    let fake = FakeDiscord::start().await;
     let user = fake.new_id();
     let latency_ch = fake.new_id();
     let floor_ch = fake.new_id();
@@ -154,7 +146,7 @@ pub async fn only(phase: &str) {
             );
         }
         "throughput" => {
-            let fake = start_fake().await;
+            let fake = FakeDiscord::start().await;
             let user = fake.new_id();
             let busy: Vec<u64> = (0..CHANNELS).map(|_| fake.new_id()).collect();
             for (i, ch) in busy.iter().enumerate() {
@@ -237,7 +229,7 @@ async fn throughput(
 
 /// Spawn to ready with a fresh fake; `history` holds a prefilled database.
 async fn start_once(history: Option<&std::path::Path>) -> Duration {
-    let fake = start_fake().await;
+    let fake = FakeDiscord::start().await;
     let user = fake.new_id();
     let ch = fake.new_id();
     fake.add_channel(ch, "project");
@@ -262,7 +254,7 @@ struct Memory {
 
 /// One mention in each of 10,000 threads, a bounded number unanswered.
 async fn memory(rate: f64) -> Memory {
-    let fake = start_fake().await;
+    let fake = FakeDiscord::start().await;
     let user = fake.new_id();
     let parent = fake.new_id();
     fake.add_channel(parent, "memory");

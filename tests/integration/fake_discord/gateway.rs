@@ -22,6 +22,8 @@ const CLOSE_MARKER: &str = "\u{0}close";
 pub fn serve(listener: TcpListener, shared: Arc<Shared>) -> JoinHandle<()> {
     tokio::spawn(async move {
         while let Ok((stream, _)) = listener.accept().await {
+            // Small frames back to back would otherwise wait for delayed ACKs.
+            let _ = stream.set_nodelay(true);
             tokio::spawn(connection(stream, Arc::clone(&shared)));
         }
     })

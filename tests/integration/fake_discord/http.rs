@@ -55,6 +55,9 @@ where
     let handler = Arc::new(handler);
     tokio::spawn(async move {
         while let Ok((stream, _)) = listener.accept().await {
+            // An answer is written as head then body; without this the body
+            // waits on loopback for the client's delayed ACK (~40 ms).
+            let _ = stream.set_nodelay(true);
             let handler = Arc::clone(&handler);
             tokio::spawn(async move {
                 let _ = connection(stream, handler.as_ref()).await;
