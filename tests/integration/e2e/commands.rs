@@ -212,3 +212,20 @@ async fn status_in_a_thread_is_the_threads_own_and_unmapped_channels_are_told_so
     let reply = run(&d, "status", d.unmapped, d.alice).await;
     assert!(reply.content().unwrap_or_default().contains("not mapped"));
 }
+
+#[tokio::test]
+async fn a_member_with_manage_messages_may_reset() {
+    use crate::fake_discord::{MANAGE_MESSAGES, MEMBER_PERMISSIONS};
+    let d = Daemon::start(Options::default()).await;
+    let first = d.say(d.alpha, d.alice, "one").await;
+    d.reply_to(d.alpha, first).await;
+    let command = SlashCommand::new("reset", d.alpha, d.alice)
+        .with_permissions(MEMBER_PERMISSIONS | MANAGE_MESSAGES);
+    let handle = d.fake.slash_command(command).await;
+    let done = answer(&d, &handle).await;
+    let text = done.content().unwrap_or_default();
+    assert!(text.contains("Session reset"), "{text}");
+    let second = d.say(d.alpha, d.alice, "two").await;
+    d.reply_to(d.alpha, second).await;
+    assert_eq!(resume_of(&argvs(&d.cli)[1]), None);
+}

@@ -29,7 +29,9 @@ pub use recorder::{
     RecordedRequest,
 };
 #[allow(unused_imports)] // part of the API for later tests
-pub use scripted::{FakeAttachment, SlashCommand, UserMessage};
+pub use scripted::{
+    FakeAttachment, MANAGE_MESSAGES, MEMBER_PERMISSIONS, SlashCommand, UserMessage,
+};
 
 pub const BOT_USERNAME: &str = "claude-bot";
 /// The token the fake accepts; pass it to `HttpBuilder::new`.

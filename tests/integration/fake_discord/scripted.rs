@@ -92,7 +92,16 @@ pub struct SlashCommand {
     pub user_id: u64,
     pub roles: Vec<u64>,
     pub guild: bool,
+    /// The member's resolved permission bits; Discord computes them from
+    /// roles and overwrites. Defaults to an ordinary member's.
+    pub permissions: u64,
 }
+
+/// View, send, read history, embed, attach, react, use slash commands:
+/// no Manage Messages.
+pub const MEMBER_PERMISSIONS: u64 = 2_248_473_465_835_073;
+/// The Manage Messages bit.
+pub const MANAGE_MESSAGES: u64 = 1 << 13;
 
 impl SlashCommand {
     pub fn new(name: &str, channel_id: u64, user_id: u64) -> Self {
@@ -103,7 +112,13 @@ impl SlashCommand {
             user_id,
             roles: Vec::new(),
             guild: true,
+            permissions: MEMBER_PERMISSIONS,
         }
+    }
+
+    pub fn with_permissions(mut self, permissions: u64) -> Self {
+        self.permissions = permissions;
+        self
     }
 
     pub fn string_option(mut self, name: &str, value: &str) -> Self {
@@ -252,7 +267,7 @@ impl FakeDiscord {
         });
         if c.guild {
             let mut member = model::member(user, &c.roles);
-            member["permissions"] = json!("2248473465835073");
+            member["permissions"] = json!(c.permissions.to_string());
             interaction["guild_id"] = json!(shared.guild_id.to_string());
             interaction["guild_locale"] = json!("en-US");
             interaction["member"] = member.clone();
