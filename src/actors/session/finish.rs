@@ -2,7 +2,7 @@
 //! id), record the turn in SQLite, log one record, and start the next.
 
 use super::job::Running;
-use super::{SessionActor, SessionDeps, deliver};
+use super::{SessionActor, SessionDeps, deliver, report_failure};
 use crate::actors::messages::{ErrorKind, FileAttachment, Outgoing, StopTyping};
 use crate::claude::{Outcome, RunReport};
 use crate::db::RequestFinish;
@@ -168,22 +168,11 @@ async fn conclude(deps: Arc<SessionDeps>, running: Running, report: RunReport, v
     let channel = request.channel;
     let mut chunks = 0;
     let mut error_id = None;
-    if let Some((kind, detail)) = &v.error {
-        let reported = deps
-            .errors
-            .send(crate::actors::messages::ReportError {
-                kind: *kind,
-                channel: Some(channel),
-                request: Some(request.id),
-                detail: detail.clone(),
-            })
-            .await
-            .ok();
-        if let Some(reported) = reported {
-            chunks +=
-                post_rendered(&deps, request, Rendered::Chunks(vec![reported.user_text])).await;
-            error_id = Some(reported.error_id);
-        }
+    if let Some((kind, detail)) = &v.error
+        && let Some(failure) = report_failure(&deps, *kind, request, detail.clone()).await
+    {
+        chunks += usize::from(failure.told);
+        error_id = Some(failure.error_id);
     }
     if let Some(answer) = v.answer {
         chunks += post_rendered(&deps, request, answer).await;

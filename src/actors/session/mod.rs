@@ -200,21 +200,46 @@ impl SessionActor {
         kind: ErrorKind,
         request: &IncomingRequest,
         detail: String,
-    ) -> impl Future<Output = Option<crate::domain::ErrorId>> + 'static {
+    ) -> impl Future<Output = Option<Failure>> + 'static {
         let deps = self.deps.clone();
-        let (channel, id, reply_to) = (request.channel, request.id, request.message);
-        async move {
-            let report = ReportError {
-                kind,
-                channel: Some(channel),
-                request: Some(id),
-                detail,
-            };
-            let reported = deps.errors.send(report).await.ok()?;
-            post(&deps, channel, reported.user_text, Some(reply_to)).await;
-            Some(reported.error_id)
-        }
+        let request = request.clone();
+        async move { report_failure(&deps, kind, &request, detail).await }
     }
+}
+
+/// A failure that was logged and, if Discord took it, told to the user.
+struct Failure {
+    error_id: crate::domain::ErrorId,
+    told: bool,
+}
+
+/// Logs a request's failure under a new error id and replies to the
+/// user's message with the user-safe text.
+async fn report_failure(
+    deps: &SessionDeps,
+    kind: ErrorKind,
+    request: &IncomingRequest,
+    detail: String,
+) -> Option<Failure> {
+    let report = ReportError {
+        kind,
+        channel: Some(request.channel),
+        request: Some(request.id),
+        detail,
+    };
+    let reported = deps.errors.send(report).await.ok()?;
+    let told = post(
+        deps,
+        request.channel,
+        reported.user_text,
+        Some(request.message),
+    )
+    .await
+    .is_some();
+    Some(Failure {
+        error_id: reported.error_id,
+        told,
+    })
 }
 
 /// Posts one message; a refusal is logged with an error id, never fatal.
