@@ -1,5 +1,6 @@
-//! The gateway websocket: HELLO, heartbeat ACKs, IDENTIFY -> READY and
-//! GUILD_CREATE, RESUME, and dispatches with increasing sequence numbers.
+//! The gateway websocket: HELLO, heartbeat ACKs, IDENTIFY -> READY (and
+//! GUILD_CREATE only for the GUILDS intent, as Discord does), RESUME, and
+//! dispatches with increasing sequence numbers, each recorded by name.
 //! Plain JSON text frames; `compress` in IDENTIFY is ignored.
 
 use std::sync::Arc;
@@ -17,6 +18,9 @@ use super::recorder::Session;
 use super::{Shared, TOKEN, model};
 
 const HEARTBEAT_INTERVAL_MS: u64 = 41_250;
+/// Discord sends GUILD_CREATE (and the other guild and channel events) only
+/// to sessions that asked for this intent; READY lists the guild either way.
+pub const GUILDS: u64 = 1 << 0;
 const CLOSE_MARKER: &str = "\u{0}close";
 
 pub fn serve(listener: TcpListener, shared: Arc<Shared>) -> JoinHandle<()> {
@@ -34,9 +38,11 @@ pub fn dispatch(shared: &Shared, event: &str, data: Value) -> Option<u64> {
     let mut state = shared.state();
     let session = state.session.as_mut().filter(|s| !s.tx.is_closed())?;
     session.seq += 1;
-    let frame = model::gateway_payload(0, data, Some(session.seq), Some(event));
+    let seq = session.seq;
+    let frame = model::gateway_payload(0, data, Some(seq), Some(event));
     session.tx.send(frame.to_string()).ok()?;
-    Some(session.seq)
+    state.dispatched.push(event.to_string());
+    Some(seq)
 }
 
 /// The intents of the live session, if one is connected.
@@ -146,36 +152,13 @@ fn identify(shared: &Shared, tx: &mpsc::UnboundedSender<String>, d: &Value) -> R
         return Reply::Close(4004, "Authentication failed.");
     }
     let session_id = format!("fake-session-{}", shared.snowflake());
-    let guild = {
-        let mut state = shared.state();
-        state.session = Some(Session {
-            id: session_id.clone(),
-            tx: tx.clone(),
-            seq: 0,
-            intents: d["intents"].as_u64().unwrap_or(0),
-        });
-        let channels = state
-            .channels
-            .iter()
-            .filter(|c| c.in_guild && !c.is_thread)
-            .map(|c| c.json.clone())
-            .collect();
-        let threads = state
-            .channels
-            .iter()
-            .filter(|c| c.is_thread)
-            .map(|c| c.json.clone())
-            .collect();
-        let members = state.members.iter().map(|(_, m)| m.clone()).collect();
-        model::guild(
-            shared.guild_id,
-            shared.bot_user_id,
-            state.roles.clone(),
-            channels,
-            threads,
-            members,
-        )
-    };
+    let intents = d["intents"].as_u64().unwrap_or(0);
+    shared.state().session = Some(Session {
+        id: session_id.clone(),
+        tx: tx.clone(),
+        seq: 0,
+        intents,
+    });
     let ready = json!({
         "v": 10,
         "user": model::current_user(shared.bot_user_id, super::BOT_USERNAME),
@@ -188,8 +171,37 @@ fn identify(shared: &Shared, tx: &mpsc::UnboundedSender<String>, d: &Value) -> R
         "relationships": [],
     });
     dispatch(shared, "READY", ready);
-    dispatch(shared, "GUILD_CREATE", guild);
+    if intents & GUILDS != 0 {
+        dispatch(shared, "GUILD_CREATE", guild_create(shared));
+    }
     Reply::Nothing
+}
+
+/// The guild as GUILD_CREATE carries it: every channel, thread, role and
+/// member the fake knows.
+fn guild_create(shared: &Shared) -> Value {
+    let state = shared.read();
+    let channels = state
+        .channels
+        .iter()
+        .filter(|c| c.in_guild && !c.is_thread)
+        .map(|c| c.json.clone())
+        .collect();
+    let threads = state
+        .channels
+        .iter()
+        .filter(|c| c.is_thread)
+        .map(|c| c.json.clone())
+        .collect();
+    let members = state.members.iter().map(|(_, m)| m.clone()).collect();
+    model::guild(
+        shared.guild_id,
+        shared.bot_user_id,
+        state.roles.clone(),
+        channels,
+        threads,
+        members,
+    )
 }
 
 fn resume(shared: &Shared, tx: &mpsc::UnboundedSender<String>, d: &Value) -> Reply {

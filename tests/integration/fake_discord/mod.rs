@@ -160,7 +160,8 @@ impl FakeDiscord {
         self.shared.snowflake()
     }
 
-    /// A guild text channel. Add channels before `wait_ready` so GUILD_CREATE carries them.
+    /// A guild text channel. Add channels before `wait_ready` so GUILD_CREATE
+    /// carries them (sent only if the client asked for the GUILDS intent).
     pub fn add_channel(&self, id: u64, name: &str) {
         let mut state = self.shared.state();
         let position = state.channels.len() as u16;
@@ -197,7 +198,8 @@ impl FakeDiscord {
         state.roles.push(model::role(id, name, position, 0));
     }
 
-    /// Until the client IDENTIFYed and was sent READY and GUILD_CREATE.
+    /// Until the client IDENTIFYed and was sent READY (and GUILD_CREATE, if
+    /// it asked for the GUILDS intent).
     pub async fn wait_ready(&self, limit: Duration) {
         self.wait_until(limit, "the client to IDENTIFY and get READY", |s| {
             s.session.as_ref().is_some_and(|s| !s.tx.is_closed())
@@ -208,6 +210,11 @@ impl FakeDiscord {
     /// Every IDENTIFY payload (`d`) received, the token included.
     pub fn identifies(&self) -> Vec<Value> {
         self.shared.read().identifies.clone()
+    }
+
+    /// The event name (`t`) of every dispatch sent, oldest first.
+    pub fn dispatched(&self) -> Vec<String> {
+        self.shared.read().dispatched.clone()
     }
 
     pub fn gateway_connections(&self) -> u64 {

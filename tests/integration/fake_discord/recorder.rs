@@ -119,6 +119,8 @@ pub(crate) struct State {
     pub attachments: Vec<(String, String, Vec<u8>)>,
     pub interactions: Vec<InteractionHandle>,
     pub identifies: Vec<Value>,
+    /// The event name of every dispatch sent, oldest first.
+    pub dispatched: Vec<String>,
     pub gateway_connections: u64,
     pub resumes: u64,
     pub session: Option<Session>,
