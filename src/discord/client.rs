@@ -1,8 +1,8 @@
 //! Builds the serenity client with poise's slash commands: REST through
 //! DISCORD_API_BASE when set (with serenity's ratelimiter off, since its
 //! requests would bypass the proxy), mentions off by default on every
-//! message, only the intents the trigger needs, and a cache that keeps
-//! nothing but the bot's own user.
+//! message, only the intents the trigger needs (not GUILDS), and a cache
+//! that keeps nothing but the bot's own user.
 
 use super::commands::{self, BotData};
 use super::handler::Handler;
@@ -26,8 +26,18 @@ pub struct ClientSetup<'a> {
 }
 
 pub fn intents(config: &Config) -> GatewayIntents {
-    let base = GatewayIntents::GUILDS | GatewayIntents::GUILD_MESSAGES;
-    match config.discord.trigger {
+    intents_for(config.discord.trigger)
+}
+
+/// GUILD_MESSAGES brings messages in channels and threads, and slash
+/// commands need no intent. GUILDS is left out: its GUILD_CREATE carries
+/// every channel and thread of the guild (a 10,000-thread guild made the
+/// connect-time peak RSS), and nothing here reads it: serenity keeps the
+/// bot's user from READY, poise sets up on READY, and a thread's parent
+/// comes from REST.
+pub fn intents_for(trigger: Trigger) -> GatewayIntents {
+    let base = GatewayIntents::GUILD_MESSAGES;
+    match trigger {
         // Messages that mention the bot carry their text without the
         // privileged intent; only "all" needs it.
         Trigger::Mention => base,
@@ -39,7 +49,8 @@ pub fn intents(config: &Config) -> GatewayIntents {
 /// READY whatever these say); a thread's parent comes from one REST call
 /// either way, since serenity's `ChannelId::to_channel` does not look in
 /// the guild cache. Caching guilds would hold every channel and thread of
-/// the guild (~19 MB for 10,000 threads) for nothing.
+/// the guild (~19 MB for 10,000 threads) for nothing. Without the GUILDS
+/// intent no guild arrives; these still hold should it be asked for again.
 pub fn cache_settings() -> CacheSettings {
     let mut settings = CacheSettings::default();
     settings.cache_guilds = false;
@@ -81,4 +92,33 @@ pub async fn build(setup: ClientSetup<'_>) -> anyhow::Result<Client> {
         .event_handler(handler)
         .await
         .context("cannot build the Discord client")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_daemon_never_asks_for_the_guilds_intent() {
+        for trigger in [Trigger::Mention, Trigger::All] {
+            let intents = intents_for(trigger);
+            assert!(!intents.contains(GatewayIntents::GUILDS), "{trigger:?}");
+            assert!(
+                intents.contains(GatewayIntents::GUILD_MESSAGES),
+                "{trigger:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn only_trigger_all_asks_for_message_content() {
+        assert_eq!(
+            intents_for(Trigger::Mention),
+            GatewayIntents::GUILD_MESSAGES
+        );
+        assert_eq!(
+            intents_for(Trigger::All),
+            GatewayIntents::GUILD_MESSAGES | GatewayIntents::MESSAGE_CONTENT
+        );
+    }
 }
