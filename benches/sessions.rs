@@ -144,7 +144,7 @@ fn main() {
     println!("{tables}");
     let section = format!(
         "## Sessions\n\n`cargo bench --bench sessions`: the real pipeline (router, SessionActors, ClaudePool with \
-max_concurrent 8, typing, error reporter) on a temp-file SQLite store (WAL, 5 connections), a null outbox in \
+max_concurrent 8, typing, error reporter) on a temp-file SQLite store (WAL, 4 read connections and one writer), a null outbox in \
 place of Discord, idle timeout 10 h so nothing stops. Each session is started by one `ToSession {{ Status }}`: \
 the router spawns the actor, which creates its row, answers and arms its idle timer. RSS is VmRSS from \
 /proc/self/status; Rust heap is live bytes counted by a wrapping global allocator. The idle delta therefore \

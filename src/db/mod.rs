@@ -4,25 +4,30 @@
 
 mod requests;
 mod sessions;
+mod writer;
 
 pub use requests::{CostTotals, NewRequest, RequestFinish, RequestRow};
 pub use sessions::SessionRow;
 
 use crate::domain::{ChannelId, RequestId};
+use sqlx::Connection;
 use sqlx::error::DatabaseError;
 use sqlx::migrate::{MigrateError, Migrator};
 use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
+    SqliteSynchronous,
 };
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
+use writer::{WriteConn, Writer};
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
 
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
-/// SQLite has one writer at a time; a few connections let reads overlap it.
-const FILE_POOL_SIZE: u32 = 5;
+/// Reads only: writes have a connection of their own (see `writer`).
+const FILE_POOL_SIZE: u32 = 4;
 
 // Primary SQLite result codes (the low byte of an extended code).
 const SQLITE_READONLY: i32 = 8;
@@ -85,10 +90,11 @@ impl DbError {
     }
 }
 
-/// The store. Cheap to clone: clones share one connection pool.
+/// The store. Cheap to clone: clones share the read pool and the writer.
 #[derive(Clone, Debug)]
 pub struct Db {
     pool: SqlitePool,
+    writer: Arc<Writer>,
 }
 
 impl Db {
@@ -115,10 +121,18 @@ impl Db {
             .foreign_keys(true);
         let pool = SqlitePoolOptions::new()
             .max_connections(FILE_POOL_SIZE)
-            .connect_with(options)
+            .connect_with(options.clone())
             .await
             .map_err(|e| open_error(&path, e))?;
-        Db::migrated(pool, &path).await
+        let mut db = Db::migrated(pool, &path).await?;
+        match SqliteConnection::connect_with(&options).await {
+            Ok(conn) => db.writer = Arc::new(Writer::Own(tokio::sync::Mutex::new(Some(conn)))),
+            Err(e) => {
+                db.close().await;
+                return Err(open_error(&path, e));
+            }
+        }
+        Ok(db)
     }
 
     /// A private database in memory: one connection that never expires, since
@@ -145,12 +159,21 @@ impl Db {
             pool.close().await;
             return Err(migration_error(path, source));
         }
-        Ok(Db { pool })
+        Ok(Db {
+            pool,
+            writer: Arc::new(Writer::Pooled),
+        })
     }
 
     /// Waits for in-flight queries, then closes every connection.
     pub async fn close(&self) {
+        self.writer.close().await;
         self.pool.close().await;
+    }
+
+    /// The connection for a write; `what` names the write in errors.
+    pub(crate) async fn writer(&self, what: &'static str) -> Result<WriteConn<'_>, DbError> {
+        self.writer.acquire(&self.pool, what).await
     }
 
     pub fn pool(&self) -> &SqlitePool {

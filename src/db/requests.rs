@@ -159,6 +159,7 @@ impl Db {
     async fn insert(&self, r: &NewRequest, status: RequestStatus) -> Result<(), DbError> {
         let now = now_utc();
         let started_at = (status == RequestStatus::Running).then(|| now.clone());
+        let mut conn = self.writer("storing a request").await?;
         sqlx::query(
             "INSERT INTO requests
                 (id, channel_id, user_id, project, session_id_used, status, created_at, started_at)
@@ -172,7 +173,7 @@ impl Db {
         .bind(status.as_str())
         .bind(now)
         .bind(started_at)
-        .execute(self.pool())
+        .execute(&mut *conn)
         .await
         .map_err(|e| {
             if is_foreign_key_violation(&e) {
@@ -194,6 +195,7 @@ impl Db {
         id: RequestId,
         session_id_used: Option<ClaudeSessionId>,
     ) -> Result<(), DbError> {
+        let mut conn = self.writer("marking a request running").await?;
         let done = sqlx::query(
             "UPDATE requests SET status = 'running', started_at = ?, session_id_used = ?
              WHERE id = ?",
@@ -201,7 +203,7 @@ impl Db {
         .bind(now_utc())
         .bind(session_id_used.map(|s| s.to_string()))
         .bind(id.to_string())
-        .execute(self.pool())
+        .execute(&mut *conn)
         .await
         .map_err(DbError::query("marking a request running"))?;
         request_found(done.rows_affected(), id)
@@ -209,6 +211,7 @@ impl Db {
 
     /// Records how a request ended.
     pub async fn finish_request(&self, id: RequestId, f: &RequestFinish) -> Result<(), DbError> {
+        let mut conn = self.writer("finishing a request").await?;
         let done = sqlx::query(
             "UPDATE requests
              SET status = ?1, session_id_returned = ?2,
@@ -227,7 +230,7 @@ impl Db {
         .bind(f.error_kind.clone())
         .bind(now_utc())
         .bind(id.to_string())
-        .execute(self.pool())
+        .execute(&mut *conn)
         .await
         .map_err(DbError::query("finishing a request"))?;
         request_found(done.rows_affected(), id)
@@ -246,12 +249,13 @@ impl Db {
     /// At start-up: requests left queued or running by a previous process
     /// become `interrupted`. Returns the ones it changed.
     pub async fn interrupt_unfinished(&self) -> Result<Vec<(RequestId, ChannelId)>, DbError> {
+        let mut conn = self.writer("interrupting unfinished requests").await?;
         let rows: Vec<(String, String)> = sqlx::query_as(concat!(
             interrupt_unfinished_sql!(),
             " RETURNING id, channel_id"
         ))
         .bind(now_utc())
-        .fetch_all(self.pool())
+        .fetch_all(&mut *conn)
         .await
         .map_err(DbError::query("interrupting unfinished requests"))?;
         rows.into_iter()
@@ -267,10 +271,13 @@ impl Db {
     /// crashed actor left queued or running become `interrupted`. Returns
     /// how many there were.
     pub async fn interrupt_unfinished_in(&self, ch: ChannelId) -> Result<u64, DbError> {
+        let mut conn = self
+            .writer("interrupting a channel's unfinished requests")
+            .await?;
         let done = sqlx::query(concat!(interrupt_unfinished_sql!(), " AND channel_id = ?2"))
             .bind(now_utc())
             .bind(ch.to_string())
-            .execute(self.pool())
+            .execute(&mut *conn)
             .await
             .map_err(DbError::query(
                 "interrupting a channel's unfinished requests",

@@ -84,6 +84,7 @@ impl Db {
         project: &ProjectName,
     ) -> Result<SessionRow, DbError> {
         let now = now_utc();
+        let mut conn = self.writer("creating a session").await?;
         sqlx::query(
             "INSERT INTO sessions (channel_id, project, created_at, updated_at)
              VALUES (?1, ?2, ?3, ?3)
@@ -95,9 +96,10 @@ impl Db {
         .bind(ch.to_string())
         .bind(project.as_str())
         .bind(&now)
-        .execute(self.pool())
+        .execute(&mut *conn)
         .await
         .map_err(DbError::query("creating a session"))?;
+        drop(conn);
         self.session(ch).await?.ok_or(DbError::SessionNotFound(ch))
     }
 
@@ -107,13 +109,14 @@ impl Db {
         ch: ChannelId,
         id: Option<ClaudeSessionId>,
     ) -> Result<(), DbError> {
+        let mut conn = self.writer("setting a Claude session id").await?;
         let done = sqlx::query(
             "UPDATE sessions SET claude_session_id = ?, updated_at = ? WHERE channel_id = ?",
         )
         .bind(id.map(|id| id.to_string()))
         .bind(now_utc())
         .bind(ch.to_string())
-        .execute(self.pool())
+        .execute(&mut *conn)
         .await
         .map_err(DbError::query("setting a Claude session id"))?;
         found(done.rows_affected(), ch)
@@ -129,6 +132,7 @@ impl Db {
         error_id: Option<&ErrorId>,
     ) -> Result<(), DbError> {
         let cost = if cost_usd.is_finite() { cost_usd } else { 0.0 };
+        let mut conn = self.writer("recording a turn").await?;
         let done = sqlx::query(
             "UPDATE sessions
              SET message_count = message_count + 1,
@@ -143,7 +147,7 @@ impl Db {
         .bind(error_id.map(|e| e.as_str().to_string()))
         .bind(now_utc())
         .bind(ch.to_string())
-        .execute(self.pool())
+        .execute(&mut *conn)
         .await
         .map_err(DbError::query("recording a turn"))?;
         found(done.rows_affected(), ch)
@@ -155,13 +159,14 @@ impl Db {
         ch: ChannelId,
         model: Option<&str>,
     ) -> Result<(), DbError> {
+        let mut conn = self.writer("setting the model").await?;
         let done = sqlx::query(
             "UPDATE sessions SET model_override = ?, updated_at = ? WHERE channel_id = ?",
         )
         .bind(model.map(str::to_string))
         .bind(now_utc())
         .bind(ch.to_string())
-        .execute(self.pool())
+        .execute(&mut *conn)
         .await
         .map_err(DbError::query("setting a model override"))?;
         found(done.rows_affected(), ch)

@@ -37,35 +37,64 @@ async fn a_fresh_file_gets_its_folder_both_tables_and_the_indexes() {
     db.close().await;
 }
 
+async fn settings(conn: &mut sqlx::SqliteConnection) -> (String, i64, i64, i64) {
+    let mut values = Vec::new();
+    for pragma in [
+        "PRAGMA busy_timeout",
+        "PRAGMA foreign_keys",
+        "PRAGMA synchronous",
+    ] {
+        let row = sqlx::query(pragma).fetch_one(&mut *conn).await.unwrap();
+        values.push(row.get::<i64, _>(0));
+    }
+    let journal: String = sqlx::query_scalar("PRAGMA journal_mode")
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+    (journal, values[0], values[1], values[2])
+}
+
 #[tokio::test]
 async fn connections_use_wal_busy_timeout_foreign_keys_and_normal_sync() {
     let dir = tempfile::tempdir().unwrap();
     let db = Db::connect(&url_for(&dir.path().join("c.db")))
         .await
         .unwrap();
-    let mut conn = db.pool().acquire().await.unwrap();
-    let pragma = |name: &'static str| sqlx::query(name);
-    let journal: String = pragma("PRAGMA journal_mode")
-        .fetch_one(&mut *conn)
+    let expected = ("wal".to_string(), 5000, 1, 1);
+    let mut reader = db.pool().acquire().await.unwrap();
+    assert_eq!(settings(&mut reader).await, expected);
+    let mut writer = db.writer("reading pragmas").await.unwrap();
+    assert_eq!(settings(&mut writer).await, expected);
+}
+
+#[tokio::test]
+async fn a_write_is_visible_to_the_read_pool_once_it_returns() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Db::connect(&url_for(&dir.path().join("v.db")))
         .await
-        .unwrap()
-        .get(0);
-    let busy: i64 = pragma("PRAGMA busy_timeout")
-        .fetch_one(&mut *conn)
+        .unwrap();
+    let ch = ChannelId(7);
+    let made = db
+        .ensure_session(ch, &crate::domain::ProjectName::new("p"))
+        .await;
+    assert_eq!(made.unwrap().channel_id, ch);
+    db.record_turn(ch, None, 0.5, None).await.unwrap();
+    let row = db.session(ch).await.unwrap().unwrap();
+    assert_eq!((row.message_count, row.total_cost_usd), (1, 0.5));
+}
+
+#[tokio::test]
+async fn a_write_after_close_is_an_error_naming_the_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Db::connect(&url_for(&dir.path().join("x.db")))
         .await
-        .unwrap()
-        .get(0);
-    let fk: i64 = pragma("PRAGMA foreign_keys")
-        .fetch_one(&mut *conn)
+        .unwrap();
+    db.close().await;
+    let err = db
+        .set_model_override(ChannelId(1), Some("opus"))
         .await
-        .unwrap()
-        .get(0);
-    let sync: i64 = pragma("PRAGMA synchronous")
-        .fetch_one(&mut *conn)
-        .await
-        .unwrap()
-        .get(0);
-    assert_eq!((journal.as_str(), busy, fk, sync), ("wal", 5000, 1, 1));
+        .unwrap_err();
+    assert!(err.to_string().contains("setting the model"), "{err}");
 }
 
 #[tokio::test]
