@@ -51,12 +51,15 @@ reads only the bot's own user, and a thread's parent always came from REST: 0.12
 arenas (mallopt; MALLOC_ARENA_MAX overrides) and the session router calls malloc_trim(0) \
 on a blocking thread at most every 2 s while requests arrive or sessions stop (and every \
 30 s regardless), 83 -> 54 MiB live and 39 MiB after idle (one arena without trimming: \
-58 MiB live, 71 MiB peak). The peak comes at connect, not under load: serenity parses the \
-10,000-thread GUILD_CREATE (the text, the Guild and a clone its cache update makes even with \
-caching off) at once, and RSS drops at the first release; not asking for the GUILDS intent, \
-which the daemon no longer reads, would avoid it, but the fake sends GUILD_CREATE whatever \
-the intents and real Discord's behaviour needs checking first. **Throughput** is CPU-bound \
-on 2 cores: per message the daemon spends more CPU than the CLI it runs. A first round of \
+58 MiB live, 71 MiB peak). The peak (~71 MiB) came at connect, not under load: serenity \
+parsed the 10,000-thread GUILD_CREATE (the text, the Guild and a clone its cache update makes \
+even with caching off) at once. The daemon no longer asks for the GUILDS intent, which it \
+never read (READY gives the bot's user, poise sets up on READY, slash commands need no \
+intent, guild messages and thread messages come with GUILD_MESSAGES), and Discord sends \
+GUILD_CREATE only to sessions that ask for it, as the fake now does: with the same binary \
+but for the intent, peak 71.8 -> 52.8 MiB (47-54 MiB over four runs beside other \
+benches), now reached under load (peak = live). **Throughput** is CPU-bound on 2 cores: \
+per message the daemon spends more CPU than the CLI it runs. A first round of \
 fixes took out the daemon's own waste (no status message, and so no POST, DELETE or their \
 gateway echoes, for an answer quicker than the 2 s progress tick; one insert instead of an \
 insert and an update when the channel is idle): REST calls per quick answer went from four \
