@@ -29,8 +29,17 @@ pub fn spawn_cli(cwd: &Path) -> Duration {
     started.elapsed()
 }
 
-/// `runs` direct runs on `workers` threads; the wall time of all.
-pub fn spawn_cli_parallel(cwd: &Path, runs: usize, workers: usize) -> Duration {
+/// What `runs` direct runs on `workers` threads took: the wall time, and
+/// CPU per run in this process (spawning, feeding and reading the CLI)
+/// and in the CLI itself.
+pub struct FloorRuns {
+    pub wall: Duration,
+    pub parent_ms: f64,
+    pub cli_ms: f64,
+}
+
+pub fn spawn_cli_parallel(cwd: &Path, runs: usize, workers: usize) -> FloorRuns {
+    let (parent, children) = (cpu_secs(libc::RUSAGE_SELF), cpu_secs(libc::RUSAGE_CHILDREN));
     let started = Instant::now();
     std::thread::scope(|scope| {
         for w in 0..workers {
@@ -42,7 +51,24 @@ pub fn spawn_cli_parallel(cwd: &Path, runs: usize, workers: usize) -> Duration {
             });
         }
     });
-    started.elapsed()
+    let per_run = |secs: f64| secs * 1e3 / runs as f64;
+    FloorRuns {
+        wall: started.elapsed(),
+        parent_ms: per_run(cpu_secs(libc::RUSAGE_SELF) - parent),
+        cli_ms: per_run(cpu_secs(libc::RUSAGE_CHILDREN) - children),
+    }
+}
+
+/// User plus system CPU seconds of this process or of its reaped children.
+fn cpu_secs(who: libc::c_int) -> f64 {
+    // SAFETY: getrusage fills the zeroed struct it is given.
+    let usage = unsafe {
+        let mut usage: libc::rusage = std::mem::zeroed();
+        libc::getrusage(who, &mut usage);
+        usage
+    };
+    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    secs(usage.ru_utime) + secs(usage.ru_stime)
 }
 
 /// A POST of a short message to the fake on one kept-alive connection,

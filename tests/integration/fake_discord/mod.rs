@@ -254,6 +254,17 @@ impl FakeDiscord {
         self.shared.read().requests.clone()
     }
 
+    /// Shows `visit` the requests recorded since the first `from`, without
+    /// copying them; returns how many are recorded now. For callers that
+    /// poll while load runs, where cloning every request each time would
+    /// compete with the program under test.
+    #[allow(dead_code)]
+    pub fn visit_requests(&self, from: usize, mut visit: impl FnMut(&RecordedRequest)) -> usize {
+        let state = self.shared.read();
+        state.requests.iter().skip(from).for_each(&mut visit);
+        state.requests.len()
+    }
+
     /// Awaits a change to the recorded requests until `pred` holds; panics
     /// with everything recorded when `limit` passes.
     pub async fn wait_for(
