@@ -4,10 +4,11 @@
 
 mod requests;
 mod sessions;
+mod turns;
 mod writer;
 
 pub use requests::{CostTotals, NewRequest, RequestFinish, RequestRow};
-pub use sessions::SessionRow;
+pub use sessions::{SessionChange, SessionRow, Turn};
 
 use crate::domain::{ChannelId, RequestId};
 use sqlx::Connection;

@@ -5,7 +5,7 @@ use super::{Db, DbError, now_utc};
 use crate::domain::{
     ChannelId, ClaudeSessionId, ErrorId, ProjectName, RequestId, RequestStatus, UserId,
 };
-use sqlx::FromRow;
+use sqlx::{FromRow, SqliteConnection};
 
 /// A message accepted for relaying.
 #[derive(Debug, Clone)]
@@ -212,28 +212,7 @@ impl Db {
     /// Records how a request ended.
     pub async fn finish_request(&self, id: RequestId, f: &RequestFinish) -> Result<(), DbError> {
         let mut conn = self.writer("finishing a request").await?;
-        let done = sqlx::query(
-            "UPDATE requests
-             SET status = ?1, session_id_returned = ?2,
-                 duration_ms = COALESCE(?3,
-                    CAST(ROUND((julianday(?8) - julianday(created_at)) * 86400000) AS INTEGER)),
-                 claude_duration_ms = ?4, cost_usd = ?5, error_id = ?6, error_kind = ?7,
-                 finished_at = ?8
-             WHERE id = ?9",
-        )
-        .bind(f.status.as_str())
-        .bind(f.session_id_returned.map(|s| s.to_string()))
-        .bind(f.duration_ms)
-        .bind(f.claude_duration_ms)
-        .bind(f.cost_usd.filter(|c| c.is_finite()))
-        .bind(f.error_id.as_ref().map(|e| e.as_str().to_string()))
-        .bind(f.error_kind.clone())
-        .bind(now_utc())
-        .bind(id.to_string())
-        .execute(&mut *conn)
-        .await
-        .map_err(DbError::query("finishing a request"))?;
-        request_found(done.rows_affected(), id)
+        finish_request_on(&mut conn, id, f).await
     }
 
     pub async fn request(&self, id: RequestId) -> Result<Option<RequestRow>, DbError> {
@@ -317,6 +296,37 @@ impl Db {
             .await
             .map_err(DbError::query("counting requests"))
     }
+}
+
+/// The statement behind `finish_request`, on a connection that may be in
+/// a transaction.
+pub(super) async fn finish_request_on(
+    conn: &mut SqliteConnection,
+    id: RequestId,
+    f: &RequestFinish,
+) -> Result<(), DbError> {
+    let done = sqlx::query(
+        "UPDATE requests
+         SET status = ?1, session_id_returned = ?2,
+             duration_ms = COALESCE(?3,
+                CAST(ROUND((julianday(?8) - julianday(created_at)) * 86400000) AS INTEGER)),
+             claude_duration_ms = ?4, cost_usd = ?5, error_id = ?6, error_kind = ?7,
+             finished_at = ?8
+         WHERE id = ?9",
+    )
+    .bind(f.status.as_str())
+    .bind(f.session_id_returned.map(|s| s.to_string()))
+    .bind(f.duration_ms)
+    .bind(f.claude_duration_ms)
+    .bind(f.cost_usd.filter(|c| c.is_finite()))
+    .bind(f.error_id.as_ref().map(|e| e.as_str().to_string()))
+    .bind(f.error_kind.clone())
+    .bind(now_utc())
+    .bind(id.to_string())
+    .execute(conn)
+    .await
+    .map_err(DbError::query("finishing a request"))?;
+    request_found(done.rows_affected(), id)
 }
 
 fn request_found(rows: u64, id: RequestId) -> Result<(), DbError> {

@@ -3,7 +3,7 @@
 
 use super::{Db, DbError, now_utc};
 use crate::domain::{ChannelId, ClaudeSessionId, ErrorId, ProjectName};
-use sqlx::FromRow;
+use sqlx::{FromRow, SqliteConnection};
 
 /// A channel's stored session.
 #[derive(Debug, Clone, PartialEq)]
@@ -20,6 +20,24 @@ pub struct SessionRow {
     pub model_override: Option<String>,
     /// The error id of the latest turn; None when that turn succeeded.
     pub last_error_id: Option<String>,
+}
+
+/// What the end of a turn does to the channel's stored Claude session.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum SessionChange {
+    Keep,
+    Store(ClaudeSessionId),
+    /// It could not be resumed: the next turn starts a fresh one.
+    Forget,
+}
+
+/// One finished turn, as its session row counts it.
+#[derive(Debug, Clone)]
+pub struct Turn {
+    pub channel: ChannelId,
+    pub session: SessionChange,
+    pub cost_usd: f64,
+    pub error_id: Option<ErrorId>,
 }
 
 #[derive(FromRow)]
@@ -131,26 +149,14 @@ impl Db {
         cost_usd: f64,
         error_id: Option<&ErrorId>,
     ) -> Result<(), DbError> {
-        let cost = if cost_usd.is_finite() { cost_usd } else { 0.0 };
+        let turn = Turn {
+            channel: ch,
+            session: session_id.map_or(SessionChange::Keep, SessionChange::Store),
+            cost_usd,
+            error_id: error_id.cloned(),
+        };
         let mut conn = self.writer("recording a turn").await?;
-        let done = sqlx::query(
-            "UPDATE sessions
-             SET message_count = message_count + 1,
-                 total_cost_usd = total_cost_usd + ?,
-                 claude_session_id = COALESCE(?, claude_session_id),
-                 last_error_id = ?,
-                 updated_at = ?
-             WHERE channel_id = ?",
-        )
-        .bind(cost)
-        .bind(session_id.map(|id| id.to_string()))
-        .bind(error_id.map(|e| e.as_str().to_string()))
-        .bind(now_utc())
-        .bind(ch.to_string())
-        .execute(&mut *conn)
-        .await
-        .map_err(DbError::query("recording a turn"))?;
-        found(done.rows_affected(), ch)
+        record_turn_on(&mut conn, &turn).await
     }
 
     /// Sets the model this channel uses instead of the project's; None clears it.
@@ -192,6 +198,43 @@ fn found(rows: u64, ch: ChannelId) -> Result<(), DbError> {
     } else {
         Ok(())
     }
+}
+
+/// The statement behind `record_turn`, on a connection that may be in a
+/// transaction.
+pub(super) async fn record_turn_on(
+    conn: &mut SqliteConnection,
+    turn: &Turn,
+) -> Result<(), DbError> {
+    let cost = if turn.cost_usd.is_finite() {
+        turn.cost_usd
+    } else {
+        0.0
+    };
+    let (keep, stored) = match turn.session {
+        SessionChange::Keep => (true, None),
+        SessionChange::Store(id) => (false, Some(id.to_string())),
+        SessionChange::Forget => (false, None),
+    };
+    let done = sqlx::query(
+        "UPDATE sessions
+         SET message_count = message_count + 1,
+             total_cost_usd = total_cost_usd + ?1,
+             claude_session_id = CASE WHEN ?2 THEN claude_session_id ELSE ?3 END,
+             last_error_id = ?4,
+             updated_at = ?5
+         WHERE channel_id = ?6",
+    )
+    .bind(cost)
+    .bind(keep)
+    .bind(stored)
+    .bind(turn.error_id.as_ref().map(|e| e.as_str().to_string()))
+    .bind(now_utc())
+    .bind(turn.channel.to_string())
+    .execute(conn)
+    .await
+    .map_err(DbError::query("recording a turn"))?;
+    found(done.rows_affected(), turn.channel)
 }
 
 #[cfg(test)]

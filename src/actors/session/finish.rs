@@ -5,7 +5,7 @@ use super::job::Running;
 use super::{SessionActor, SessionDeps, deliver, report_failure};
 use crate::actors::messages::{ErrorKind, FileAttachment, Outgoing, StopTyping};
 use crate::claude::{Outcome, RunReport};
-use crate::db::RequestFinish;
+use crate::db::{RequestFinish, SessionChange, Turn};
 use crate::domain::{ClaudeSessionId, RequestStatus};
 use crate::format::{Rendered, render_answer};
 use actix::prelude::*;
@@ -23,15 +23,9 @@ struct Verdict {
     /// `None` for success and cancel: not an error.
     error: Option<(ErrorKind, String)>,
     answer: Option<Rendered>,
-    session: SessionUpdate,
+    session: SessionChange,
     cost_usd: f64,
     claude_duration_ms: Option<u64>,
-}
-
-enum SessionUpdate {
-    Keep,
-    Store(ClaudeSessionId),
-    Forget,
 }
 
 fn judge(report: &RunReport, announced: Option<ClaudeSessionId>, deps: &SessionDeps) -> Verdict {
@@ -39,7 +33,7 @@ fn judge(report: &RunReport, announced: Option<ClaudeSessionId>, deps: &SessionD
         status,
         error: Some((kind, detail)),
         answer: None,
-        session: announced.map_or(SessionUpdate::Keep, SessionUpdate::Store),
+        session: announced.map_or(SessionChange::Keep, SessionChange::Store),
         cost_usd: 0.0,
         claude_duration_ms: None,
     };
@@ -60,7 +54,7 @@ fn judge(report: &RunReport, announced: Option<ClaudeSessionId>, deps: &SessionD
                 status: RequestStatus::Done,
                 error: None,
                 answer: Some(render_answer(&text, &denials, &deps.format_options())),
-                session: SessionUpdate::Store(s.session_id),
+                session: SessionChange::Store(s.session_id),
                 cost_usd: s.cost_usd,
                 claude_duration_ms: Some(s.duration_ms),
             }
@@ -76,7 +70,7 @@ fn judge(report: &RunReport, announced: Option<ClaudeSessionId>, deps: &SessionD
             claude_duration_ms: *duration_ms,
             session: session_id
                 .or(announced)
-                .map_or(SessionUpdate::Keep, SessionUpdate::Store),
+                .map_or(SessionChange::Keep, SessionChange::Store),
             ..failed(
                 RequestStatus::Failed,
                 ErrorKind::ClaudeError,
@@ -98,7 +92,7 @@ fn judge(report: &RunReport, announced: Option<ClaudeSessionId>, deps: &SessionD
             with_stderr(&format!("no result after {:?}", report.elapsed)),
         ),
         Outcome::ResumeFailed { log_detail } => Verdict {
-            session: SessionUpdate::Forget,
+            session: SessionChange::Forget,
             ..failed(
                 RequestStatus::Failed,
                 ErrorKind::SessionError,
@@ -136,7 +130,7 @@ impl SessionActor {
         }
         let mut verdict = judge(&report, running.announced_session, &self.deps);
         if running.discard_session {
-            verdict.session = SessionUpdate::Keep;
+            verdict.session = SessionChange::Keep;
         }
         if running.stopped_for_shutdown && report.outcome == Outcome::Cancelled {
             verdict.status = RequestStatus::Interrupted;
@@ -146,9 +140,9 @@ impl SessionActor {
             stored.message_count += 1;
             stored.total_cost_usd += verdict.cost_usd;
             match verdict.session {
-                SessionUpdate::Keep => {}
-                SessionUpdate::Store(id) => stored.claude_session = Some(id),
-                SessionUpdate::Forget => stored.claude_session = None,
+                SessionChange::Keep => {}
+                SessionChange::Store(id) => stored.claude_session = Some(id),
+                SessionChange::Forget => stored.claude_session = None,
             }
         }
         let done = conclude(self.deps.clone(), running, report, verdict);
@@ -182,20 +176,6 @@ async fn conclude(deps: Arc<SessionDeps>, running: Running, report: RunReport, v
         deliver(&deps, Outgoing::Delete { channel, message }).await;
     }
     let session_returned = report.outcome.session_id().or(running.announced_session);
-    let stored_session = match v.session {
-        SessionUpdate::Store(id) => Some(id),
-        _ => None,
-    };
-    let db = &deps.db;
-    let turn = db.record_turn(channel, stored_session, v.cost_usd, error_id.as_ref());
-    if let Err(e) = turn.await {
-        tracing::error!(channel_id = channel.get(), error = %e, "cannot record turn");
-    }
-    if matches!(v.session, SessionUpdate::Forget)
-        && let Err(e) = db.set_claude_session_id(channel, None).await
-    {
-        tracing::error!(channel_id = channel.get(), error = %e, "cannot forget session");
-    }
     let duration_ms = i64::try_from(running.started.elapsed().as_millis()).unwrap_or(i64::MAX);
     let finish = RequestFinish {
         status: v.status,
@@ -206,8 +186,14 @@ async fn conclude(deps: Arc<SessionDeps>, running: Running, report: RunReport, v
         error_id: error_id.clone(),
         error_kind: v.error.as_ref().map(|(k, _)| k.as_str().to_string()),
     };
-    if let Err(e) = db.finish_request(request.id, &finish).await {
-        tracing::error!(channel_id = channel.get(), error = %e, "cannot record request end");
+    let turn = Turn {
+        channel,
+        session: v.session,
+        cost_usd: v.cost_usd,
+        error_id: error_id.clone(),
+    };
+    if let Err(e) = deps.db.end_turn(&turn, request.id, &finish).await {
+        tracing::error!(channel_id = channel.get(), error = %e, "cannot record the end of a turn");
     }
     tracing::info!(
         channel_id = channel.get(),
