@@ -58,16 +58,24 @@ never read (READY gives the bot's user, poise sets up on READY, slash commands n
 intent, guild messages and thread messages come with GUILD_MESSAGES), and Discord sends \
 GUILD_CREATE only to sessions that ask for it, as the fake now does: with the same binary \
 but for the intent, peak 71.8 -> 52.8 MiB (47-54 MiB over four runs beside other \
-benches), now reached under load (peak = live). **Throughput** is CPU-bound on 2 cores: \
-per message the daemon spends more CPU than the CLI it runs. A first round of \
-fixes took out the daemon's own waste (no status message, and so no POST, DELETE or their \
-gateway echoes, for an answer quicker than the 2 s progress tick; one insert instead of an \
-insert and an update when the channel is idle): REST calls per quick answer went from four \
-to two, but daemon CPU per message stayed near 1.2 ms (tokio workers ~0.5 ms: the gateway \
-JSON of the mention and of the answer's echo, two REST calls, the spawn; the SQLite worker \
-~0.4 ms: three or four autocommit writes and sqlx's per-connection worker hand-offs; the \
-actix thread ~0.3 ms). At 80 % of the floor the daemon's whole budget would be ~0.3 ms per \
-message on these two cores, beside the CLI's ~0.9 ms and the fake's ~0.3 ms. **Latency**: \
+benches), now reached under load (peak = live). **Throughput** is CPU-bound on 2 cores. Per answered message in that run the daemon \
+makes about three REST calls (the queue notice, the typing signal, the answer), parses three \
+gateway events (the mention and the echoes of its two posts), spawns the CLI once and \
+commits to SQLite three times. A first round of fixes took out waste (no status message, \
+and so no POST, DELETE or their echoes, for an answer quicker than the 2 s progress tick; an \
+idle channel's request stored in one write): REST calls per quick answer went from four to \
+two, but the daemon's CPU stayed near 1.2 ms per message, 0.4 ms of it on the SQLite worker \
+threads. The second round: writes go through one connection of their own instead of the \
+pool of five (every statement had paid a pool checkout and a spawned return, and the five \
+only queued on SQLite's single write lock), 1.16-1.25 -> 0.80 ms; the end of a turn is one \
+transaction instead of two or three commits, -> 0.72-0.78 ms; and the bench's wait for \
+answers no longer clones every recorded request on each poll. A perf profile (cpu-clock, \
+DWARF stacks) of the daemon after that splits its CPU as: SQLite 17 % and sqlx's hand-offs \
+to its worker thread 12 %; serenity, reqwest and hyper making REST calls 17 %; spawning the \
+CLI 11 %; thread wake-ups and scheduling 13 %; reading the CLI's stream-json 6 %; gateway \
+JSON 5 %; the actors' own code 6 %; malloc 4 %; the rest 10 %. What is left is mostly the \
+libraries' fixed cost per call. Running the whole daemon on one thread (a current-thread \
+runtime) was tried and cost more, 0.9-1.0 ms per message. **Latency**: \
 the same fixes (the answer is posted before the status message would be deleted, and an \
 idle channel's request is stored in one write) took the p50 ratio from 1.47-1.64x to \
 about 1.25x.";
