@@ -22,7 +22,11 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
-use writer::{WriteConn, Writer};
+use writer::{WriteFuture, Writer};
+
+/// A statement with every value bound (and owned), ready for the writer.
+pub(crate) type Statement =
+    sqlx::query::Query<'static, sqlx::Sqlite, sqlx::sqlite::SqliteArguments>;
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
 
@@ -83,6 +87,8 @@ pub enum DbError {
         what: &'static str,
         source: sqlx::Error,
     },
+    #[error("database commit failed after {what}: {reason}")]
+    Commit { what: &'static str, reason: String },
 }
 
 impl DbError {
@@ -127,7 +133,7 @@ impl Db {
             .map_err(|e| open_error(&path, e))?;
         let mut db = Db::migrated(pool, &path).await?;
         match SqliteConnection::connect_with(&options).await {
-            Ok(conn) => db.writer = Arc::new(Writer::Own(tokio::sync::Mutex::new(Some(conn)))),
+            Ok(conn) => db.writer = Arc::new(Writer::start(conn)),
             Err(e) => {
                 db.close().await;
                 return Err(open_error(&path, e));
@@ -162,7 +168,7 @@ impl Db {
         }
         Ok(Db {
             pool,
-            writer: Arc::new(Writer::Pooled),
+            writer: Arc::new(Writer::pooled()),
         })
     }
 
@@ -172,9 +178,31 @@ impl Db {
         self.pool.close().await;
     }
 
-    /// The connection for a write; `what` names the write in errors.
-    pub(crate) async fn writer(&self, what: &'static str) -> Result<WriteConn<'_>, DbError> {
-        self.writer.acquire(&self.pool, what).await
+    /// Runs `op` on the writer's connection and returns once it is
+    /// committed; `what` names the write in errors.
+    pub(crate) async fn write<T, F>(&self, what: &'static str, op: F) -> Result<T, DbError>
+    where
+        T: Send + 'static,
+        F: for<'c> FnOnce(&'c mut SqliteConnection) -> WriteFuture<'c, T> + Send + 'static,
+    {
+        self.writer.write(&self.pool, what, op).await
+    }
+
+    /// Runs one fully bound statement on the writer; returns how many rows
+    /// it changed.
+    pub(crate) async fn execute(
+        &self,
+        what: &'static str,
+        statement: Statement,
+    ) -> Result<u64, DbError> {
+        self.write(what, move |conn| {
+            Box::pin(async move {
+                let done = statement.execute(conn).await;
+                done.map(|d| d.rows_affected())
+                    .map_err(DbError::query(what))
+            })
+        })
+        .await
     }
 
     pub fn pool(&self) -> &SqlitePool {

@@ -159,8 +159,8 @@ impl Db {
     async fn insert(&self, r: &NewRequest, status: RequestStatus) -> Result<(), DbError> {
         let now = now_utc();
         let started_at = (status == RequestStatus::Running).then(|| now.clone());
-        let mut conn = self.writer("storing a request").await?;
-        sqlx::query(
+        let channel = r.channel_id;
+        let statement = sqlx::query(
             "INSERT INTO requests
                 (id, channel_id, user_id, project, session_id_used, status, created_at, started_at)
              VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -168,24 +168,26 @@ impl Db {
         .bind(r.id.to_string())
         .bind(r.channel_id.to_string())
         .bind(r.user_id.to_string())
-        .bind(r.project.as_str())
+        .bind(r.project.as_str().to_string())
         .bind(r.session_id_used.map(|s| s.to_string()))
         .bind(status.as_str())
         .bind(now)
-        .bind(started_at)
-        .execute(&mut *conn)
-        .await
-        .map_err(|e| {
-            if is_foreign_key_violation(&e) {
-                DbError::SessionNotFound(r.channel_id)
-            } else {
-                DbError::Query {
-                    what: "storing a request",
-                    source: e,
+        .bind(started_at);
+        self.write("storing a request", move |conn| {
+            Box::pin(async move {
+                match statement.execute(conn).await {
+                    Ok(_) => Ok(()),
+                    Err(e) if is_foreign_key_violation(&e) => {
+                        Err(DbError::SessionNotFound(channel))
+                    }
+                    Err(source) => Err(DbError::Query {
+                        what: "storing a request",
+                        source,
+                    }),
                 }
-            }
-        })?;
-        Ok(())
+            })
+        })
+        .await
     }
 
     /// Marks a request as handed to Claude, with the session it resumes
@@ -195,24 +197,24 @@ impl Db {
         id: RequestId,
         session_id_used: Option<ClaudeSessionId>,
     ) -> Result<(), DbError> {
-        let mut conn = self.writer("marking a request running").await?;
-        let done = sqlx::query(
+        let statement = sqlx::query(
             "UPDATE requests SET status = 'running', started_at = ?, session_id_used = ?
              WHERE id = ?",
         )
         .bind(now_utc())
         .bind(session_id_used.map(|s| s.to_string()))
-        .bind(id.to_string())
-        .execute(&mut *conn)
-        .await
-        .map_err(DbError::query("marking a request running"))?;
-        request_found(done.rows_affected(), id)
+        .bind(id.to_string());
+        let changed = self.execute("marking a request running", statement).await?;
+        request_found(changed, id)
     }
 
     /// Records how a request ended.
     pub async fn finish_request(&self, id: RequestId, f: &RequestFinish) -> Result<(), DbError> {
-        let mut conn = self.writer("finishing a request").await?;
-        finish_request_on(&mut conn, id, f).await
+        let f = f.clone();
+        self.write("finishing a request", move |conn| {
+            Box::pin(async move { finish_request_on(conn, id, &f).await })
+        })
+        .await
     }
 
     pub async fn request(&self, id: RequestId) -> Result<Option<RequestRow>, DbError> {
@@ -228,17 +230,24 @@ impl Db {
     /// At start-up: requests left queued or running by a previous process
     /// become `interrupted`. Returns the ones it changed.
     pub async fn interrupt_unfinished(&self) -> Result<Vec<(RequestId, ChannelId)>, DbError> {
-        let mut conn = self.writer("interrupting unfinished requests").await?;
-        let rows: Vec<(String, String)> = sqlx::query_as(concat!(
+        const WHAT: &str = "interrupting unfinished requests";
+        let statement = sqlx::query_as::<_, (String, String)>(concat!(
             interrupt_unfinished_sql!(),
             " RETURNING id, channel_id"
         ))
-        .bind(now_utc())
-        .fetch_all(&mut *conn)
-        .await
-        .map_err(DbError::query("interrupting unfinished requests"))?;
+        .bind(now_utc());
+        let rows = self
+            .write(WHAT, move |conn| {
+                Box::pin(async move {
+                    statement
+                        .fetch_all(conn)
+                        .await
+                        .map_err(DbError::query(WHAT))
+                })
+            })
+            .await?;
         rows.into_iter()
-            .map(|(id, ch)| {
+            .map(|(id, ch): (String, String)| {
                 let id = RequestId::parse(&id).ok_or_else(|| corrupt("id", "not a UUID"))?;
                 let ch = ch.parse().map_err(|e| corrupt("channel_id", e))?;
                 Ok((id, ch))
@@ -250,18 +259,11 @@ impl Db {
     /// crashed actor left queued or running become `interrupted`. Returns
     /// how many there were.
     pub async fn interrupt_unfinished_in(&self, ch: ChannelId) -> Result<u64, DbError> {
-        let mut conn = self
-            .writer("interrupting a channel's unfinished requests")
-            .await?;
-        let done = sqlx::query(concat!(interrupt_unfinished_sql!(), " AND channel_id = ?2"))
+        let statement = sqlx::query(concat!(interrupt_unfinished_sql!(), " AND channel_id = ?2"))
             .bind(now_utc())
-            .bind(ch.to_string())
-            .execute(&mut *conn)
+            .bind(ch.to_string());
+        self.execute("interrupting a channel's unfinished requests", statement)
             .await
-            .map_err(DbError::query(
-                "interrupting a channel's unfinished requests",
-            ))?;
-        Ok(done.rows_affected())
     }
 
     pub async fn cost_totals(

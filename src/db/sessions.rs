@@ -102,8 +102,7 @@ impl Db {
         project: &ProjectName,
     ) -> Result<SessionRow, DbError> {
         let now = now_utc();
-        let mut conn = self.writer("creating a session").await?;
-        sqlx::query(
+        let statement = sqlx::query(
             "INSERT INTO sessions (channel_id, project, created_at, updated_at)
              VALUES (?1, ?2, ?3, ?3)
              ON CONFLICT (channel_id) DO UPDATE
@@ -112,12 +111,9 @@ impl Db {
                 WHERE sessions.project <> excluded.project",
         )
         .bind(ch.to_string())
-        .bind(project.as_str())
-        .bind(&now)
-        .execute(&mut *conn)
-        .await
-        .map_err(DbError::query("creating a session"))?;
-        drop(conn);
+        .bind(project.as_str().to_string())
+        .bind(now);
+        self.execute("creating a session", statement).await?;
         self.session(ch).await?.ok_or(DbError::SessionNotFound(ch))
     }
 
@@ -127,17 +123,16 @@ impl Db {
         ch: ChannelId,
         id: Option<ClaudeSessionId>,
     ) -> Result<(), DbError> {
-        let mut conn = self.writer("setting a Claude session id").await?;
-        let done = sqlx::query(
+        let statement = sqlx::query(
             "UPDATE sessions SET claude_session_id = ?, updated_at = ? WHERE channel_id = ?",
         )
         .bind(id.map(|id| id.to_string()))
         .bind(now_utc())
-        .bind(ch.to_string())
-        .execute(&mut *conn)
-        .await
-        .map_err(DbError::query("setting a Claude session id"))?;
-        found(done.rows_affected(), ch)
+        .bind(ch.to_string());
+        let changed = self
+            .execute("setting a Claude session id", statement)
+            .await?;
+        found(changed, ch)
     }
 
     /// Counts one finished turn: adds its cost, keeps the session id Claude
@@ -155,8 +150,10 @@ impl Db {
             cost_usd,
             error_id: error_id.cloned(),
         };
-        let mut conn = self.writer("recording a turn").await?;
-        record_turn_on(&mut conn, &turn).await
+        self.write("recording a turn", move |conn| {
+            Box::pin(async move { record_turn_on(conn, &turn).await })
+        })
+        .await
     }
 
     /// Sets the model this channel uses instead of the project's; None clears it.
@@ -165,17 +162,14 @@ impl Db {
         ch: ChannelId,
         model: Option<&str>,
     ) -> Result<(), DbError> {
-        let mut conn = self.writer("setting the model").await?;
-        let done = sqlx::query(
+        let statement = sqlx::query(
             "UPDATE sessions SET model_override = ?, updated_at = ? WHERE channel_id = ?",
         )
         .bind(model.map(str::to_string))
         .bind(now_utc())
-        .bind(ch.to_string())
-        .execute(&mut *conn)
-        .await
-        .map_err(DbError::query("setting a model override"))?;
-        found(done.rows_affected(), ch)
+        .bind(ch.to_string());
+        let changed = self.execute("setting a model override", statement).await?;
+        found(changed, ch)
     }
 
     /// Every session, most recently active first.

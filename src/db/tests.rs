@@ -63,8 +63,12 @@ async fn connections_use_wal_busy_timeout_foreign_keys_and_normal_sync() {
     let expected = ("wal".to_string(), 5000, 1, 1);
     let mut reader = db.pool().acquire().await.unwrap();
     assert_eq!(settings(&mut reader).await, expected);
-    let mut writer = db.writer("reading pragmas").await.unwrap();
-    assert_eq!(settings(&mut writer).await, expected);
+    let on_writer = db
+        .write("reading pragmas", |conn| {
+            Box::pin(async { Ok(settings(conn).await) })
+        })
+        .await;
+    assert_eq!(on_writer.unwrap(), expected);
 }
 
 #[tokio::test]
@@ -94,7 +98,10 @@ async fn a_write_after_close_is_an_error_naming_the_write() {
         .set_model_override(ChannelId(1), Some("opus"))
         .await
         .unwrap_err();
-    assert!(err.to_string().contains("setting the model"), "{err}");
+    assert!(
+        err.to_string().contains("setting a model override"),
+        "{err}"
+    );
 }
 
 #[tokio::test]
@@ -197,4 +204,73 @@ fn timestamps_are_iso_8601_utc_with_milliseconds() {
     assert_eq!(parsed.offset().local_minus_utc(), 0);
     assert_eq!(now.len(), "2026-11-25T19:33:36.123Z".len());
     assert!(now.ends_with('Z'));
+}
+
+fn request_in(ch: ChannelId) -> crate::db::NewRequest {
+    crate::db::NewRequest {
+        id: RequestId::new(),
+        channel_id: ch,
+        user_id: crate::domain::UserId(3),
+        project: crate::domain::ProjectName::new("p"),
+        session_id_used: None,
+    }
+}
+
+#[tokio::test]
+async fn writes_queued_together_commit_together_and_a_failing_one_fails_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Db::connect(&url_for(&dir.path().join("b.db")))
+        .await
+        .unwrap();
+    let ch = ChannelId(9);
+    db.ensure_session(ch, &crate::domain::ProjectName::new("p"))
+        .await
+        .unwrap();
+    let good: Vec<_> = (0..20).map(|_| request_in(ch)).collect();
+    // No session row for channel 10: the foreign key refuses this one.
+    let orphan = request_in(ChannelId(10));
+    // Polled together on this one thread, all reach the writer before it
+    // runs, so they share a transaction.
+    let (results, refused) = tokio::join!(
+        futures_util::future::join_all(good.iter().map(|r| db.insert_request(r))),
+        db.insert_request(&orphan),
+    );
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
+    assert!(
+        matches!(refused, Err(DbError::SessionNotFound(c)) if c == ChannelId(10)),
+        "{refused:?}"
+    );
+    for r in &good {
+        assert!(db.request(r.id).await.unwrap().is_some());
+    }
+    assert_eq!(db.request(orphan.id).await.unwrap(), None);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_write_is_readable_once_it_returns_under_concurrent_load() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Db::connect(&url_for(&dir.path().join("l.db")))
+        .await
+        .unwrap();
+    let ch = ChannelId(11);
+    db.ensure_session(ch, &crate::domain::ProjectName::new("p"))
+        .await
+        .unwrap();
+    let tasks: Vec<_> = (0..16)
+        .map(|_| {
+            let db = db.clone();
+            tokio::spawn(async move {
+                for _ in 0..25 {
+                    let r = request_in(ch);
+                    db.insert_request(&r).await.unwrap();
+                    let stored = db.request(r.id).await.unwrap();
+                    assert_eq!(stored.map(|s| s.id), Some(r.id));
+                }
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap();
+    }
+    assert_eq!(db.count_requests().await.unwrap(), 400);
 }

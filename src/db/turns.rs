@@ -20,17 +20,22 @@ impl Db {
         finish: &RequestFinish,
     ) -> Result<(), DbError> {
         const WHAT: &str = "ending a turn";
-        let mut conn = self.writer(WHAT).await?;
-        let mut tx = conn.begin().await.map_err(DbError::query(WHAT))?;
-        let counted = record_turn_on(&mut tx, turn).await;
-        if let Err(e) = &counted
-            && !matches!(e, DbError::SessionNotFound(_))
-        {
-            return counted;
-        }
-        finish_request_on(&mut tx, request, finish).await?;
-        tx.commit().await.map_err(DbError::query(WHAT))?;
-        counted
+        let (turn, finish) = (turn.clone(), finish.clone());
+        self.write(WHAT, move |conn| {
+            Box::pin(async move {
+                let mut tx = conn.begin().await.map_err(DbError::query(WHAT))?;
+                let counted = record_turn_on(&mut tx, &turn).await;
+                if let Err(e) = &counted
+                    && !matches!(e, DbError::SessionNotFound(_))
+                {
+                    return counted;
+                }
+                finish_request_on(&mut tx, request, &finish).await?;
+                tx.commit().await.map_err(DbError::query(WHAT))?;
+                counted
+            })
+        })
+        .await
     }
 }
 

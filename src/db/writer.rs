@@ -1,75 +1,160 @@
-//! The one connection every write goes through. SQLite lets one writer in
-//! at a time, so writes from several pooled connections only queue on the
-//! file lock; one connection behind an async mutex queues them in the
-//! process instead, and skips the pool's checkout and return per statement.
-//! An in-memory database has a single connection, so there the pool is the
-//! writer.
+//! The one connection every write goes through, owned by a task of its own.
+//! SQLite lets one writer in at a time, so writes from several pooled
+//! connections only queued on the file lock while each statement paid the
+//! pool's checkout and return. Here callers hand their write to the task
+//! and await its answer; the task runs whatever has queued meanwhile in one
+//! transaction (group commit) and answers each caller after the commit, so
+//! a write that has returned is visible to the read pool. A caller's own
+//! thread being busy never holds the connection. An in-memory database has
+//! a single connection, so there the pool is the writer.
 
 use super::DbError;
 use sqlx::Connection;
-use sqlx::pool::PoolConnection;
-use sqlx::sqlite::{Sqlite, SqliteConnection, SqlitePool};
-use std::ops::{Deref, DerefMut};
-use tokio::sync::{MappedMutexGuard, Mutex, MutexGuard};
+use sqlx::sqlite::{SqliteConnection, SqlitePool};
+use std::future::Future;
+use std::pin::Pin;
+use tokio::sync::{mpsc, oneshot};
 
-#[derive(Debug)]
-pub(super) enum Writer {
-    Own(Mutex<Option<SqliteConnection>>),
-    Pooled,
+/// Writes waiting when the task comes back for more go into one transaction,
+/// up to this many.
+const MAX_BATCH: usize = 64;
+
+/// One write on the writer's connection, which may be inside a transaction.
+pub(crate) type WriteFuture<'c, T> = Pin<Box<dyn Future<Output = Result<T, DbError>> + Send + 'c>>;
+
+/// Tells the caller its result once the batch is committed; `Some` carries
+/// why the commit failed.
+type Answer = Box<dyn FnOnce(Option<&str>) + Send>;
+type Job = Box<
+    dyn for<'c> FnOnce(
+            &'c mut SqliteConnection,
+        ) -> Pin<Box<dyn Future<Output = Answer> + Send + 'c>>
+        + Send,
+>;
+
+enum Command {
+    Write(Job),
+    Close(oneshot::Sender<()>),
 }
 
-/// A connection held for one write (or one transaction).
-pub(crate) enum WriteConn<'a> {
-    Own(MappedMutexGuard<'a, SqliteConnection>),
-    Pooled(PoolConnection<Sqlite>),
+/// The way to the writer task; without one, writes take a pooled connection.
+#[derive(Debug)]
+pub(super) struct Writer {
+    jobs: Option<mpsc::UnboundedSender<Command>>,
 }
 
 impl Writer {
-    pub(super) async fn acquire(
+    /// Starts the task on the current tokio runtime. It ends, closing the
+    /// connection, on `close` or when every handle is gone.
+    pub(super) fn start(conn: SqliteConnection) -> Writer {
+        let (tx, rx) = mpsc::unbounded_channel();
+        tokio::spawn(serve(conn, rx));
+        Writer { jobs: Some(tx) }
+    }
+
+    /// For a database whose only connection is the read pool's.
+    pub(super) fn pooled() -> Writer {
+        Writer { jobs: None }
+    }
+
+    pub(super) async fn write<T, F>(
         &self,
         pool: &SqlitePool,
         what: &'static str,
-    ) -> Result<WriteConn<'_>, DbError> {
-        match self {
-            Writer::Own(conn) => MutexGuard::try_map(conn.lock().await, Option::as_mut)
-                .map(WriteConn::Own)
-                .map_err(|_| DbError::query(what)(sqlx::Error::PoolClosed)),
-            Writer::Pooled => pool
-                .acquire()
-                .await
-                .map(WriteConn::Pooled)
-                .map_err(DbError::query(what)),
-        }
+        op: F,
+    ) -> Result<T, DbError>
+    where
+        T: Send + 'static,
+        F: for<'c> FnOnce(&'c mut SqliteConnection) -> WriteFuture<'c, T> + Send + 'static,
+    {
+        let Some(jobs) = &self.jobs else {
+            let mut conn = pool.acquire().await.map_err(DbError::query(what))?;
+            return op(&mut conn).await;
+        };
+        let (tx, rx) = oneshot::channel();
+        let job: Job = Box::new(move |conn| {
+            Box::pin(async move {
+                let result = op(conn).await;
+                let answer: Answer = Box::new(move |failed_commit| {
+                    let result = match (result, failed_commit) {
+                        (Ok(_), Some(reason)) => Err(DbError::Commit {
+                            what,
+                            reason: reason.to_string(),
+                        }),
+                        (result, _) => result,
+                    };
+                    let _ = tx.send(result);
+                });
+                answer
+            })
+        });
+        let closed = || DbError::query(what)(sqlx::Error::PoolClosed);
+        jobs.send(Command::Write(job)).map_err(|_| closed())?;
+        rx.await.map_err(|_| closed())?
     }
 
-    /// Waits for a write in progress, then closes the connection; later
-    /// writes fail as if the pool were closed.
+    /// Lets queued writes finish, then closes the connection; later writes
+    /// fail as if the pool were closed.
     pub(super) async fn close(&self) {
-        if let Writer::Own(conn) = self
-            && let Some(conn) = conn.lock().await.take()
-            && let Err(e) = conn.close().await
-        {
-            tracing::warn!(error = %e, "closing the database writer failed");
+        if let Some(jobs) = &self.jobs {
+            let (tx, rx) = oneshot::channel();
+            if jobs.send(Command::Close(tx)).is_ok() {
+                let _ = rx.await;
+            }
         }
     }
 }
 
-impl Deref for WriteConn<'_> {
-    type Target = SqliteConnection;
-
-    fn deref(&self) -> &SqliteConnection {
-        match self {
-            WriteConn::Own(conn) => conn,
-            WriteConn::Pooled(conn) => conn,
+async fn serve(mut conn: SqliteConnection, mut inbox: mpsc::UnboundedReceiver<Command>) {
+    let mut closing = None;
+    while closing.is_none() {
+        let Some(first) = inbox.recv().await else {
+            break;
+        };
+        let mut batch = Vec::new();
+        let mut next = Some(first);
+        while let Some(command) = next.take() {
+            match command {
+                Command::Write(job) => batch.push(job),
+                Command::Close(done) => closing = Some(done),
+            }
+            if closing.is_none() && batch.len() < MAX_BATCH {
+                next = inbox.try_recv().ok();
+            }
         }
+        run(&mut conn, batch).await;
+    }
+    if let Err(e) = conn.close().await {
+        tracing::warn!(error = %e, "closing the database writer failed");
+    }
+    if let Some(done) = closing {
+        let _ = done.send(());
     }
 }
 
-impl DerefMut for WriteConn<'_> {
-    fn deref_mut(&mut self) -> &mut SqliteConnection {
-        match self {
-            WriteConn::Own(conn) => conn,
-            WriteConn::Pooled(conn) => conn,
+/// One write runs as it is (autocommit, or its own transaction); several
+/// share a transaction, each nested write's own transaction becoming a
+/// savepoint.
+async fn run(conn: &mut SqliteConnection, batch: Vec<Job>) {
+    if batch.len() > 1 {
+        match conn.begin().await {
+            Ok(mut tx) => {
+                let mut answers = Vec::with_capacity(batch.len());
+                for job in batch {
+                    answers.push(job(&mut tx).await);
+                }
+                let failed = tx.commit().await.err().map(|e| e.to_string());
+                for answer in answers {
+                    answer(failed.as_deref());
+                }
+                return;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot begin a batch of writes; running them one by one")
+            }
         }
+    }
+    for job in batch {
+        job(conn).await(None);
     }
 }
