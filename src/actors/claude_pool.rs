@@ -46,21 +46,16 @@ impl ClaudePool {
 async fn execute(job: RunJob, cancel: CancellationToken, pool: Addr<ClaudePool>) {
     let RunJob { id, spec, events } = job;
     let (tx, mut rx) = mpsc::unbounded_channel();
-    let forward = {
-        let events = events.clone();
-        tokio::spawn(async move {
-            while let Some(progress) = rx.recv().await {
-                events.do_send(JobEvent::Progress { id, progress });
-            }
-        })
-    };
+    // A task of its own, so a panic in a run still ends in `Finished`.
     let run = tokio::spawn(async move { claude::run_with_recovery(&spec, &tx, &cancel).await });
+    // The sender goes with the run task, so this ends after the last event.
+    while let Some(progress) = rx.recv().await {
+        events.do_send(JobEvent::Progress { id, progress });
+    }
     let report = run.await.unwrap_or_else(|e| {
         tracing::error!(request_id = %id, error = %e, "claude run task failed");
         failed_task_report(e.to_string())
     });
-    // The sender died with the run task, so this ends after the last event.
-    let _ = forward.await;
     events.do_send(JobEvent::Finished {
         id,
         report: Box::new(report),
