@@ -179,13 +179,23 @@ impl Db {
     }
 
     /// Runs `op` on the writer's connection and returns once it is
-    /// committed; `what` names the write in errors.
+    /// committed; `what` names the write in errors. `op` must not open a
+    /// transaction: see `write_atomic`.
     pub(crate) async fn write<T, F>(&self, what: &'static str, op: F) -> Result<T, DbError>
     where
         T: Send + 'static,
         F: for<'c> FnOnce(&'c mut SqliteConnection) -> WriteFuture<'c, T> + Send + 'static,
     {
-        self.writer.write(&self.pool, what, op).await
+        self.writer.write(&self.pool, what, false, op).await
+    }
+
+    /// `write` for an `op` of several statements that must commit together.
+    pub(crate) async fn write_atomic<T, F>(&self, what: &'static str, op: F) -> Result<T, DbError>
+    where
+        T: Send + 'static,
+        F: for<'c> FnOnce(&'c mut SqliteConnection) -> WriteFuture<'c, T> + Send + 'static,
+    {
+        self.writer.write(&self.pool, what, true, op).await
     }
 
     /// Runs one fully bound statement on the writer; returns how many rows

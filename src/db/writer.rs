@@ -5,8 +5,11 @@
 //! and await its answer; the task runs whatever has queued meanwhile in one
 //! transaction (group commit) and answers each caller after the commit, so
 //! a write that has returned is visible to the read pool. A caller's own
-//! thread being busy never holds the connection. An in-memory database has
-//! a single connection, so there the pool is the writer.
+//! thread being busy never holds the connection. A write of several
+//! statements asks to be atomic and gets a transaction even alone; it
+//! never opens one itself, which inside a batch would cost a savepoint's
+//! two extra round trips to sqlx's worker thread. An in-memory database
+//! has a single connection, so there the pool is the writer.
 
 use super::DbError;
 use sqlx::Connection;
@@ -33,7 +36,7 @@ type Job = Box<
 >;
 
 enum Command {
-    Write(Job),
+    Write { job: Job, atomic: bool },
     Close(oneshot::Sender<()>),
 }
 
@@ -57,10 +60,13 @@ impl Writer {
         Writer { jobs: None }
     }
 
+    /// Runs `op` on the connection and answers once it is committed.
+    /// `atomic`: run it in a transaction even when nothing shares it.
     pub(super) async fn write<T, F>(
         &self,
         pool: &SqlitePool,
         what: &'static str,
+        atomic: bool,
         op: F,
     ) -> Result<T, DbError>
     where
@@ -69,7 +75,14 @@ impl Writer {
     {
         let Some(jobs) = &self.jobs else {
             let mut conn = pool.acquire().await.map_err(DbError::query(what))?;
-            return op(&mut conn).await;
+            if !atomic {
+                return op(&mut conn).await;
+            }
+            // As on the task: what `op` wrote before an error still commits.
+            let mut tx = conn.begin().await.map_err(DbError::query(what))?;
+            let result = op(&mut tx).await;
+            tx.commit().await.map_err(DbError::query(what))?;
+            return result;
         };
         let (tx, rx) = oneshot::channel();
         let job: Job = Box::new(move |conn| {
@@ -89,7 +102,8 @@ impl Writer {
             })
         });
         let closed = || DbError::query(what)(sqlx::Error::PoolClosed);
-        jobs.send(Command::Write(job)).map_err(|_| closed())?;
+        jobs.send(Command::Write { job, atomic })
+            .map_err(|_| closed())?;
         rx.await.map_err(|_| closed())?
     }
 
@@ -115,7 +129,7 @@ async fn serve(mut conn: SqliteConnection, mut inbox: mpsc::UnboundedReceiver<Co
         let mut next = Some(first);
         while let Some(command) = next.take() {
             match command {
-                Command::Write(job) => batch.push(job),
+                Command::Write { job, atomic } => batch.push((job, atomic)),
                 Command::Close(done) => closing = Some(done),
             }
             if closing.is_none() && batch.len() < MAX_BATCH {
@@ -132,15 +146,14 @@ async fn serve(mut conn: SqliteConnection, mut inbox: mpsc::UnboundedReceiver<Co
     }
 }
 
-/// One write runs as it is (autocommit, or its own transaction); several
-/// share a transaction, each nested write's own transaction becoming a
-/// savepoint.
-async fn run(conn: &mut SqliteConnection, batch: Vec<Job>) {
-    if batch.len() > 1 {
+/// Several writes share a transaction, and so does an atomic one alone; a
+/// single plain write runs in autocommit.
+async fn run(conn: &mut SqliteConnection, batch: Vec<(Job, bool)>) {
+    if batch.len() > 1 || batch.first().is_some_and(|(_, atomic)| *atomic) {
         match conn.begin().await {
             Ok(mut tx) => {
                 let mut answers = Vec::with_capacity(batch.len());
-                for job in batch {
+                for (job, _) in batch {
                     answers.push(job(&mut tx).await);
                 }
                 let failed = tx.commit().await.err().map(|e| e.to_string());
@@ -154,7 +167,7 @@ async fn run(conn: &mut SqliteConnection, batch: Vec<Job>) {
             }
         }
     }
-    for job in batch {
+    for (job, _) in batch {
         job(conn).await(None);
     }
 }

@@ -12,6 +12,12 @@ async fn with_request() -> (tempfile::TempDir, Db, RequestId) {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("t.db").display());
     let db = Db::connect(&url).await.unwrap();
+    let id = add_request(&db).await;
+    (dir, db, id)
+}
+
+/// A session and one running request in `db`.
+async fn add_request(db: &Db) -> RequestId {
     db.ensure_session(CH, &ProjectName::new("api"))
         .await
         .unwrap();
@@ -24,7 +30,7 @@ async fn with_request() -> (tempfile::TempDir, Db, RequestId) {
         session_id_used: None,
     };
     db.insert_running_request(&row).await.unwrap();
-    (dir, db, id)
+    id
 }
 
 fn finish(status: RequestStatus, error_id: Option<ErrorId>) -> RequestFinish {
@@ -101,9 +107,8 @@ async fn an_unknown_request_rolls_the_turn_back() {
     assert_eq!((row.message_count, row.total_cost_usd), (0, 0.0));
 }
 
-#[tokio::test]
-async fn a_vanished_session_row_still_lets_the_request_finish() {
-    let (_dir, db, id) = with_request().await;
+/// Deletes the session row behind its requests' backs, then ends a turn.
+async fn end_turn_without_its_session(db: &Db, id: RequestId) {
     // On the writer's connection, which the foreign key would otherwise
     // stop: the row goes while its requests stay.
     let off = sqlx::query("PRAGMA foreign_keys = OFF");
@@ -118,4 +123,17 @@ async fn a_vanished_session_row_still_lets_the_request_finish() {
     assert!(matches!(err, DbError::SessionNotFound(CH)), "{err}");
     let request = db.request(id).await.unwrap().unwrap();
     assert_eq!(request.status, RequestStatus::Done);
+}
+
+#[tokio::test]
+async fn a_vanished_session_row_still_lets_the_request_finish() {
+    let (_dir, db, id) = with_request().await;
+    end_turn_without_its_session(&db, id).await;
+}
+
+#[tokio::test]
+async fn in_memory_the_request_also_finishes_without_its_session_row() {
+    let db = Db::in_memory().await.unwrap();
+    let id = add_request(&db).await;
+    end_turn_without_its_session(&db, id).await;
 }
