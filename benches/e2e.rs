@@ -61,21 +61,30 @@ but for the intent, peak 71.8 -> 52.8 MiB (47-54 MiB over four runs beside other
 benches), now reached under load (peak = live). **Throughput** is CPU-bound on 2 cores. Per answered message in that run the daemon \
 makes about three REST calls (the queue notice, the typing signal, the answer), parses three \
 gateway events (the mention and the echoes of its two posts), spawns the CLI once and \
-commits to SQLite three times. A first round of fixes took out waste (no status message, \
+makes three writes (the request stored, marked running, and ended with its turn). A first round of fixes took out waste (no status message, \
 and so no POST, DELETE or their echoes, for an answer quicker than the 2 s progress tick; an \
 idle channel's request stored in one write): REST calls per quick answer went from four to \
 two, but the daemon's CPU stayed near 1.2 ms per message, 0.4 ms of it on the SQLite worker \
-threads. The second round: writes go through one connection of their own instead of the \
-pool of five (every statement had paid a pool checkout and a spawned return, and the five \
-only queued on SQLite's single write lock), 1.16-1.25 -> 0.80 ms; the end of a turn is one \
-transaction instead of two or three commits, -> 0.72-0.78 ms; and the bench's wait for \
-answers no longer clones every recorded request on each poll. A perf profile (cpu-clock, \
-DWARF stacks) of the daemon after that splits its CPU as: SQLite 17 % and sqlx's hand-offs \
-to its worker thread 12 %; serenity, reqwest and hyper making REST calls 17 %; spawning the \
-CLI 11 %; thread wake-ups and scheduling 13 %; reading the CLI's stream-json 6 %; gateway \
-JSON 5 %; the actors' own code 6 %; malloc 4 %; the rest 10 %. What is left is mostly the \
-libraries' fixed cost per call. Running the whole daemon on one thread (a current-thread \
-runtime) was tried and cost more, 0.9-1.0 ms per message. **Latency**: \
+threads. The second round was the store: \
+writes go to one task that owns the only writing connection, instead of a pool of five \
+(every statement had paid a pool checkout and a spawned return, and the five only queued \
+on SQLite's single write lock); the task commits whatever queued meanwhile in one \
+transaction; and the end of a turn is one atomic write of two statements instead of two \
+or three commits. Daemon CPU per message went 1.16-1.25 -> 0.80 (one connection behind a \
+mutex) -> 0.61 (a task with group commit; the mutex had held the connection while a busy \
+caller's thread came back to it, which the in-process sessions bench showed as a 25 % loss) \
+-> 0.56-0.60 ms (no savepoint for the turn's end inside a batch), and throughput from 47 % \
+to about 70 % of the floor. Also, the pool's job task now forwards progress itself (one task \
+fewer per run), and the bench's wait for answers no longer clones every recorded request on \
+each poll. A perf profile (cpu-clock, DWARF stacks) of the daemon with the mutex writer split \
+its CPU as: SQLite 17 % and sqlx's hand-offs to its worker thread 12 %; serenity, reqwest and \
+hyper making REST calls 17 %; spawning the CLI 11 %; thread wake-ups and scheduling 13 %; \
+reading the CLI's stream-json 6 %; gateway JSON 5 %; the actors' own code 6 %; malloc 4 %; \
+the rest 10 %; with the writer task the store's share roughly halved. What is left is mostly \
+the libraries' fixed cost per call (three REST calls, three gateway events, a spawn) and the \
+wake-ups between the actix thread, tokio's workers and sqlx's worker thread. Running the \
+whole daemon on one thread (a current-thread runtime) was tried and cost more, 0.9-1.0 ms \
+per message. **Latency**: \
 the same fixes (the answer is posted before the status message would be deleted, and an \
 idle channel's request is stored in one write) took the p50 ratio from 1.47-1.64x to \
 about 1.25x.";
