@@ -216,16 +216,23 @@ fn request_in(ch: ChannelId) -> crate::db::NewRequest {
     }
 }
 
-#[tokio::test]
-async fn writes_queued_together_commit_together_and_a_failing_one_fails_alone() {
+/// A database file (so writes go through the writer task) with a session
+/// row for `ch`.
+async fn file_db_with_session(ch: ChannelId) -> (tempfile::TempDir, Db) {
     let dir = tempfile::tempdir().unwrap();
-    let db = Db::connect(&url_for(&dir.path().join("b.db")))
+    let db = Db::connect(&url_for(&dir.path().join("w.db")))
         .await
         .unwrap();
-    let ch = ChannelId(9);
     db.ensure_session(ch, &crate::domain::ProjectName::new("p"))
         .await
         .unwrap();
+    (dir, db)
+}
+
+#[tokio::test]
+async fn writes_queued_together_commit_together_and_a_failing_one_fails_alone() {
+    let ch = ChannelId(9);
+    let (_dir, db) = file_db_with_session(ch).await;
     let good: Vec<_> = (0..20).map(|_| request_in(ch)).collect();
     // No session row for channel 10: the foreign key refuses this one.
     let orphan = request_in(ChannelId(10));
@@ -248,14 +255,8 @@ async fn writes_queued_together_commit_together_and_a_failing_one_fails_alone() 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_write_is_readable_once_it_returns_under_concurrent_load() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = Db::connect(&url_for(&dir.path().join("l.db")))
-        .await
-        .unwrap();
     let ch = ChannelId(11);
-    db.ensure_session(ch, &crate::domain::ProjectName::new("p"))
-        .await
-        .unwrap();
+    let (_dir, db) = file_db_with_session(ch).await;
     let tasks: Vec<_> = (0..16)
         .map(|_| {
             let db = db.clone();
