@@ -189,7 +189,10 @@ impl Db {
         self.writer.write(&self.pool, what, false, op).await
     }
 
-    /// `write` for an `op` of several statements that must commit together.
+    /// `write` for an `op` of several statements that must commit together:
+    /// it always runs in a transaction (alone, or its batch's). A statement
+    /// that fails leaves the earlier ones in place, so order them so that
+    /// this is harmless.
     pub(crate) async fn write_atomic<T, F>(&self, what: &'static str, op: F) -> Result<T, DbError>
     where
         T: Send + 'static,

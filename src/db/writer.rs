@@ -1,15 +1,13 @@
 //! The one connection every write goes through, owned by a task of its own.
-//! SQLite lets one writer in at a time, so writes from several pooled
-//! connections only queued on the file lock while each statement paid the
-//! pool's checkout and return. Here callers hand their write to the task
-//! and await its answer; the task runs whatever has queued meanwhile in one
+//! SQLite admits one writer at a time, so pooled writers only queued on its
+//! lock while each statement paid the pool's checkout and return. Callers
+//! hand their write to the task; it runs whatever queued meanwhile in one
 //! transaction (group commit) and answers each caller after the commit, so
-//! a write that has returned is visible to the read pool. A caller's own
-//! thread being busy never holds the connection. A write of several
-//! statements asks to be atomic and gets a transaction even alone; it
-//! never opens one itself, which inside a batch would cost a savepoint's
-//! two extra round trips to sqlx's worker thread. An in-memory database
-//! has a single connection, so there the pool is the writer.
+//! a returned write is visible to readers, and a busy caller never holds
+//! the connection. Writes never open transactions themselves (inside a
+//! batch that would be a savepoint, two more round trips to sqlx's worker
+//! thread); one of several statements asks to be atomic instead. An
+//! in-memory database has a single connection, so there the pool writes.
 
 use super::DbError;
 use sqlx::Connection;
