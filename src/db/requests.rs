@@ -247,7 +247,7 @@ impl Db {
             })
             .await?;
         rows.into_iter()
-            .map(|(id, ch): (String, String)| {
+            .map(|(id, ch)| {
                 let id = RequestId::parse(&id).ok_or_else(|| corrupt("id", "not a UUID"))?;
                 let ch = ch.parse().map_err(|e| corrupt("channel_id", e))?;
                 Ok((id, ch))

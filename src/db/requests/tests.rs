@@ -1,6 +1,7 @@
 //! Tests for the `requests` queries, including load and concurrency.
 
 use super::*;
+use crate::db::{SessionChange, Turn};
 
 const CH: ChannelId = ChannelId(42);
 const USER: UserId = UserId(7);
@@ -351,9 +352,15 @@ async fn concurrent_writers_on_a_file_database_all_land() {
                     let r = new_request(ch, "api", None);
                     db.insert_request(&r).await?;
                     db.mark_request_running(r.id, None).await?;
-                    db.finish_request(r.id, &finish(RequestStatus::Done, Some(0.01)))
-                        .await?;
-                    db.record_turn(ch, None, 0.01, None).await?;
+                    // As a session ends a turn: the request and the counters together.
+                    let turn = Turn {
+                        channel: ch,
+                        session: SessionChange::Keep,
+                        cost_usd: 0.01,
+                        error_id: None,
+                    };
+                    let done = finish(RequestStatus::Done, Some(0.01));
+                    db.end_turn(&turn, r.id, &done).await?;
                 }
                 Ok::<_, DbError>(())
             })
