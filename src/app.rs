@@ -1,79 +1,68 @@
 //! The daemon's life: check what `run` needs, start logging, open the
-//! store, start the actors and the Discord client, wait for SIGINT or
-//! SIGTERM (or the gateway failing), and stop cleanly.
+//! store, start the actors and the Discord client, wait for the shutdown
+//! future (SIGINT or SIGTERM in `run`) or the gateway failing, and stop
+//! cleanly.
 
-use crate::actors::claude_pool::ClaudePool;
-use crate::actors::discord::DiscordActor;
-use crate::actors::error_reporter::ErrorReporter;
-use crate::actors::messages::{Announce, BeginShutdown, Shutdown};
-use crate::actors::router::SessionRouter;
-use crate::actors::session::SessionDeps;
-use crate::actors::typing::{TYPING_INTERVAL, TypingActor};
-use crate::cli::load_config;
+use crate::actors::graph::{Core, Timings, start_core};
+use crate::actors::messages::Shutdown;
 use crate::config::{Config, EnvSettings};
 use crate::db::Db;
+use crate::discord::actor::DiscordActor;
 use crate::discord::client::{self, ClientSetup};
+use crate::discord::messages::{Announce, BeginShutdown};
+use crate::domain::DiscordToken;
 use crate::telemetry::{self, LogSettings};
 use actix::prelude::*;
 use anyhow::{Context as _, anyhow};
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
-
-/// How often a running request's status message may be edited; Discord
-/// allows about five edits per five seconds per channel.
-pub const PROGRESS_INTERVAL: Duration = Duration::from_secs(2);
 
 /// How often freed heap pages go back to the kernel whatever the daemon
 /// is doing (see `memory::release_every`).
 const RELEASE_MEMORY_EVERY: Duration = Duration::from_secs(30);
 
-/// The actors of a running daemon.
+/// The actors of a running daemon: the core and the Discord actor that is
+/// its outbox.
 pub struct App {
     pub config: Arc<Config>,
     pub db: Db,
     pub discord: Addr<DiscordActor>,
-    pub router: Addr<SessionRouter>,
-    pub pool: Addr<ClaudePool>,
+    pub core: Core,
 }
 
 impl App {
     /// Starts the actors. Call inside an actix System.
     pub fn start(config: Arc<Config>, db: Db) -> App {
-        let errors = ErrorReporter.start().recipient();
-        let pool = ClaudePool::new(config.claude.max_concurrent).start();
-        // The Discord actor and the sessions need each other's addresses.
+        // The Discord actor and the core need each other's addresses.
         let discord_ctx = Context::<DiscordActor>::new();
         let outbox = discord_ctx.address().recipient();
-        let typing = TypingActor::new(outbox.clone(), TYPING_INTERVAL).start();
-        let deps = SessionDeps {
-            config: config.clone(),
-            db: db.clone(),
-            run_job: pool.clone().recipient(),
-            cancel_job: pool.clone().recipient(),
-            start_typing: typing.clone().recipient(),
-            stop_typing: typing.recipient(),
-            outbox,
-            errors: errors.clone(),
-            progress_interval: PROGRESS_INTERVAL,
-        };
-        let router = SessionRouter::new(deps).start();
-        let discord = discord_ctx.run(DiscordActor::new(config.clone(), router.clone(), errors));
+        let core = start_core(config.clone(), db.clone(), outbox, Timings::default());
+        let actor = DiscordActor::new(config.clone(), core.router.clone(), core.errors.clone());
+        let discord = discord_ctx.run(actor);
         App {
             config,
             db,
             discord,
-            router,
-            pool,
+            core,
         }
     }
 }
 
-/// `claude-coordinator run`: blocks until a shutdown signal.
+/// What `serve` needs from the process: the token, the environment and
+/// the loaded configuration.
+pub struct Daemon {
+    pub token: DiscordToken,
+    pub env: EnvSettings,
+    pub config: Arc<Config>,
+}
+
+/// `claude-coordinator run`: blocks until SIGINT or SIGTERM.
 pub fn run_blocking(env: EnvSettings) -> anyhow::Result<()> {
     let token = env.discord_token.clone().ok_or_else(|| {
         anyhow!("DISCORD_TOKEN is not set; put the bot token in .env or the environment")
     })?;
-    let config = Arc::new(load_config(&env)?);
+    let config = Arc::new(Config::load_for(&env)?);
     let (_log_guard, log_file) = telemetry::init(
         "claude-coordinator",
         &LogSettings {
@@ -82,6 +71,7 @@ pub fn run_blocking(env: EnvSettings) -> anyhow::Result<()> {
             dir: env.log_dir.clone(),
         },
     )?;
+    tracing::info!(log_file = %log_file.display(), "logging to file");
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -89,48 +79,58 @@ pub fn run_blocking(env: EnvSettings) -> anyhow::Result<()> {
     let system = actix_rt::System::with_tokio_rt(move || runtime);
     system.block_on(async move {
         keep_config_on_sighup()?;
-        let db = Db::connect(&env.database_url).await?;
-        let app = App::start(config.clone(), db.clone());
-        announce_interrupted(&db, &app.discord).await?;
-        let mut client = client::build(ClientSetup {
-            token: &token,
-            api_base: env.discord_api_base.as_deref(),
-            config: config.clone(),
-            db: db.clone(),
-            discord: app.discord.clone(),
-            router: app.router.clone(),
-        })
-        .await?;
-        tokio::spawn(crate::memory::release_every(RELEASE_MEMORY_EVERY));
-        let shards = client.shard_manager.clone();
-        let mut gateway = tokio::spawn(async move { client.start().await });
-        tracing::info!(
-            projects = config.projects.len(),
-            log_file = %log_file.display(),
-            "claude-coordinator is running; stop it with Ctrl-C or SIGTERM"
-        );
-        let outcome = tokio::select! {
-            signal = shutdown_signal() => signal.map(|signal| {
-                tracing::info!(signal, "shutting down");
-            }),
-            ended = &mut gateway => Err(gateway_error(ended)),
-        };
-        app.discord.do_send(BeginShutdown);
-        let grace = config.sessions.shutdown_grace;
-        let summary = app
-            .router
-            .send(Shutdown { grace })
-            .await
-            .unwrap_or_default();
-        tracing::info!(
-            finished = summary.finished,
-            stopped = summary.stopped,
-            "requests settled; closing"
-        );
-        shards.shutdown_all().await;
-        db.close().await;
-        outcome
+        let shutdown = shutdown_signal()?;
+        let daemon = Daemon { token, env, config };
+        serve(daemon, shutdown).await
     })
+}
+
+/// Runs the daemon until `shutdown` completes (or the gateway fails), then
+/// settles every request and closes. Call inside an actix System.
+pub async fn serve(daemon: Daemon, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
+    let Daemon { token, env, config } = daemon;
+    for warning in config.warnings() {
+        tracing::warn!(warning = %warning, "configuration");
+    }
+    let db = Db::connect(&env.database_url).await?;
+    let app = App::start(config.clone(), db.clone());
+    announce_interrupted(&db, &app.discord).await?;
+    let mut client = client::build(ClientSetup {
+        token: &token,
+        api_base: env.discord_api_base.as_deref(),
+        config: config.clone(),
+        db: db.clone(),
+        discord: app.discord.clone(),
+        router: app.core.router.clone(),
+    })
+    .await?;
+    tokio::spawn(crate::memory::release_every(RELEASE_MEMORY_EVERY));
+    let shards = client.shard_manager.clone();
+    let mut gateway = tokio::spawn(async move { client.start().await });
+    tracing::info!(
+        projects = config.projects.len(),
+        "claude-coordinator is running; stop it with Ctrl-C or SIGTERM"
+    );
+    let outcome = tokio::select! {
+        () = shutdown => Ok(()),
+        ended = &mut gateway => Err(gateway_error(ended)),
+    };
+    app.discord.do_send(BeginShutdown);
+    let grace = config.sessions.shutdown_grace;
+    let summary = app
+        .core
+        .router
+        .send(Shutdown { grace })
+        .await
+        .unwrap_or_default();
+    tracing::info!(
+        finished = summary.finished,
+        stopped = summary.stopped,
+        "requests settled; closing"
+    );
+    shards.shutdown_all().await;
+    db.close().await;
+    outcome
 }
 
 /// Requests left queued or running by a crash (kill -9, power loss) are
@@ -192,12 +192,17 @@ fn keep_config_on_sighup() -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn shutdown_signal() -> anyhow::Result<&'static str> {
+/// Listens for SIGTERM and SIGINT now, so a signal sent while the daemon
+/// starts is not missed; the future completes on the first of them.
+fn shutdown_signal() -> anyhow::Result<impl Future<Output = ()>> {
     use tokio::signal::unix::{SignalKind, signal};
     let mut term = signal(SignalKind::terminate()).context("cannot listen for SIGTERM")?;
     let mut int = signal(SignalKind::interrupt()).context("cannot listen for SIGINT")?;
-    Ok(tokio::select! {
-        _ = term.recv() => "SIGTERM",
-        _ = int.recv() => "SIGINT",
+    Ok(async move {
+        let signal = tokio::select! {
+            _ = term.recv() => "SIGTERM",
+            _ = int.recv() => "SIGINT",
+        };
+        tracing::info!(signal, "shutting down");
     })
 }

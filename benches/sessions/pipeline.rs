@@ -4,15 +4,12 @@
 
 use super::{BATCH, FAKE_CLAUDE, FIRST, ROUND_TRIPS, SESSIONS};
 use actix::prelude::*;
-use claude_coordinator::actors::claude_pool::ClaudePool;
-use claude_coordinator::actors::error_reporter::ErrorReporter;
+use claude_coordinator::actors::graph::{Timings, start_core};
 use claude_coordinator::actors::messages::{
-    CommandReply, IncomingRequest, OutboxError, Outgoing, RunCommand, SessionCommand, Submit,
-    ToSession,
+    CommandReply, OutboxError, Outgoing, Request, Routed, SessionCommand, ToSession,
 };
 use claude_coordinator::actors::router::SessionRouter;
 use claude_coordinator::actors::session::{SessionActor, SessionDeps};
-use claude_coordinator::actors::typing::TypingActor;
 use claude_coordinator::config::Config;
 use claude_coordinator::db::Db;
 use claude_coordinator::domain::{ChannelId, MessageId, ProjectName, RequestId, UserId};
@@ -79,24 +76,15 @@ pub async fn start() -> Bench {
     }
     .start()
     .recipient();
-    let pool = ClaudePool::new(config.claude.max_concurrent).start();
-    let typing = TypingActor::new(outbox.clone(), Duration::from_secs(8)).start();
-    let errors = ErrorReporter.start().recipient();
-    let deps = || SessionDeps {
-        config: config.clone(),
-        db: db.clone(),
-        run_job: pool.clone().recipient(),
-        cancel_job: pool.clone().recipient(),
-        start_typing: typing.clone().recipient(),
-        stop_typing: typing.clone().recipient(),
-        outbox: outbox.clone(),
-        errors: errors.clone(),
+    let timings = Timings {
         progress_interval: Duration::from_secs(1),
+        ..Timings::default()
     };
+    let core = start_core(config, db.clone(), outbox, timings);
     Bench {
-        router: SessionRouter::new(deps()).start(),
-        deps: Arc::new(deps()),
-        db: db.clone(),
+        router: core.router,
+        deps: core.deps,
+        db,
         replies,
         dir,
     }
@@ -190,9 +178,9 @@ pub async fn round_trips(bench: &Bench) -> (Stats, Stats) {
         let reply = bench.router.send(status(FIRST + rng % SESSIONS)).await;
         routed.push(started.elapsed());
         assert!(matches!(reply, Ok(Ok(CommandReply::Status(_)))));
-        let command = RunCommand {
+        let command = Routed {
             seq,
-            command: SessionCommand::Status,
+            inner: SessionCommand::Status,
         };
         let started = Instant::now();
         let reply = direct.send(command).await;
@@ -203,14 +191,14 @@ pub async fn round_trips(bench: &Bench) -> (Stats, Stats) {
 }
 
 fn submit(bench: &Bench, round: u64, i: u64) {
-    bench.router.do_send(Submit(IncomingRequest {
+    bench.router.do_send(Request {
         id: RequestId::new(),
         channel: ChannelId(FIRST + i),
         project: project(),
         user: UserId(501),
         message: MessageId(round * 100_000_000 + i),
         prompt: "Summarise the README in one sentence.".into(),
-    }));
+    });
 }
 
 /// One more real request per live channel, answered at once by the fake

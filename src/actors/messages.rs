@@ -1,9 +1,7 @@
 //! Every message the actors exchange, in one place.
 
 use crate::claude::{Progress, RunReport, RunSpec};
-use crate::domain::{
-    ChannelId, ErrorId, GuildId, MessageId, ProjectName, RequestId, RoleId, UserId,
-};
+use crate::domain::{ChannelId, ErrorId, MessageId, ProjectName, RequestId, UserId};
 use actix::{Message, Recipient};
 use std::fmt;
 
@@ -176,10 +174,12 @@ pub struct PoolStats {
 #[rtype(result = "()")]
 pub struct JobDone(pub RequestId);
 
-/// One relayed Discord message, as the session pipeline sees it. The text
-/// is handed to Claude and never logged or stored.
-#[derive(Debug, Clone)]
-pub struct IncomingRequest {
+/// A Discord message accepted for Claude: what the router hands a
+/// channel's session, which runs it and answers it. The text is handed to
+/// Claude and never logged or stored.
+#[derive(Debug, Clone, Message)]
+#[rtype(result = "()")]
+pub struct Request {
     pub id: RequestId,
     pub channel: ChannelId,
     pub project: ProjectName,
@@ -189,18 +189,21 @@ pub struct IncomingRequest {
     pub prompt: String,
 }
 
-/// A new request for the channel's session; the router finds or starts it.
-#[derive(Debug, Clone, Message)]
-#[rtype(result = "()")]
-pub struct Submit(pub IncomingRequest);
-
-/// A request for one channel, numbered by the router so idle shutdown can
-/// tell whether anything arrived after the session last went quiet.
-#[derive(Debug, Clone, Message)]
-#[rtype(result = "()")]
-pub struct Deliver {
+/// A request or command for one channel's session, numbered by the router
+/// so that idle shutdown can tell whether anything reached the session
+/// after it last went quiet.
+#[derive(Debug, Clone)]
+pub struct Routed<T> {
     pub seq: u64,
-    pub request: IncomingRequest,
+    pub inner: T,
+}
+
+impl Message for Routed<Request> {
+    type Result = ();
+}
+
+impl Message for Routed<SessionCommand> {
+    type Result = CommandReply;
 }
 
 /// What operators and users can ask of a channel's session.
@@ -224,14 +227,6 @@ pub enum SessionCommand {
 pub struct ToSession {
     pub channel: ChannelId,
     pub project: ProjectName,
-    pub command: SessionCommand,
-}
-
-/// A command delivered to the session itself, numbered like `Deliver`.
-#[derive(Debug, Clone, Message)]
-#[rtype(result = "CommandReply")]
-pub struct RunCommand {
-    pub seq: u64,
     pub command: SessionCommand,
 }
 
@@ -290,59 +285,6 @@ pub struct StopSession;
 #[derive(Debug, Clone, Copy, Message)]
 #[rtype(result = "usize")]
 pub struct CountSessions;
-
-/// A file on a Discord message, before it is downloaded.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct InboundAttachment {
-    pub filename: String,
-    pub size: u64,
-    pub url: String,
-    pub content_type: Option<String>,
-}
-
-/// A Discord message as the pipeline sees it: plain data, no serenity
-/// types.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct InboundMessage {
-    pub id: MessageId,
-    pub channel: ChannelId,
-    /// Set when `channel` is a thread: the channel it lives under.
-    pub parent: Option<ChannelId>,
-    pub guild: Option<GuildId>,
-    pub author: UserId,
-    pub author_is_bot: bool,
-    pub roles: Vec<RoleId>,
-    pub mentions_bot: bool,
-    pub content: String,
-    pub attachments: Vec<InboundAttachment>,
-}
-
-/// A message from the gateway for the Discord actor to judge and route.
-#[derive(Debug, Clone, Message)]
-#[rtype(result = "()")]
-pub struct Inbound(pub InboundMessage);
-
-/// The serenity client is connected: the REST handle and who the bot is.
-#[derive(Clone, Message)]
-#[rtype(result = "()")]
-pub struct Connected {
-    pub http: std::sync::Arc<serenity::http::Http>,
-    pub bot: UserId,
-}
-
-/// A notice for a channel, posted once the gateway is ready (restart
-/// recovery uses it before Discord is connected).
-#[derive(Debug, Clone, Message)]
-#[rtype(result = "()")]
-pub struct Announce {
-    pub channel: ChannelId,
-    pub content: String,
-}
-
-/// The daemon is stopping: answer new messages with a "restarting" reply.
-#[derive(Debug, Clone, Copy, Message)]
-#[rtype(result = "()")]
-pub struct BeginShutdown;
 
 /// Stop every session: no new requests, queued ones told and dropped,
 /// running ones given `grace` to finish, then stopped and their channels

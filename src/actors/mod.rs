@@ -1,9 +1,10 @@
-//! The actix actors and the typed messages between them. None of them hold
-//! serenity types: they reach Discord through a `Recipient<Outgoing>`.
+//! The actix actors of the core and the typed messages between them. None
+//! of them know serenity: they reach Discord through a `Recipient<Outgoing>`
+//! and take requests as plain data.
 
 pub mod claude_pool;
-pub mod discord;
 pub mod error_reporter;
+pub mod graph;
 pub mod messages;
 pub mod recorder;
 pub mod router;

@@ -4,12 +4,12 @@
 //! requests come in and sessions stop it gives freed heap pages back to
 //! the kernel, at most once per `RELEASE_EVERY`.
 //!
-//! Handles: `Submit`, `ToSession`, `SessionIdle`, `CountSessions`,
+//! Handles: `Request`, `ToSession`, `SessionIdle`, `CountSessions`,
 //! `Shutdown`.
 
 use super::messages::{
-    CommandReply, CountSessions, Crash, CrashSession, Deliver, Drain, RunCommand, SessionIdle,
-    SessionUnavailable, Shutdown, ShutdownSummary, StopForShutdown, StopSession, Submit, ToSession,
+    CommandReply, CountSessions, Crash, CrashSession, Drain, Request, Routed, SessionIdle,
+    SessionUnavailable, Shutdown, ShutdownSummary, StopForShutdown, StopSession, ToSession,
 };
 use super::session::{SessionActor, SessionDeps};
 use crate::domain::{ChannelId, ProjectName};
@@ -38,9 +38,9 @@ pub struct SessionRouter {
 }
 
 impl SessionRouter {
-    pub fn new(deps: SessionDeps) -> Self {
+    pub fn new(deps: Arc<SessionDeps>) -> Self {
         Self {
-            deps: Arc::new(deps),
+            deps,
             sessions: HashMap::new(),
             release_pending: false,
         }
@@ -110,12 +110,15 @@ impl Actor for SessionRouter {
     type Context = Context<Self>;
 }
 
-impl Handler<Submit> for SessionRouter {
+impl Handler<Request> for SessionRouter {
     type Result = ();
 
-    fn handle(&mut self, Submit(request): Submit, ctx: &mut Self::Context) {
+    fn handle(&mut self, request: Request, ctx: &mut Self::Context) {
         let (addr, seq) = self.route(request.channel, &request.project, ctx);
-        addr.do_send(Deliver { seq, request });
+        addr.do_send(Routed {
+            seq,
+            inner: request,
+        });
         self.release_memory_soon(ctx);
     }
 }
@@ -127,9 +130,12 @@ impl Handler<ToSession> for SessionRouter {
         let (addr, seq) = self.route(msg.channel, &msg.project, ctx);
         let command = msg.command;
         Box::pin(async move {
-            addr.send(RunCommand { seq, command })
-                .await
-                .map_err(|_| SessionUnavailable)
+            addr.send(Routed {
+                seq,
+                inner: command,
+            })
+            .await
+            .map_err(|_| SessionUnavailable)
         })
     }
 }

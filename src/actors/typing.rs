@@ -10,6 +10,7 @@ use actix::prelude::*;
 use std::collections::BTreeSet;
 use std::time::Duration;
 
+/// Discord drops the indicator after about 10 s.
 pub const TYPING_INTERVAL: Duration = Duration::from_secs(8);
 
 pub struct TypingActor {

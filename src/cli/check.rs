@@ -1,7 +1,7 @@
 //! `check`: validates everything `run` needs and prints one line per
 //! problem, so an operator can fix them all in one pass.
 
-use super::{load_config, small_runtime};
+use super::small_runtime;
 use crate::config::{Config, EnvSettings};
 use crate::db::Db;
 use std::os::unix::fs::PermissionsExt;
@@ -12,7 +12,7 @@ pub fn run(env: &EnvSettings) -> ExitCode {
     let mut problems: Vec<String> = Vec::new();
     let mut summary: Vec<String> = Vec::new();
 
-    let config = match load_config(env) {
+    let config = match Config::load_for(env) {
         Ok(config) => Some(config),
         Err(e) => {
             problems.extend(e.problems.iter().map(|p| p.to_string()));

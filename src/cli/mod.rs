@@ -5,7 +5,7 @@
 mod check;
 mod sessions;
 
-use crate::config::{Config, EnvSettings};
+use crate::config::EnvSettings;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -58,13 +58,6 @@ fn with_config_flag(mut env: EnvSettings, flag: Option<PathBuf>) -> EnvSettings 
         env.config_path = path;
     }
     env
-}
-
-/// Loads the file named by the environment, with its overrides applied.
-pub fn load_config(env: &EnvSettings) -> Result<Config, crate::config::ConfigError> {
-    let mut config = Config::load(&env.config_path)?;
-    config.apply_env_overrides(env);
-    Ok(config)
 }
 
 fn fail(error: &anyhow::Error) -> ExitCode {

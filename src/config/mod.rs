@@ -33,6 +33,14 @@ impl Config {
         Self::from_toml_str(&text, path)
     }
 
+    /// Loads the file the environment names, with the environment's
+    /// overrides (`CLAUDE_BIN`) applied: what `run` and `check` use.
+    pub fn load_for(env: &EnvSettings) -> Result<Config, ConfigError> {
+        let mut config = Self::load(&env.config_path)?;
+        config.apply_env_overrides(env);
+        Ok(config)
+    }
+
     /// Validates `text` as if it were the file at `source`; relative project
     /// paths are resolved against `source`'s folder.
     pub fn from_toml_str(text: &str, source: &Path) -> Result<Config, ConfigError> {

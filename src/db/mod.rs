@@ -7,7 +7,7 @@ mod sessions;
 mod turns;
 mod writer;
 
-pub use requests::{CostTotals, NewRequest, RequestFinish, RequestRow};
+pub use requests::{CostTotals, RequestFinish, RequestRow, RequestStart};
 pub use sessions::{SessionChange, SessionRow, Turn};
 
 use crate::domain::{ChannelId, RequestId};

@@ -9,7 +9,7 @@ use sqlx::{FromRow, SqliteConnection};
 
 /// A message accepted for relaying.
 #[derive(Debug, Clone)]
-pub struct NewRequest {
+pub struct RequestStart {
     pub id: RequestId,
     pub channel_id: ChannelId,
     pub user_id: UserId,
@@ -146,17 +146,17 @@ fn is_foreign_key_violation(e: &sqlx::Error) -> bool {
 impl Db {
     /// Stores a request that waits for its turn. Its channel must have a
     /// session row.
-    pub async fn insert_request(&self, r: &NewRequest) -> Result<(), DbError> {
+    pub async fn insert_request(&self, r: &RequestStart) -> Result<(), DbError> {
         self.insert(r, RequestStatus::Queued).await
     }
 
     /// Stores a request that runs at once (its channel was idle): one write
     /// instead of an insert and a `mark_request_running`.
-    pub async fn insert_running_request(&self, r: &NewRequest) -> Result<(), DbError> {
+    pub async fn insert_running_request(&self, r: &RequestStart) -> Result<(), DbError> {
         self.insert(r, RequestStatus::Running).await
     }
 
-    async fn insert(&self, r: &NewRequest, status: RequestStatus) -> Result<(), DbError> {
+    async fn insert(&self, r: &RequestStart, status: RequestStatus) -> Result<(), DbError> {
         let now = now_utc();
         let started_at = (status == RequestStatus::Running).then(|| now.clone());
         let channel = r.channel_id;

@@ -206,8 +206,8 @@ fn timestamps_are_iso_8601_utc_with_milliseconds() {
     assert!(now.ends_with('Z'));
 }
 
-fn request_in(ch: ChannelId) -> crate::db::NewRequest {
-    crate::db::NewRequest {
+fn request_in(ch: ChannelId) -> crate::db::RequestStart {
+    crate::db::RequestStart {
         id: RequestId::new(),
         channel_id: ch,
         user_id: crate::domain::UserId(3),

@@ -2,7 +2,7 @@
 //! under the project's `.claude-coordinator/attachments/<message id>/`,
 //! and named in the prompt so Claude can read them.
 
-use crate::actors::messages::InboundAttachment;
+use super::messages::GatewayAttachment;
 use crate::domain::MessageId;
 use anyhow::{Context as _, bail};
 use std::path::Path;
@@ -38,7 +38,7 @@ pub async fn take_in(
     client: &reqwest::Client,
     project_dir: &Path,
     message: MessageId,
-    attachments: &[InboundAttachment],
+    attachments: &[GatewayAttachment],
     limit: u64,
 ) -> Intake {
     let mut intake = Intake::default();
@@ -95,7 +95,7 @@ enum Refusal {
 
 async fn fetch_text(
     client: &reqwest::Client,
-    att: &InboundAttachment,
+    att: &GatewayAttachment,
     limit: u64,
 ) -> Result<String, Refusal> {
     if att
@@ -231,7 +231,7 @@ mod tests {
             }
         });
         let dir = tempfile::tempdir().unwrap();
-        let attachment = InboundAttachment {
+        let attachment = GatewayAttachment {
             filename: "notes.txt".into(),
             size: 10,
             url,

@@ -4,9 +4,9 @@
 //! message, only the intents the trigger needs (not GUILDS), and a cache
 //! that keeps nothing but the bot's own user.
 
+use super::actor::DiscordActor;
 use super::commands::{self, BotData};
 use super::handler::Handler;
-use crate::actors::discord::DiscordActor;
 use crate::config::{Config, Trigger};
 use crate::db::Db;
 use crate::domain::DiscordToken;

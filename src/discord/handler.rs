@@ -1,10 +1,10 @@
 //! The serenity event handler: hands the Discord actor the REST client once
 //! the gateway is ready, and every guild message as plain data.
 
-use crate::actors::discord::DiscordActor;
-use crate::actors::messages::{Connected, Inbound, InboundAttachment, InboundMessage};
+use super::actor::DiscordActor;
+use super::messages::{Connected, GatewayAttachment, GatewayMessage};
 use crate::config::{Config, Trigger};
-use crate::domain::{ChannelId, GuildId, MessageId, RoleId, UserId};
+use crate::domain::ChannelId;
 use actix::Addr;
 use serenity::all::{Channel, Context, EventHandler, Message, Ready};
 use std::sync::Arc;
@@ -24,7 +24,7 @@ impl EventHandler for Handler {
         );
         self.discord.do_send(Connected {
             http: ctx.http.clone(),
-            bot: UserId(ready.user.id.get()),
+            bot: ready.user.id.into(),
         });
     }
 
@@ -34,7 +34,7 @@ impl EventHandler for Handler {
         }
         let bot = ctx.cache.current_user().id;
         let mentions_bot = msg.mentions.iter().any(|u| u.id == bot);
-        let channel = ChannelId(msg.channel_id.get());
+        let channel = ChannelId::from(msg.channel_id);
         let mapped = self.config.project_for_channel(channel).is_some();
         // Only a message that could be for us is worth a channel lookup.
         let parent = if mapped || (self.config.discord.trigger == Trigger::Mention && !mentions_bot)
@@ -44,7 +44,7 @@ impl EventHandler for Handler {
             thread_parent(&ctx, msg.channel_id).await
         };
         self.discord
-            .do_send(Inbound(to_inbound(&msg, parent, mentions_bot)));
+            .do_send(gateway_message(&msg, parent, mentions_bot));
     }
 }
 
@@ -54,9 +54,7 @@ pub async fn thread_parent(
     channel: serenity::all::ChannelId,
 ) -> Option<ChannelId> {
     match channel.to_channel(ctx).await {
-        Ok(Channel::Guild(c)) if c.thread_metadata.is_some() => {
-            c.parent_id.map(|p| ChannelId(p.get()))
-        }
+        Ok(Channel::Guild(c)) if c.thread_metadata.is_some() => c.parent_id.map(ChannelId::from),
         Ok(_) => None,
         Err(e) => {
             tracing::warn!(channel_id = channel.get(), error = %e, "cannot look up channel");
@@ -65,25 +63,25 @@ pub async fn thread_parent(
     }
 }
 
-fn to_inbound(msg: &Message, parent: Option<ChannelId>, mentions_bot: bool) -> InboundMessage {
-    InboundMessage {
-        id: MessageId(msg.id.get()),
-        channel: ChannelId(msg.channel_id.get()),
+fn gateway_message(msg: &Message, parent: Option<ChannelId>, mentions_bot: bool) -> GatewayMessage {
+    GatewayMessage {
+        id: msg.id.into(),
+        channel: msg.channel_id.into(),
         parent,
-        guild: msg.guild_id.map(|g| GuildId(g.get())),
-        author: UserId(msg.author.id.get()),
+        guild: msg.guild_id.map(Into::into),
+        author: msg.author.id.into(),
         author_is_bot: msg.author.bot,
         roles: msg
             .member
             .as_ref()
-            .map(|m| m.roles.iter().map(|r| RoleId(r.get())).collect())
+            .map(|m| m.roles.iter().copied().map(Into::into).collect())
             .unwrap_or_default(),
         mentions_bot,
         content: msg.content.clone(),
         attachments: msg
             .attachments
             .iter()
-            .map(|a| InboundAttachment {
+            .map(|a| GatewayAttachment {
                 filename: a.filename.clone(),
                 size: u64::from(a.size),
                 url: a.url.clone(),

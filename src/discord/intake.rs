@@ -1,7 +1,7 @@
 //! Which gateway messages become Claude requests: the rules, free of
 //! serenity so they can be tested on plain data.
 
-use crate::actors::messages::InboundMessage;
+use super::messages::GatewayMessage;
 use crate::config::{Config, Project, Trigger};
 use crate::domain::UserId;
 
@@ -19,7 +19,7 @@ pub enum Decision<'a> {
     },
 }
 
-pub fn decide<'a>(msg: &InboundMessage, config: &'a Config, bot: UserId) -> Decision<'a> {
+pub fn decide<'a>(msg: &GatewayMessage, config: &'a Config, bot: UserId) -> Decision<'a> {
     if msg.author_is_bot {
         return Decision::Ignore { why: "from a bot" };
     }

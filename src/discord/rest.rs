@@ -12,7 +12,9 @@ pub async fn send(http: &Http, msg: Outgoing) -> serenity::Result<Option<Message
     let no_pings = CreateAllowedMentions::new();
     match msg {
         Outgoing::Typing { channel } => {
-            serenity_channel(channel).broadcast_typing(http).await?;
+            serenity::all::ChannelId::from(channel)
+                .broadcast_typing(http)
+                .await?;
             Ok(None)
         }
         Outgoing::Post {
@@ -21,7 +23,7 @@ pub async fn send(http: &Http, msg: Outgoing) -> serenity::Result<Option<Message
             reply_to,
             attachment,
         } => {
-            let id = serenity_channel(channel);
+            let id = serenity::all::ChannelId::from(channel);
             let mut builder = CreateMessage::new()
                 .content(content)
                 .allowed_mentions(no_pings);
@@ -32,7 +34,7 @@ pub async fn send(http: &Http, msg: Outgoing) -> serenity::Result<Option<Message
                 builder = builder.add_file(CreateAttachment::bytes(body, filename));
             }
             let posted = id.send_message(http, builder).await?;
-            Ok(Some(MessageId(posted.id.get())))
+            Ok(Some(posted.id.into()))
         }
         Outgoing::Edit {
             channel,
@@ -42,14 +44,14 @@ pub async fn send(http: &Http, msg: Outgoing) -> serenity::Result<Option<Message
             let builder = EditMessage::new()
                 .content(content)
                 .allowed_mentions(no_pings);
-            serenity_channel(channel)
-                .edit_message(http, serenity::all::MessageId::new(message.get()), builder)
+            serenity::all::ChannelId::from(channel)
+                .edit_message(http, message, builder)
                 .await?;
             Ok(None)
         }
         Outgoing::Delete { channel, message } => {
-            serenity_channel(channel)
-                .delete_message(http, serenity::all::MessageId::new(message.get()))
+            serenity::all::ChannelId::from(channel)
+                .delete_message(http, message)
                 .await?;
             Ok(None)
         }
@@ -71,15 +73,11 @@ pub fn what(msg: &Outgoing) -> &'static str {
 /// it by default and the answer would be lost.
 fn reply_reference(channel: ChannelId, message: MessageId) -> MessageReference {
     let mut reference = MessageReference::from((
-        serenity_channel(channel),
-        serenity::all::MessageId::new(message.get()),
+        serenity::all::ChannelId::from(channel),
+        serenity::all::MessageId::from(message),
     ));
     reference.fail_if_not_exists = Some(false);
     reference
-}
-
-fn serenity_channel(id: ChannelId) -> serenity::all::ChannelId {
-    serenity::all::ChannelId::new(id.get())
 }
 
 #[cfg(test)]

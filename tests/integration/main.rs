@@ -8,5 +8,6 @@ mod fake_discord;
 mod fake_discord_probe;
 mod helpers;
 mod hostile_input;
+mod layering;
 mod pipeline_harness;
 mod session_pipeline;

@@ -4,14 +4,12 @@
 
 use crate::helpers::{FAKE_CLAUDE, FakeCli};
 use actix::prelude::*;
-use claude_coordinator::actors::claude_pool::ClaudePool;
-use claude_coordinator::actors::error_reporter::ErrorReporter;
+use claude_coordinator::actors::graph::{Timings, start_core};
 use claude_coordinator::actors::messages::{
-    CommandReply, IncomingRequest, Outgoing, SessionCommand, Submit, ToSession,
+    CommandReply, Outgoing, Request, SessionCommand, ToSession,
 };
 use claude_coordinator::actors::recorder::{Recording, RecordingOutbox};
 use claude_coordinator::actors::router::SessionRouter;
-use claude_coordinator::actors::session::SessionDeps;
 use claude_coordinator::actors::typing::TypingActor;
 use claude_coordinator::config::Config;
 use claude_coordinator::db::Db;
@@ -83,25 +81,16 @@ impl Pipeline {
         let config = Arc::new(config);
         let (outbox, rec) = RecordingOutbox::new();
         let outbox = outbox.start().recipient();
-        let pool = ClaudePool::new(config.claude.max_concurrent).start();
-        let typing = TypingActor::new(outbox.clone(), Duration::from_secs(8)).start();
-        let deps = SessionDeps {
-            config: config.clone(),
-            db: db.clone(),
-            run_job: pool.clone().recipient(),
-            cancel_job: pool.recipient(),
-            start_typing: typing.clone().recipient(),
-            stop_typing: typing.clone().recipient(),
-            outbox,
-            errors: ErrorReporter.start().recipient(),
+        let timings = Timings {
             progress_interval: Duration::from_millis(50),
+            ..Timings::default()
         };
-        let router = SessionRouter::new(deps).start();
+        let core = start_core(config, db.clone(), outbox, timings);
         Pipeline {
             cli,
             db,
-            router,
-            typing,
+            router: core.router,
+            typing: core.typing,
             rec,
         }
     }
@@ -111,14 +100,14 @@ impl Pipeline {
     pub fn say(&self, channel: u64, user: UserId, prompt: &str) -> (RequestId, MessageId) {
         let id = RequestId::new();
         let message = MessageId(NEXT_MESSAGE.fetch_add(1, Ordering::Relaxed));
-        self.router.do_send(Submit(IncomingRequest {
+        self.router.do_send(Request {
             id,
             channel: ChannelId(channel),
             project: ProjectName::new(format!("p{}", channel - 1)),
             user,
             message,
             prompt: prompt.into(),
-        }));
+        });
         (id, message)
     }
 

@@ -2,7 +2,7 @@
 
 use super::SessionActor;
 use crate::actors::messages::{
-    CancelJob, CancelReply, CommandReply, RunCommand, SessionCommand, SessionStatus,
+    CancelJob, CancelReply, CommandReply, Routed, SessionCommand, SessionStatus,
 };
 use crate::db::RequestFinish;
 use crate::domain::{RequestStatus, UserId};
@@ -12,14 +12,14 @@ impl SessionActor {
     /// The caller's (or, for an admin, anyone's) running request first,
     /// else the caller's latest queued one.
     fn cancel(&mut self, by: UserId, admin: bool, ctx: &mut Context<Self>) -> CancelReply {
-        if let Some(running) = &self.running
+        if let Some(running) = &self.in_flight
             && (running.request.user == by || admin)
         {
             self.deps.cancel_job.do_send(CancelJob(running.request.id));
             return CancelReply::Running;
         }
         let Some(at) = self.queue.iter().rposition(|r| r.user == by) else {
-            return match self.running {
+            return match self.in_flight {
                 Some(_) => CancelReply::NotAllowed,
                 None => CancelReply::Nothing,
             };
@@ -35,7 +35,7 @@ impl SessionActor {
     }
 
     fn reset(&mut self, ctx: &mut Context<Self>) -> bool {
-        if let Some(running) = &mut self.running {
+        if let Some(running) = &mut self.in_flight {
             running.discard_session = true;
         }
         let had_session = self
@@ -67,7 +67,7 @@ impl SessionActor {
             message_count: stored.map_or(0, |s| s.message_count),
             total_cost_usd: stored.map_or(0.0, |s| s.total_cost_usd),
             queue_len: self.queue.len(),
-            running_for: self.running.as_ref().map(|r| r.started.elapsed()),
+            running_for: self.in_flight.as_ref().map(|r| r.started.elapsed()),
             model: stored
                 .and_then(|s| s.model_override.clone())
                 .or(project_model),
@@ -84,12 +84,15 @@ impl SessionActor {
     }
 }
 
-impl Handler<RunCommand> for SessionActor {
-    type Result = MessageResult<RunCommand>;
+impl Handler<Routed<SessionCommand>> for SessionActor {
+    type Result = MessageResult<Routed<SessionCommand>>;
 
     fn handle(
         &mut self,
-        RunCommand { seq, command }: RunCommand,
+        Routed {
+            seq,
+            inner: command,
+        }: Routed<SessionCommand>,
         ctx: &mut Self::Context,
     ) -> Self::Result {
         self.touch(seq, ctx);

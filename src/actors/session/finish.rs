@@ -1,8 +1,8 @@
 //! The end of a request: post the answer (or a user-safe error with an
 //! id), record the turn in SQLite, log one record, and start the next.
 
-use super::job::Running;
-use super::{SessionActor, SessionDeps, deliver, report_failure};
+use super::job::InFlight;
+use super::{SessionActor, SessionDeps, report_failure, send_out};
 use crate::actors::messages::{ErrorKind, FileAttachment, Outgoing, StopTyping};
 use crate::claude::{Outcome, RunReport};
 use crate::db::{RequestFinish, SessionChange, Turn};
@@ -120,7 +120,7 @@ fn judge(report: &RunReport, announced: Option<ClaudeSessionId>, deps: &SessionD
 impl SessionActor {
     pub(super) fn finish(
         &mut self,
-        mut running: Running,
+        mut running: InFlight,
         report: RunReport,
         ctx: &mut Context<Self>,
     ) {
@@ -157,7 +157,7 @@ impl SessionActor {
 
 /// Posts, records and logs, in that order, so the channel sees the answer
 /// before the next request starts.
-async fn conclude(deps: Arc<SessionDeps>, running: Running, report: RunReport, v: Verdict) {
+async fn conclude(deps: Arc<SessionDeps>, running: InFlight, report: RunReport, v: Verdict) {
     let request = &running.request;
     let channel = request.channel;
     let mut chunks = 0;
@@ -173,7 +173,7 @@ async fn conclude(deps: Arc<SessionDeps>, running: Running, report: RunReport, v
     }
     // After the answer, so the user waits for nothing else.
     if let Some(message) = running.status_message {
-        deliver(&deps, Outgoing::Delete { channel, message }).await;
+        send_out(&deps, Outgoing::Delete { channel, message }).await;
     }
     let session_returned = report.outcome.session_id().or(running.announced_session);
     let duration_ms = i64::try_from(running.started.elapsed().as_millis()).unwrap_or(i64::MAX);
@@ -215,7 +215,7 @@ async fn conclude(deps: Arc<SessionDeps>, running: Running, report: RunReport, v
 /// many messages went out.
 async fn post_rendered(
     deps: &SessionDeps,
-    request: &crate::actors::messages::IncomingRequest,
+    request: &crate::actors::messages::Request,
     rendered: Rendered,
 ) -> usize {
     let messages: Vec<(String, Option<FileAttachment>)> = match rendered {
@@ -240,7 +240,7 @@ async fn post_rendered(
             reply_to: (i == 0).then_some(request.message),
             attachment,
         };
-        if deliver(deps, msg).await.is_some() {
+        if send_out(deps, msg).await.is_some() {
             posted += 1;
         }
     }

@@ -1,12 +1,10 @@
 //! The running side of a session: queueing, starting the next request in
 //! the worker pool, and the live status message while it runs.
 
-use super::{SessionActor, deliver, post};
-use crate::actors::messages::{
-    ErrorKind, IncomingRequest, JobEvent, Outgoing, RunJob, StartTyping,
-};
+use super::{SessionActor, post, send_out};
+use crate::actors::messages::{ErrorKind, JobEvent, Outgoing, Request, RunJob, StartTyping};
 use crate::claude::{Progress, RunSpec};
-use crate::db::NewRequest;
+use crate::db::RequestStart;
 use crate::domain::{ClaudeSessionId, MessageId};
 use crate::format::progress_line;
 use actix::prelude::*;
@@ -16,8 +14,8 @@ use std::time::{Duration, Instant};
 /// moves.
 const REFRESH_EVERY: Duration = Duration::from_secs(10);
 
-pub(super) struct Running {
-    pub request: IncomingRequest,
+pub(super) struct InFlight {
+    pub request: Request,
     pub started: Instant,
     pub status_message: Option<MessageId>,
     pub tool_count: usize,
@@ -37,13 +35,13 @@ pub(super) struct Running {
 }
 
 impl SessionActor {
-    pub(super) fn enqueue(&mut self, request: IncomingRequest, ctx: &mut Context<Self>) {
+    pub(super) fn enqueue(&mut self, request: Request, ctx: &mut Context<Self>) {
         if self.draining {
             self.turn_away(request, ctx);
             return;
         }
         let queue_size = self.deps.config.sessions.queue_size;
-        if self.running.is_some() && self.queue.len() >= queue_size {
+        if self.in_flight.is_some() && self.queue.len() >= queue_size {
             let detail = format!("queue of {queue_size} is full");
             let report = self.report(ErrorKind::QueueFull, &request, detail);
             ctx.spawn(report.into_actor(self).map(|_, _, _| ()));
@@ -62,8 +60,8 @@ impl SessionActor {
         };
         // An idle channel's request runs at once: stored as running in one
         // write, with no queue step.
-        let idle = self.running.is_none() && self.queue.is_empty();
-        let row = NewRequest {
+        let idle = self.in_flight.is_none() && self.queue.is_empty();
+        let row = RequestStart {
             id: request.id,
             channel_id: request.channel,
             user_id: request.user,
@@ -95,7 +93,7 @@ impl SessionActor {
         }));
     }
 
-    fn tell_position(&self, request: &IncomingRequest, ctx: &mut Context<Self>) {
+    fn tell_position(&self, request: &Request, ctx: &mut Context<Self>) {
         let position = self.queue.len() + 1;
         let text = format!(
             "⏳ Queued: position {position}. I'll answer once the request before it finishes."
@@ -109,7 +107,7 @@ impl SessionActor {
     }
 
     pub(super) fn start_next(&mut self, ctx: &mut Context<Self>) {
-        if self.running.is_some() {
+        if self.in_flight.is_some() {
             return;
         }
         let Some(request) = self.queue.pop_front() else {
@@ -127,12 +125,12 @@ impl SessionActor {
         }));
     }
 
-    fn launch(&mut self, request: IncomingRequest, spec: RunSpec, ctx: &mut Context<Self>) {
+    fn launch(&mut self, request: Request, spec: RunSpec, ctx: &mut Context<Self>) {
         let id = request.id;
         self.deps.start_typing.do_send(StartTyping(self.channel));
         let interval = self.deps.progress_interval;
         let ticker = ctx.run_interval(interval, |act, ctx| act.refresh_status(ctx));
-        self.running = Some(Running {
+        self.in_flight = Some(InFlight {
             request,
             started: Instant::now(),
             status_message: None,
@@ -153,7 +151,7 @@ impl SessionActor {
         });
     }
 
-    fn spec_for(&self, request: &IncomingRequest) -> RunSpec {
+    fn spec_for(&self, request: &Request) -> RunSpec {
         let config = &self.deps.config;
         let claude = &config.claude;
         let stored = self.stored.as_ref();
@@ -179,13 +177,15 @@ impl SessionActor {
     }
 
     fn post_status(&mut self, ctx: &mut Context<Self>) {
-        let Some(running) = &self.running else { return };
+        let Some(running) = &self.in_flight else {
+            return;
+        };
         let text = status_text(running);
         let (deps, channel, request) = (self.deps.clone(), self.channel, running.request.id);
         ctx.spawn(
             async move { post(&deps, channel, text, None).await }
                 .into_actor(self)
-                .map(move |id, act, ctx| match &mut act.running {
+                .map(move |id, act, ctx| match &mut act.in_flight {
                     Some(running) if running.request.id == request => {
                         running.status_message = id;
                     }
@@ -195,7 +195,7 @@ impl SessionActor {
                             let deps = act.deps.clone();
                             let delete = Outgoing::Delete { channel, message };
                             ctx.spawn(
-                                async move { deliver(&deps, delete).await }
+                                async move { send_out(&deps, delete).await }
                                     .into_actor(act)
                                     .map(|_, _, _| ()),
                             );
@@ -209,7 +209,7 @@ impl SessionActor {
     /// when something changed, or now and then so the elapsed time moves;
     /// the ticker keeps edits to one per interval.
     fn refresh_status(&mut self, ctx: &mut Context<Self>) {
-        let Some(running) = &mut self.running else {
+        let Some(running) = &mut self.in_flight else {
             return;
         };
         let Some(message) = running.status_message else {
@@ -231,14 +231,14 @@ impl SessionActor {
         };
         let deps = self.deps.clone();
         ctx.spawn(
-            async move { deliver(&deps, edit).await }
+            async move { send_out(&deps, edit).await }
                 .into_actor(self)
                 .map(|_, _, _| ()),
         );
     }
 
     fn on_progress(&mut self, progress: Progress) {
-        let Some(running) = &mut self.running else {
+        let Some(running) = &mut self.in_flight else {
             return;
         };
         match progress {
@@ -253,7 +253,7 @@ impl SessionActor {
     }
 }
 
-fn status_text(running: &Running) -> String {
+fn status_text(running: &InFlight) -> String {
     let activity = running
         .activity
         .as_ref()
@@ -268,12 +268,12 @@ impl Handler<JobEvent> for SessionActor {
         match event {
             JobEvent::Started { .. } => {}
             JobEvent::Progress { id, progress } => {
-                if self.running.as_ref().is_some_and(|r| r.request.id == id) {
+                if self.in_flight.as_ref().is_some_and(|r| r.request.id == id) {
                     self.on_progress(progress);
                 }
             }
             JobEvent::Finished { id, report } => {
-                match self.running.take_if(|r| r.request.id == id) {
+                match self.in_flight.take_if(|r| r.request.id == id) {
                     Some(running) => self.finish(running, *report, ctx),
                     None => tracing::warn!(request_id = %id, "finished job is not the running one"),
                 }

@@ -4,7 +4,7 @@
 //! same conversation. It stops when the router tells it to after an idle
 //! report.
 //!
-//! Handles: `Deliver`, `RunCommand`, `JobEvent`, `StopSession`, `Drain`,
+//! Handles: `Routed<Request>`, `Routed<SessionCommand>`, `JobEvent`, `StopSession`, `Drain`,
 //! `StopForShutdown`.
 
 mod commands;
@@ -13,7 +13,7 @@ mod job;
 mod shutdown;
 
 use super::messages::{
-    CancelJob, Crash, Deliver, ErrorKind, Outgoing, ReportError, RunJob, SessionIdle, StartTyping,
+    CancelJob, Crash, ErrorKind, Outgoing, ReportError, Routed, RunJob, SessionIdle, StartTyping,
     StopSession, StopTyping,
 };
 use crate::config::Config;
@@ -21,12 +21,12 @@ use crate::db::Db;
 use crate::domain::{ChannelId, ClaudeSessionId, MessageId, ProjectName};
 use crate::format::FormatOptions;
 use actix::prelude::*;
-use job::Running;
+use job::InFlight;
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::messages::IncomingRequest;
+use super::messages::Request;
 
 /// What every session shares; one copy behind an `Arc` keeps each actor
 /// small.
@@ -67,8 +67,8 @@ pub struct SessionActor {
     deps: Arc<SessionDeps>,
     router: Recipient<SessionIdle>,
     stored: Option<Stored>,
-    queue: VecDeque<IncomingRequest>,
-    running: Option<Running>,
+    queue: VecDeque<Request>,
+    in_flight: Option<InFlight>,
     /// The last router number handled, reported back when idle.
     seq: u64,
     idle_timer: Option<SpawnHandle>,
@@ -92,7 +92,7 @@ impl SessionActor {
             router,
             stored: None,
             queue: VecDeque::new(),
-            running: None,
+            in_flight: None,
             seq: 0,
             idle_timer: None,
             draining: false,
@@ -166,7 +166,7 @@ impl SessionActor {
     }
 
     fn busy(&self) -> bool {
-        self.running.is_some() || !self.queue.is_empty()
+        self.in_flight.is_some() || !self.queue.is_empty()
     }
 
     fn touch(&mut self, seq: u64, ctx: &mut Context<Self>) {
@@ -198,7 +198,7 @@ impl SessionActor {
     fn report(
         &self,
         kind: ErrorKind,
-        request: &IncomingRequest,
+        request: &Request,
         detail: String,
     ) -> impl Future<Output = Option<Failure>> + 'static {
         let deps = self.deps.clone();
@@ -218,7 +218,7 @@ struct Failure {
 async fn report_failure(
     deps: &SessionDeps,
     kind: ErrorKind,
-    request: &IncomingRequest,
+    request: &Request,
     detail: String,
 ) -> Option<Failure> {
     let report = ReportError {
@@ -255,11 +255,11 @@ async fn post(
         reply_to,
         attachment: None,
     };
-    deliver(deps, msg).await
+    send_out(deps, msg).await
 }
 
 /// Sends any `Outgoing`, logging a refusal under an error id.
-async fn deliver(deps: &SessionDeps, msg: Outgoing) -> Option<MessageId> {
+async fn send_out(deps: &SessionDeps, msg: Outgoing) -> Option<MessageId> {
     let channel = msg.channel();
     let detail = match deps.outbox.send(msg).await {
         Ok(Ok(id)) => return id,
@@ -287,16 +287,23 @@ impl Actor for SessionActor {
     }
 
     fn stopped(&mut self, _: &mut Self::Context) {
-        if self.running.is_some() {
+        if self.in_flight.is_some() {
             self.deps.stop_typing.do_send(StopTyping(self.channel));
         }
     }
 }
 
-impl Handler<Deliver> for SessionActor {
+impl Handler<Routed<Request>> for SessionActor {
     type Result = ();
 
-    fn handle(&mut self, Deliver { seq, request }: Deliver, ctx: &mut Self::Context) {
+    fn handle(
+        &mut self,
+        Routed {
+            seq,
+            inner: request,
+        }: Routed<Request>,
+        ctx: &mut Self::Context,
+    ) {
         self.touch(seq, ctx);
         self.enqueue(request, ctx);
     }

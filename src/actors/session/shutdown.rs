@@ -4,7 +4,7 @@
 
 use super::SessionActor;
 use super::post;
-use crate::actors::messages::{CancelJob, Drain, IncomingRequest, StopForShutdown};
+use crate::actors::messages::{CancelJob, Drain, Request, StopForShutdown};
 use crate::db::RequestFinish;
 use crate::domain::RequestStatus;
 use actix::prelude::*;
@@ -14,7 +14,7 @@ const RESTARTING: &str =
 
 impl SessionActor {
     /// Tells the user their request will not run, and records that.
-    pub(super) fn turn_away(&mut self, request: IncomingRequest, ctx: &mut Context<Self>) {
+    pub(super) fn turn_away(&mut self, request: Request, ctx: &mut Context<Self>) {
         let deps = self.deps.clone();
         ctx.spawn(
             async move {
@@ -43,7 +43,7 @@ impl Handler<Drain> for SessionActor {
         for request in queued {
             self.turn_away(request, ctx);
         }
-        if self.running.is_none() {
+        if self.in_flight.is_none() {
             return MessageResult(None);
         }
         let (tx, rx) = tokio::sync::oneshot::channel();
@@ -56,7 +56,7 @@ impl Handler<StopForShutdown> for SessionActor {
     type Result = ();
 
     fn handle(&mut self, _: StopForShutdown, _: &mut Self::Context) {
-        if let Some(running) = &mut self.running {
+        if let Some(running) = &mut self.in_flight {
             running.stopped_for_shutdown = true;
             self.deps.cancel_job.do_send(CancelJob(running.request.id));
         }

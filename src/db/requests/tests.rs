@@ -14,8 +14,8 @@ async fn db_with_session(project: &str) -> Db {
     db
 }
 
-fn new_request(ch: ChannelId, project: &str, used: Option<ClaudeSessionId>) -> NewRequest {
-    NewRequest {
+fn new_request(ch: ChannelId, project: &str, used: Option<ClaudeSessionId>) -> RequestStart {
+    RequestStart {
         id: RequestId::new(),
         channel_id: ch,
         user_id: USER,

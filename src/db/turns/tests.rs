@@ -1,7 +1,7 @@
 //! Tests for ending a turn across both tables.
 
 use super::*;
-use crate::db::{NewRequest, SessionChange};
+use crate::db::{RequestStart, SessionChange};
 use crate::domain::{ChannelId, ClaudeSessionId, ErrorId, ProjectName, RequestStatus, UserId};
 
 const CH: ChannelId = ChannelId(77);
@@ -22,7 +22,7 @@ async fn add_request(db: &Db) -> RequestId {
         .await
         .unwrap();
     let id = RequestId::new();
-    let row = NewRequest {
+    let row = RequestStart {
         id,
         channel_id: CH,
         user_id: UserId(5),

@@ -52,7 +52,7 @@ pub fn framework(data: BotData, guild: Option<GuildId>) -> poise::Framework<BotD
                 let commands = &framework.options().commands;
                 let registered = match guild {
                     Some(g) => {
-                        let g = serenity::all::GuildId::new(g.get());
+                        let g = serenity::all::GuildId::from(g);
                         poise::builtins::register_in_guild(ctx, commands, g).await
                     }
                     None => poise::builtins::register_globally(ctx, commands).await,
@@ -87,7 +87,7 @@ async fn on_error(error: poise::FrameworkError<'_, BotData, CommandError>) {
         poise::FrameworkError::Command { error, ctx, .. } => {
             let reported = report_error(&ReportError {
                 kind: ErrorKind::SessionError,
-                channel: Some(ChannelId(ctx.channel_id().get())),
+                channel: Some(ctx.channel_id().into()),
                 request: None,
                 detail: format!("/{}: {error:#}", ctx.command().name),
             });
@@ -113,7 +113,7 @@ async fn reply(ctx: Ctx<'_>, text: impl Into<String>, ephemeral: bool) -> Result
 
 /// This channel (or thread) and its project; `None` outside mapped ones.
 async fn here(ctx: Ctx<'_>) -> Option<(ChannelId, &Project)> {
-    let channel = ChannelId(ctx.channel_id().get());
+    let channel = ChannelId::from(ctx.channel_id());
     let config = &ctx.data().config;
     if let Some(project) = config.project_for_channel(channel) {
         return Some((channel, project));
@@ -125,7 +125,7 @@ async fn here(ctx: Ctx<'_>) -> Option<(ChannelId, &Project)> {
 const NOT_MAPPED: &str = "This channel is not mapped to a project.";
 
 fn caller(ctx: Ctx<'_>) -> UserId {
-    UserId(ctx.author().id.get())
+    ctx.author().id.into()
 }
 
 fn is_admin(ctx: Ctx<'_>) -> bool {

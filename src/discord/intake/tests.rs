@@ -1,5 +1,5 @@
 use super::*;
-use crate::actors::messages::InboundAttachment;
+use crate::discord::messages::GatewayAttachment;
 use crate::domain::{ChannelId, GuildId, MessageId, RoleId};
 
 const BOT: UserId = UserId(900);
@@ -16,8 +16,8 @@ fn config(trigger: &str) -> Config {
     Config::from_toml_str(&text, &dir.join("coordinator.toml")).unwrap()
 }
 
-fn message(content: &str) -> InboundMessage {
-    InboundMessage {
+fn message(content: &str) -> GatewayMessage {
+    GatewayMessage {
         id: MessageId(5),
         channel: ChannelId(10),
         parent: None,
@@ -117,7 +117,7 @@ fn a_bare_mention_is_empty_for_allowed_users_and_silent_for_others() {
 fn an_attachment_alone_is_a_request() {
     let c = config("mention");
     let mut m = message("<@900>");
-    m.attachments.push(InboundAttachment {
+    m.attachments.push(GatewayAttachment {
         filename: "notes.txt".into(),
         size: 10,
         url: "http://127.0.0.1/x".into(),

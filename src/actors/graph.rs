@@ -1,0 +1,76 @@
+//! The core actor graph, built in one place: the daemon, the pipeline
+//! tests and the benches all start it here, each handing in its own
+//! outbox (the Discord actor, a recorder, a null sink).
+
+use super::claude_pool::ClaudePool;
+use super::error_reporter::ErrorReporter;
+use super::messages::{Outgoing, ReportError};
+use super::router::SessionRouter;
+use super::session::SessionDeps;
+use super::typing::{TYPING_INTERVAL, TypingActor};
+use crate::config::Config;
+use crate::db::Db;
+use actix::prelude::*;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How often things repeat while a request runs.
+#[derive(Debug, Clone, Copy)]
+pub struct Timings {
+    /// How often typing is renewed (`TYPING_INTERVAL` in the daemon).
+    pub typing_interval: Duration,
+    /// The live status message is edited at most this often; Discord allows
+    /// about five edits per five seconds per channel.
+    pub progress_interval: Duration,
+}
+
+impl Default for Timings {
+    fn default() -> Self {
+        Self {
+            typing_interval: TYPING_INTERVAL,
+            progress_interval: Duration::from_secs(2),
+        }
+    }
+}
+
+/// The handles of a started core.
+pub struct Core {
+    pub router: Addr<SessionRouter>,
+    /// What every session shares, as the router hands it to them.
+    pub deps: Arc<SessionDeps>,
+    pub pool: Addr<ClaudePool>,
+    pub typing: Addr<TypingActor>,
+    pub errors: Recipient<ReportError>,
+}
+
+/// Starts the error reporter, the worker pool, typing and the session
+/// router. Call inside an actix System.
+pub fn start_core(
+    config: Arc<Config>,
+    db: Db,
+    outbox: Recipient<Outgoing>,
+    timings: Timings,
+) -> Core {
+    let errors = ErrorReporter.start().recipient();
+    let pool = ClaudePool::new(config.claude.max_concurrent).start();
+    let typing = TypingActor::new(outbox.clone(), timings.typing_interval).start();
+    let deps = Arc::new(SessionDeps {
+        config,
+        db,
+        run_job: pool.clone().recipient(),
+        cancel_job: pool.clone().recipient(),
+        start_typing: typing.clone().recipient(),
+        stop_typing: typing.clone().recipient(),
+        outbox,
+        errors: errors.clone(),
+        progress_interval: timings.progress_interval,
+    });
+    let router = SessionRouter::new(deps.clone()).start();
+    Core {
+        router,
+        deps,
+        pool,
+        typing,
+        errors,
+    }
+}
