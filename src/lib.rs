@@ -1,6 +1,8 @@
 //! claude-coordinator: runs the Claude Code CLI from Discord, one Claude
 //! session per channel, each channel mapped to a project folder.
 
+#![warn(clippy::too_many_lines)]
+
 pub mod actors;
 pub mod app;
 pub mod claude;

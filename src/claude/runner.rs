@@ -48,14 +48,7 @@ pub async fn run(
     }
     let mut child = match spawn(spec) {
         Ok(child) => child,
-        Err(e) => {
-            let log_detail = format!(
-                "cannot start `{}` in {}: {e}",
-                spec.binary,
-                spec.cwd.display()
-            );
-            return report(Outcome::SpawnError { log_detail }, None, String::new());
-        }
+        Err(e) => return report(spawn_error(spec, &e), None, String::new()),
     };
     let group = ProcessGroup::of(&child);
     feed_stdin(child.stdin.take(), spec.prompt.clone());
@@ -84,14 +77,18 @@ pub async fn run(
         .and_then(Result::ok)
         .unwrap_or_default();
     let exit = status.and_then(exit_code);
-    let outcome = decide(
-        ending,
-        spec.resume.is_some(),
-        init_session,
-        &stderr_tail,
-        exit,
-    );
+    let resumed = spec.resume.is_some();
+    let outcome = decide(ending, resumed, init_session, &stderr_tail, exit);
     report(outcome, exit, stderr_tail)
+}
+
+fn spawn_error(spec: &RunSpec, e: &std::io::Error) -> Outcome {
+    let log_detail = format!(
+        "cannot start `{}` in {}: {e}",
+        spec.binary,
+        spec.cwd.display()
+    );
+    Outcome::SpawnError { log_detail }
 }
 
 struct Pump<'a> {

@@ -60,6 +60,42 @@ struct Seen {
     channels: Vec<(ChannelId, usize, Option<String>)>,
 }
 
+impl Seen {
+    /// Reports a name or channel an earlier entry already has, and
+    /// remembers this entry's.
+    fn check(
+        &mut self,
+        f: &mut Fields<'_>,
+        index: usize,
+        name: Option<&str>,
+        channel_id: Option<ChannelId>,
+        label: Option<String>,
+    ) {
+        if let Some(name) = name {
+            if let Some((_, earlier)) = self.names.iter().find(|(n, _)| n == name) {
+                f.problem(
+                    "name",
+                    format!("{name:?} is already the name of project #{earlier}"),
+                );
+            }
+            self.names.push((name.to_string(), index));
+        }
+        if let Some(id) = channel_id {
+            if let Some((_, earlier, other)) = self.channels.iter().find(|(c, ..)| *c == id) {
+                let who = other
+                    .as_ref()
+                    .map(|n| format!("{n:?} "))
+                    .unwrap_or_default();
+                f.problem(
+                    "channel_id",
+                    format!("channel {id} is already mapped to project {who}(#{earlier})"),
+                );
+            }
+            self.channels.push((id, index, label));
+        }
+    }
+}
+
 fn project(
     t: &Table,
     index: usize,
@@ -84,28 +120,7 @@ fn project(
         f.problem("channel_id", "is required");
     }
     let channel_id = f.id("channel_id");
-    if let Some(name) = &name {
-        if let Some((_, earlier)) = seen.names.iter().find(|(n, _)| n == name) {
-            f.problem(
-                "name",
-                format!("{name:?} is already the name of project #{earlier}"),
-            );
-        }
-        seen.names.push((name.clone(), index));
-    }
-    if let Some(id) = channel_id {
-        if let Some((_, earlier, other)) = seen.channels.iter().find(|(c, ..)| *c == id) {
-            let who = other
-                .as_ref()
-                .map(|n| format!("{n:?} "))
-                .unwrap_or_default();
-            f.problem(
-                "channel_id",
-                format!("channel {id} is already mapped to project {who}(#{earlier})"),
-            );
-        }
-        seen.channels.push((id, index, label));
-    }
+    seen.check(&mut f, index, name.as_deref(), channel_id, label);
     let path = f
         .required_string("path")
         .and_then(|p| resolve_folder(&p, base, &mut f));

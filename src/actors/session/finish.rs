@@ -4,7 +4,7 @@
 use super::job::InFlight;
 use super::{SessionActor, SessionDeps, report_failure, send_out};
 use crate::actors::messages::{ErrorKind, FileAttachment, Outgoing, StopTyping};
-use crate::claude::{Outcome, RunReport};
+use crate::claude::{Outcome, RunReport, Success};
 use crate::db::{RequestFinish, SessionChange, Turn};
 use crate::domain::{ClaudeSessionId, RequestStatus};
 use crate::format::{Rendered, render_answer};
@@ -28,93 +28,110 @@ struct Verdict {
     claude_duration_ms: Option<u64>,
 }
 
-fn judge(report: &RunReport, announced: Option<ClaudeSessionId>, deps: &SessionDeps) -> Verdict {
-    let failed = |status, kind, detail: String| Verdict {
-        status,
-        error: Some((kind, detail)),
-        answer: None,
-        session: announced.map_or(SessionChange::Keep, SessionChange::Store),
-        cost_usd: 0.0,
-        claude_duration_ms: None,
-    };
-    let with_stderr = |detail: &str| format!("{detail}; stderr: {}", report.stderr_tail);
-    match &report.outcome {
-        Outcome::Success(s) => {
-            let text = if report.context_lost {
-                format!("{CONTEXT_LOST}{}", s.text)
-            } else {
-                s.text.clone()
-            };
-            let denials: Vec<String> = s
-                .permission_denials
-                .iter()
-                .map(|d| d.summary.clone())
-                .collect();
-            Verdict {
-                status: RequestStatus::Done,
-                error: None,
-                answer: Some(render_answer(&text, &denials, &deps.format_options())),
-                session: SessionChange::Store(s.session_id),
-                cost_usd: s.cost_usd,
-                claude_duration_ms: Some(s.duration_ms),
-            }
+impl Verdict {
+    fn answered(answer: Rendered, s: &Success) -> Self {
+        Self {
+            status: RequestStatus::Done,
+            error: None,
+            answer: Some(answer),
+            session: SessionChange::Store(s.session_id),
+            cost_usd: s.cost_usd,
+            claude_duration_ms: Some(s.duration_ms),
         }
+    }
+
+    fn failed(
+        status: RequestStatus,
+        kind: ErrorKind,
+        detail: String,
+        session: SessionChange,
+    ) -> Self {
+        Self {
+            status,
+            error: Some((kind, detail)),
+            answer: None,
+            session,
+            cost_usd: 0.0,
+            claude_duration_ms: None,
+        }
+    }
+
+    fn cancelled(session: SessionChange) -> Self {
+        Self {
+            status: RequestStatus::Cancelled,
+            error: None,
+            answer: Some(Rendered::Chunks(vec![CANCELLED.into()])),
+            session,
+            cost_usd: 0.0,
+            claude_duration_ms: None,
+        }
+    }
+
+    /// A failed run that still reported what it cost.
+    fn costing(self, cost_usd: f64, claude_duration_ms: Option<u64>) -> Self {
+        Self {
+            cost_usd,
+            claude_duration_ms,
+            ..self
+        }
+    }
+}
+
+fn stored(session: Option<ClaudeSessionId>) -> SessionChange {
+    session.map_or(SessionChange::Keep, SessionChange::Store)
+}
+
+fn judge(report: &RunReport, announced: Option<ClaudeSessionId>, deps: &SessionDeps) -> Verdict {
+    use {ErrorKind as Kind, RequestStatus as Status};
+    let with_stderr = |detail: &str| format!("{detail}; stderr: {}", report.stderr_tail);
+    let failed = |kind, detail| Verdict::failed(Status::Failed, kind, detail, stored(announced));
+    match &report.outcome {
+        Outcome::Success(s) => Verdict::answered(render(report, s, deps), s),
         Outcome::ClaudeError {
             subtype,
             log_detail,
             session_id,
             cost_usd,
             duration_ms,
-        } => Verdict {
-            cost_usd: *cost_usd,
-            claude_duration_ms: *duration_ms,
-            session: session_id
-                .or(announced)
-                .map_or(SessionChange::Keep, SessionChange::Store),
-            ..failed(
-                RequestStatus::Failed,
-                ErrorKind::ClaudeError,
-                with_stderr(&format!("{subtype}: {log_detail}")),
-            )
-        },
-        Outcome::Cancelled => Verdict {
-            error: None,
-            answer: Some(Rendered::Chunks(vec![CANCELLED.into()])),
-            ..failed(
-                RequestStatus::Cancelled,
-                ErrorKind::ClaudeError,
-                String::new(),
-            )
-        },
-        Outcome::Timeout => failed(
-            RequestStatus::Timeout,
-            ErrorKind::Timeout,
-            with_stderr(&format!("no result after {:?}", report.elapsed)),
-        ),
-        Outcome::ResumeFailed { log_detail } => Verdict {
-            session: SessionChange::Forget,
-            ..failed(
-                RequestStatus::Failed,
-                ErrorKind::SessionError,
-                with_stderr(log_detail),
-            )
-        },
-        Outcome::ParseError { log_detail } => failed(
-            RequestStatus::Failed,
-            ErrorKind::ParseError,
+        } => {
+            let detail = with_stderr(&format!("{subtype}: {log_detail}"));
+            let session = stored(session_id.or(announced));
+            Verdict::failed(Status::Failed, Kind::ClaudeError, detail, session)
+                .costing(*cost_usd, *duration_ms)
+        }
+        Outcome::Cancelled => Verdict::cancelled(stored(announced)),
+        Outcome::Timeout => {
+            let detail = with_stderr(&format!("no result after {:?}", report.elapsed));
+            Verdict::failed(Status::Timeout, Kind::Timeout, detail, stored(announced))
+        }
+        Outcome::ResumeFailed { log_detail } => Verdict::failed(
+            Status::Failed,
+            Kind::SessionError,
             with_stderr(log_detail),
+            SessionChange::Forget,
         ),
-        Outcome::SpawnError { log_detail } => failed(
-            RequestStatus::Failed,
-            ErrorKind::ConfigError,
-            log_detail.clone(),
-        ),
-        Outcome::OutputTooLarge => failed(
-            RequestStatus::Failed,
-            ErrorKind::ClaudeError,
-            "output exceeded max_output_bytes".into(),
-        ),
+        Outcome::ParseError { log_detail } => failed(Kind::ParseError, with_stderr(log_detail)),
+        Outcome::SpawnError { log_detail } => failed(Kind::ConfigError, log_detail.clone()),
+        Outcome::OutputTooLarge => {
+            failed(Kind::ClaudeError, "output exceeded max_output_bytes".into())
+        }
     }
+}
+
+/// The answer as the channel will see it: a note when the earlier
+/// conversation was lost, and the tools Claude was denied.
+fn render(report: &RunReport, s: &Success, deps: &SessionDeps) -> Rendered {
+    let text = if report.context_lost {
+        format!("{CONTEXT_LOST}{}", s.text)
+    } else {
+        s.text.clone()
+    };
+    let denials: Vec<String> = s
+        .permission_denials
+        .iter()
+        .map(|d| d.summary.clone())
+        .collect();
+    render_answer(&text, &denials, &deps.format_options())
 }
 
 impl SessionActor {
@@ -125,7 +142,7 @@ impl SessionActor {
         ctx: &mut Context<Self>,
     ) {
         self.deps.stop_typing.do_send(StopTyping(self.channel));
-        if let Some(ticker) = running.ticker.take() {
+        if let Some(ticker) = running.status.ticker.take() {
             ctx.cancel_future(ticker);
         }
         let mut verdict = judge(&report, running.announced_session, &self.deps);
@@ -172,7 +189,7 @@ async fn conclude(deps: Arc<SessionDeps>, running: InFlight, report: RunReport, 
         chunks += post_rendered(&deps, request, answer).await;
     }
     // After the answer, so the user waits for nothing else.
-    if let Some(message) = running.status_message {
+    if let Some(message) = running.status.message() {
         send_out(&deps, Outgoing::Delete { channel, message }).await;
     }
     let session_returned = report.outcome.session_id().or(running.announced_session);

@@ -1,37 +1,25 @@
 //! The running side of a session: queueing, starting the next request in
-//! the worker pool, and the live status message while it runs.
+//! the worker pool, and driving its status message while it runs.
 
+use super::status::{StatusMessage, Tick};
 use super::{SessionActor, post, send_out};
 use crate::actors::messages::{ErrorKind, JobEvent, Outgoing, Request, RunJob, StartTyping};
 use crate::claude::{Progress, RunSpec};
 use crate::db::RequestStart;
-use crate::domain::{ClaudeSessionId, MessageId};
-use crate::format::progress_line;
+use crate::domain::ClaudeSessionId;
 use actix::prelude::*;
-use std::time::{Duration, Instant};
-
-/// Edits are also made this often with no new activity, so elapsed time
-/// moves.
-const REFRESH_EVERY: Duration = Duration::from_secs(10);
+use std::time::Instant;
 
 pub(super) struct InFlight {
     pub request: Request,
     pub started: Instant,
-    pub status_message: Option<MessageId>,
-    pub tool_count: usize,
-    pub activity: Option<(String, Option<String>)>,
-    pub dirty: bool,
-    pub last_edit: Instant,
-    pub ticker: Option<SpawnHandle>,
+    pub status: StatusMessage,
     /// The session id the CLI announced, kept in case no result follows.
     pub announced_session: Option<ClaudeSessionId>,
     /// Set by a reset during the run: its session must not be stored.
     pub discard_session: bool,
     /// Stopped because the daemon is shutting down, not by a user.
     pub stopped_for_shutdown: bool,
-    /// The status message has been asked for (it appears on the first
-    /// progress tick, so a quick answer needs none).
-    pub status_requested: bool,
 }
 
 impl SessionActor {
@@ -129,20 +117,16 @@ impl SessionActor {
         let id = request.id;
         self.deps.start_typing.do_send(StartTyping(self.channel));
         let interval = self.deps.progress_interval;
-        let ticker = ctx.run_interval(interval, |act, ctx| act.refresh_status(ctx));
+        let started = Instant::now();
+        let mut status = StatusMessage::new(started);
+        status.ticker = Some(ctx.run_interval(interval, |act, ctx| act.refresh_status(ctx)));
         self.in_flight = Some(InFlight {
             request,
-            started: Instant::now(),
-            status_message: None,
-            tool_count: 0,
-            activity: None,
-            dirty: false,
-            last_edit: Instant::now(),
-            ticker: Some(ticker),
+            started,
+            status,
             announced_session: None,
             discard_session: false,
             stopped_for_shutdown: false,
-            status_requested: false,
         });
         self.deps.run_job.do_send(RunJob {
             id,
@@ -176,62 +160,53 @@ impl SessionActor {
         spec
     }
 
-    fn post_status(&mut self, ctx: &mut Context<Self>) {
+    fn post_status(&mut self, text: String, ctx: &mut Context<Self>) {
         let Some(running) = &self.in_flight else {
             return;
         };
-        let text = status_text(running);
         let (deps, channel, request) = (self.deps.clone(), self.channel, running.request.id);
         ctx.spawn(
             async move { post(&deps, channel, text, None).await }
                 .into_actor(self)
                 .map(move |id, act, ctx| match &mut act.in_flight {
-                    Some(running) if running.request.id == request => {
-                        running.status_message = id;
-                    }
+                    Some(running) if running.request.id == request => running.status.posted(id),
                     // The answer came first: the status message is stale.
                     _ => {
                         if let Some(message) = id {
-                            let deps = act.deps.clone();
-                            let delete = Outgoing::Delete { channel, message };
-                            ctx.spawn(
-                                async move { send_out(&deps, delete).await }
-                                    .into_actor(act)
-                                    .map(|_, _, _| ()),
-                            );
+                            act.send_later(Outgoing::Delete { channel, message }, ctx);
                         }
                     }
                 }),
         );
     }
 
-    /// Posts the status message on the first tick of a run, then edits it
-    /// when something changed, or now and then so the elapsed time moves;
-    /// the ticker keeps edits to one per interval.
+    /// The status message's ticker: post it, edit it, or wait.
     fn refresh_status(&mut self, ctx: &mut Context<Self>) {
         let Some(running) = &mut self.in_flight else {
             return;
         };
-        let Some(message) = running.status_message else {
-            if !running.status_requested {
-                running.status_requested = true;
-                self.post_status(ctx);
+        match running.status.tick(Instant::now()) {
+            Tick::Nothing => {}
+            Tick::Post(text) => self.post_status(text, ctx),
+            Tick::Edit(message, content) => {
+                let channel = self.channel;
+                self.send_later(
+                    Outgoing::Edit {
+                        channel,
+                        message,
+                        content,
+                    },
+                    ctx,
+                );
             }
-            return;
-        };
-        if !running.dirty && running.last_edit.elapsed() < REFRESH_EVERY {
-            return;
         }
-        running.dirty = false;
-        running.last_edit = Instant::now();
-        let edit = Outgoing::Edit {
-            channel: self.channel,
-            message,
-            content: status_text(running),
-        };
+    }
+
+    /// Sends without waiting for the answer; a refusal is reported.
+    fn send_later(&self, msg: Outgoing, ctx: &mut Context<Self>) {
         let deps = self.deps.clone();
         ctx.spawn(
-            async move { send_out(&deps, edit).await }
+            async move { send_out(&deps, msg).await }
                 .into_actor(self)
                 .map(|_, _, _| ()),
         );
@@ -243,22 +218,10 @@ impl SessionActor {
         };
         match progress {
             Progress::Init { session_id, .. } => running.announced_session = Some(session_id),
-            Progress::ToolUse { name, target } => {
-                running.tool_count += 1;
-                running.activity = Some((name, target));
-                running.dirty = true;
-            }
+            Progress::ToolUse { name, target } => running.status.tool_used(name, target),
             Progress::Text(_) | Progress::ToolResult { .. } => {}
         }
     }
-}
-
-fn status_text(running: &InFlight) -> String {
-    let activity = running
-        .activity
-        .as_ref()
-        .map(|(tool, target)| (tool.as_str(), target.as_deref()));
-    progress_line(activity, running.started.elapsed(), running.tool_count)
 }
 
 impl Handler<JobEvent> for SessionActor {

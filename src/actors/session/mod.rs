@@ -11,6 +11,7 @@ mod commands;
 mod finish;
 mod job;
 mod shutdown;
+mod status;
 
 use super::messages::{
     CancelJob, Crash, ErrorKind, Outgoing, ReportError, Routed, RunJob, SessionIdle, StartTyping,
