@@ -9,8 +9,6 @@ mod common;
 #[path = "e2e/daemon.rs"]
 mod daemon;
 #[allow(unused_imports)]
-#[path = "../tests/integration/fake_discord/mod.rs"]
-mod fake_discord;
 #[path = "e2e/floor.rs"]
 mod floor;
 #[path = "e2e/load.rs"]

@@ -9,10 +9,10 @@ use claude_coordinator::claude::{Outcome, RunSpec, build_args, run};
 use std::io::Write;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+use test_support::fake_claude;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-const FAKE_CLAUDE: &str = env!("CARGO_BIN_EXE_fake-claude");
 const RUNS: usize = 200;
 const WARMUP: usize = 10;
 const PROMPT: &str = "Summarise the README in one sentence.";
@@ -36,7 +36,7 @@ fn stats(mut samples: Vec<Duration>) -> Stats {
 
 fn direct(spec: &RunSpec) -> Duration {
     let started = Instant::now();
-    let mut child = Command::new(FAKE_CLAUDE)
+    let mut child = Command::new(fake_claude())
         .args(build_args(spec))
         .current_dir(&spec.cwd)
         .stdin(Stdio::piped())
@@ -72,7 +72,7 @@ async fn via_runner(spec: &RunSpec) -> Duration {
 
 fn main() {
     let project = tempfile::tempdir().expect("temp dir");
-    let spec = RunSpec::new(FAKE_CLAUDE, project.path(), PROMPT);
+    let spec = RunSpec::new(fake_claude(), project.path(), PROMPT);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -17,7 +17,6 @@ use pipeline::{
     Stats, bring_to_life, one_request_each, round_trips, rows_only, settle, start, status,
 };
 
-const FAKE_CLAUDE: &str = env!("CARGO_BIN_EXE_fake-claude");
 const SESSIONS: u64 = 10_000;
 const ROUND_TRIPS: usize = 20_000;
 const BATCH: u64 = 500;

@@ -2,14 +2,14 @@
 //! Discord on loopback (never without DISCORD_API_BASE) and the fake CLI:
 //! config, database, logs, spawn, readiness, RSS, SIGTERM.
 
-use crate::fake_discord::FakeDiscord;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
+use test_support::fake_claude;
+use test_support::fake_discord::FakeDiscord;
 use tokio::process::{Child, Command};
 
 const BIN: &str = env!("CARGO_BIN_EXE_claude-coordinator");
-pub const FAKE_CLAUDE: &str = env!("CARGO_BIN_EXE_fake-claude");
 const LIMIT: Duration = Duration::from_secs(60);
 
 /// What differs between the daemons a bench run starts.
@@ -31,8 +31,9 @@ pub struct Daemon {
 
 /// The temp dir of one daemon: config, folders, database, logs.
 pub fn prepare(dir: &Path, fake: &FakeDiscord, setup: &Setup) -> PathBuf {
+    let cli = fake_claude();
     let mut config = format!(
-        "[claude]\nbinary = '{FAKE_CLAUDE}'\nmax_concurrent = {}\n\n\
+        "[claude]\nbinary = '{cli}'\nmax_concurrent = {}\n\n\
          [discord]\nallowed_users = [\"{}\"]\nguild_id = \"{}\"\n\n\
          [sessions]\nqueue_size = {}\nidle_timeout_secs = {}\nshutdown_grace_secs = 2\n",
         setup.max_concurrent,

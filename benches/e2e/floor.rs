@@ -2,18 +2,18 @@
 //! with the daemon's argv (prompt on stdin, all output read), and one
 //! keep-alive HTTP round trip to the fake's REST, as serenity's post is.
 
-use crate::daemon::FAKE_CLAUDE;
 use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+use test_support::fake_claude;
 
 const ARGV: [&str; 4] = ["-p", "--output-format", "stream-json", "--verbose"];
 
 /// One direct run of the fake CLI in `cwd`.
 pub fn spawn_cli(cwd: &Path) -> Duration {
     let started = Instant::now();
-    let mut child = Command::new(FAKE_CLAUDE)
+    let mut child = Command::new(fake_claude())
         .args(ARGV)
         .current_dir(cwd)
         .stdin(Stdio::piped())

@@ -2,10 +2,10 @@
 //! found among the recorded REST calls (a POST to the channel whose
 //! `message_reference` names the user's message; the status message has none).
 
-use crate::fake_discord::{FakeDiscord, RecordedRequest, UserMessage};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
+use test_support::fake_discord::{FakeDiscord, RecordedRequest, UserMessage};
 
 pub const PROMPT: &str = "hello there";
 /// The start of the fake CLI's default answer: refusals and errors also

@@ -3,12 +3,12 @@
 //! long history, then a daemon with 10,000 threads (memory).
 
 use crate::daemon::{Daemon, Setup, prepare};
-use crate::fake_discord::FakeDiscord;
 use crate::floor::{FloorRuns, RoundTrip, spawn_cli, spawn_cli_parallel};
 use crate::load::{CpuPerMessage, Stats, await_answers, await_reply, finished, mention, stats};
 use crate::prefill::prefill;
 use claude_coordinator::db::Db;
 use std::time::{Duration, Instant};
+use test_support::fake_discord::FakeDiscord;
 
 const WARMUP: usize = 10;
 const LATENCY_N: usize = 500;

@@ -2,7 +2,7 @@
 //! typing and error actors on a temp-file store, a null outbox in place of
 //! Discord, and the ways the bench drives them.
 
-use super::{BATCH, FAKE_CLAUDE, FIRST, ROUND_TRIPS, SESSIONS};
+use super::{BATCH, FIRST, ROUND_TRIPS, SESSIONS};
 use actix::prelude::*;
 use claude_coordinator::actors::graph::{Timings, start_core};
 use claude_coordinator::actors::messages::{
@@ -15,6 +15,7 @@ use claude_coordinator::db::Db;
 use claude_coordinator::domain::{ChannelId, MessageId, ProjectName, RequestId, UserId};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use test_support::fake_claude;
 use tokio::sync::mpsc;
 
 /// Stands in for Discord: hands out message ids and reports every reply
@@ -59,8 +60,9 @@ pub async fn start() -> Bench {
     let dir = tempfile::tempdir().expect("temp dir");
     let project = dir.path().join("project");
     std::fs::create_dir(&project).expect("project dir");
+    let fake = fake_claude();
     let text = format!(
-        "[claude]\nbinary = '{FAKE_CLAUDE}'\nmax_concurrent = 8\n\n[discord]\nallowed_users = [\"501\"]\n\n\
+        "[claude]\nbinary = '{fake}'\nmax_concurrent = 8\n\n[discord]\nallowed_users = [\"501\"]\n\n\
 [sessions]\nidle_timeout_secs = 36000\n\n[[projects]]\nname = \"p0\"\nchannel_id = \"1\"\npath = '{}'\n",
         project.display()
     );

@@ -3,9 +3,12 @@
 //! first out, streams each job's progress to its requester and ends every
 //! job with exactly one `Finished`.
 //!
-//! Handles: `RunJob`, `CancelJob`, `GetPoolStats`, and its own `JobDone`.
+//! Handles: `RunJob`, `CancelJob`, its own `JobDone`, and (for tests)
+//! `GetPoolStats`.
 
-use super::messages::{CancelJob, GetPoolStats, JobDone, JobEvent, PoolStats, RunJob};
+use super::messages::{CancelJob, JobDone, JobEvent, RunJob};
+#[cfg(any(test, feature = "testing"))]
+use super::messages::{GetPoolStats, PoolStats};
 use crate::claude::{self, Outcome, RunReport};
 use crate::domain::RequestId;
 use actix::prelude::*;
@@ -135,6 +138,7 @@ impl Handler<CancelJob> for ClaudePool {
     }
 }
 
+#[cfg(any(test, feature = "testing"))]
 impl Handler<GetPoolStats> for ClaudePool {
     type Result = MessageResult<GetPoolStats>;
 

@@ -158,10 +158,12 @@ pub enum JobEvent {
 pub struct CancelJob(pub RequestId);
 
 /// How busy the pool is.
+#[cfg(any(test, feature = "testing"))]
 #[derive(Debug, Clone, Copy, Message)]
 #[rtype(result = "PoolStats")]
 pub struct GetPoolStats;
 
+#[cfg(any(test, feature = "testing"))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PoolStats {
     pub running: usize,
@@ -316,13 +318,13 @@ pub struct StopForShutdown;
 
 /// Makes a session panic, to test supervision. Nothing a user sends can
 /// produce it.
-#[doc(hidden)]
+#[cfg(any(test, feature = "testing"))]
 #[derive(Debug, Clone, Copy, Message)]
 #[rtype(result = "()")]
 pub struct Crash;
 
 /// Routes `Crash` to a channel's session (supervision tests).
-#[doc(hidden)]
+#[cfg(any(test, feature = "testing"))]
 #[derive(Debug, Clone, Copy, Message)]
 #[rtype(result = "()")]
 pub struct CrashSession(pub ChannelId);

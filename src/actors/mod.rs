@@ -6,6 +6,7 @@ pub mod claude_pool;
 pub mod error_reporter;
 pub mod graph;
 pub mod messages;
+#[cfg(any(test, feature = "testing"))]
 pub mod recorder;
 pub mod router;
 pub mod session;

@@ -5,12 +5,14 @@
 //! the kernel, at most once per `RELEASE_EVERY`.
 //!
 //! Handles: `Request`, `ToSession`, `SessionIdle`, `CountSessions`,
-//! `Shutdown`.
+//! `Shutdown`, and (for tests) `CrashSession`.
 
 use super::messages::{
-    CommandReply, CountSessions, Crash, CrashSession, Drain, Request, Routed, SessionIdle,
-    SessionUnavailable, Shutdown, ShutdownSummary, StopForShutdown, StopSession, ToSession,
+    CommandReply, CountSessions, Drain, Request, Routed, SessionIdle, SessionUnavailable, Shutdown,
+    ShutdownSummary, StopForShutdown, StopSession, ToSession,
 };
+#[cfg(any(test, feature = "testing"))]
+use super::messages::{Crash, CrashSession};
 use super::session::{SessionActor, SessionDeps};
 use crate::domain::{ChannelId, ProjectName};
 use crate::memory;
@@ -155,6 +157,7 @@ impl Handler<SessionIdle> for SessionRouter {
     }
 }
 
+#[cfg(any(test, feature = "testing"))]
 impl Handler<CrashSession> for SessionRouter {
     type Result = ();
 

@@ -218,6 +218,8 @@ impl Db {
         .await
     }
 
+    /// Raw reads for tests and benches that look at the tables directly.
+    #[cfg(any(test, feature = "testing"))]
     pub fn pool(&self) -> &SqlitePool {
         &self.pool
     }

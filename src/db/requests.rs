@@ -217,10 +217,12 @@ impl Db {
         .await
     }
 
+    /// One request row, as tests read it back.
+    #[cfg(any(test, feature = "testing"))]
     pub async fn request(&self, id: RequestId) -> Result<Option<RequestRow>, DbError> {
         sqlx::query_as::<_, StoredRequest>("SELECT * FROM requests WHERE id = ?")
             .bind(id.to_string())
-            .fetch_optional(self.pool())
+            .fetch_optional(&self.pool)
             .await
             .map_err(DbError::query("reading a request"))?
             .map(RequestRow::try_from)
@@ -281,7 +283,7 @@ impl Db {
             )
             .bind(ch.to_string())
             .bind(project.as_str())
-            .fetch_one(self.pool())
+            .fetch_one(&self.pool)
             .await
             .map_err(DbError::query("summing costs"))?;
         Ok(CostTotals {
@@ -294,7 +296,7 @@ impl Db {
 
     pub async fn count_requests(&self) -> Result<i64, DbError> {
         sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM requests")
-            .fetch_one(self.pool())
+            .fetch_one(&self.pool)
             .await
             .map_err(DbError::query("counting requests"))
     }

@@ -86,7 +86,7 @@ impl Db {
     pub async fn session(&self, ch: ChannelId) -> Result<Option<SessionRow>, DbError> {
         sqlx::query_as::<_, StoredSession>("SELECT * FROM sessions WHERE channel_id = ?")
             .bind(ch.to_string())
-            .fetch_optional(self.pool())
+            .fetch_optional(&self.pool)
             .await
             .map_err(DbError::query("reading a session"))?
             .map(SessionRow::try_from)
@@ -136,7 +136,9 @@ impl Db {
     }
 
     /// Counts one finished turn: adds its cost, keeps the session id Claude
-    /// returned (if any) and records whether the turn failed.
+    /// returned (if any) and records whether the turn failed. Sessions end
+    /// a turn with `end_turn`, which runs the same statement.
+    #[cfg(any(test, feature = "testing"))]
     pub async fn record_turn(
         &self,
         ch: ChannelId,
@@ -177,7 +179,7 @@ impl Db {
         sqlx::query_as::<_, StoredSession>(
             "SELECT * FROM sessions ORDER BY updated_at DESC, channel_id",
         )
-        .fetch_all(self.pool())
+        .fetch_all(&self.pool)
         .await
         .map_err(DbError::query("listing sessions"))?
         .into_iter()

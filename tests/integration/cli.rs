@@ -6,9 +6,9 @@ use claude_coordinator::domain::{ChannelId, ProjectName};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use tempfile::TempDir;
+use test_support::fake_claude;
 
 const BIN: &str = env!("CARGO_BIN_EXE_claude-coordinator");
-const FAKE_CLAUDE: &str = env!("CARGO_BIN_EXE_fake-claude");
 const TOKEN: &str = "MTIz.secret-token-value.abc";
 
 /// A folder with a valid config, a project folder and a database path; the
@@ -56,7 +56,7 @@ path = "project"
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("HOME", self.path())
             .env("DISCORD_TOKEN", TOKEN)
-            .env("CLAUDE_BIN", FAKE_CLAUDE)
+            .env("CLAUDE_BIN", fake_claude())
             .env("DATABASE_URL", self.db_url())
             .env("LOG_DIR", self.path().join("logs"));
         cmd

@@ -6,10 +6,9 @@ use serde_json::Value;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 use tempfile::TempDir;
+use test_support::fake_claude;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
-
-pub const FAKE_CLAUDE: &str = env!("CARGO_BIN_EXE_fake-claude");
 
 /// One test's fake CLI world. Everything reaches the fake through
 /// `RunSpec::extra_env`, never through this process's environment, because
@@ -37,7 +36,7 @@ impl FakeCli {
 
     /// A spec with short limits so failures show up fast.
     pub fn spec(&self, prompt: &str) -> RunSpec {
-        let mut spec = RunSpec::new(FAKE_CLAUDE, self.project(), prompt);
+        let mut spec = RunSpec::new(fake_claude(), self.project(), prompt);
         spec.timeout = Duration::from_secs(30);
         spec.kill_grace = Duration::from_millis(300);
         spec.extra_env = ["state", "records", "count"]

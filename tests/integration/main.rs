@@ -4,7 +4,7 @@ mod claude_pool;
 mod claude_runner;
 mod cli;
 mod e2e;
-mod fake_discord;
+mod fake_discord_model;
 mod fake_discord_probe;
 mod helpers;
 mod hostile_input;

@@ -2,7 +2,7 @@
 //! pool, typing and error actors, an in-memory store, the fake CLI behind
 //! a wrapper script, and a recorder in place of Discord.
 
-use crate::helpers::{FAKE_CLAUDE, FakeCli};
+use crate::helpers::FakeCli;
 use actix::prelude::*;
 use claude_coordinator::actors::graph::{Timings, start_core};
 use claude_coordinator::actors::messages::{
@@ -19,6 +19,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
+use test_support::fake_claude;
 
 pub const LIMIT: Duration = Duration::from_secs(30);
 pub const ALICE: UserId = UserId(501);
@@ -43,7 +44,7 @@ pub fn wrapper_script(cli: &FakeCli) -> PathBuf {
         cli.dir("state").display(),
         cli.dir("records").display(),
         cli.dir("count").display(),
-        FAKE_CLAUDE,
+        fake_claude(),
     );
     std::fs::write(&script, text).expect("wrapper");
     std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("chmod");

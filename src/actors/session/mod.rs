@@ -14,7 +14,7 @@ mod shutdown;
 mod status;
 
 use super::messages::{
-    CancelJob, Crash, ErrorKind, Outgoing, ReportError, Routed, RunJob, SessionIdle, StartTyping,
+    CancelJob, ErrorKind, Outgoing, ReportError, Routed, RunJob, SessionIdle, StartTyping,
     StopSession, StopTyping,
 };
 use crate::config::Config;
@@ -310,10 +310,11 @@ impl Handler<Routed<Request>> for SessionActor {
     }
 }
 
-impl Handler<Crash> for SessionActor {
+#[cfg(any(test, feature = "testing"))]
+impl Handler<super::messages::Crash> for SessionActor {
     type Result = ();
 
-    fn handle(&mut self, _: Crash, _: &mut Self::Context) {
+    fn handle(&mut self, _: super::messages::Crash, _: &mut Self::Context) {
         panic!(
             "fault injected into the session of channel {}",
             self.channel

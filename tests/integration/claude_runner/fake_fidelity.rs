@@ -1,13 +1,14 @@
 //! The fake CLI behaves like the real one where the runner relies on it:
 //! argument errors, the json output forms, and sessions scoped by folder.
 
-use crate::helpers::{FAKE_CLAUDE, FakeCli};
+use crate::helpers::FakeCli;
 use claude_coordinator::claude::parse_json_output;
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
+use test_support::fake_claude;
 
 fn fake(fake: &FakeCli, args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(FAKE_CLAUDE)
+    let mut child = Command::new(fake_claude())
         .args(args)
         .current_dir(fake.project())
         .env("FAKE_CLAUDE_STATE_DIR", fake.dir("state"))

@@ -2,7 +2,7 @@
 //! bots, direct messages and unmapped channels get nothing.
 
 use super::{Daemon, Options, replies_to};
-use crate::fake_discord::UserMessage;
+use test_support::fake_discord::UserMessage;
 
 #[tokio::test]
 async fn a_denied_user_gets_one_short_reply_and_claude_never_runs() {

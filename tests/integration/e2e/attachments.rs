@@ -2,7 +2,7 @@
 //! prompt; binary or oversized ones are refused with a clear reply.
 
 use super::{Daemon, Options};
-use crate::fake_discord::UserMessage;
+use test_support::fake_discord::UserMessage;
 
 /// Everything the fake CLI was given as its prompt, argv and stdin.
 fn prompt_seen(record: &serde_json::Value) -> String {

@@ -2,7 +2,7 @@
 //! /cancel, /status, /reset (with its permission check) and /cost.
 
 use super::{COMMAND_COUNT, Daemon, LIMIT, Options, argvs, assert_pings_nobody, poll, resume_of};
-use crate::fake_discord::{InteractionHandle, InteractionReply, SlashCommand};
+use test_support::fake_discord::{InteractionHandle, InteractionReply, SlashCommand};
 
 /// Waits for the first reply to an interaction.
 async fn answer(d: &Daemon, handle: &InteractionHandle) -> InteractionReply {
@@ -215,7 +215,7 @@ async fn status_in_a_thread_is_the_threads_own_and_unmapped_channels_are_told_so
 
 #[tokio::test]
 async fn a_member_with_manage_messages_may_reset() {
-    use crate::fake_discord::{MANAGE_MESSAGES, MEMBER_PERMISSIONS};
+    use test_support::fake_discord::{MANAGE_MESSAGES, MEMBER_PERMISSIONS};
     let d = Daemon::start(Options::default()).await;
     let first = d.say(d.alpha, d.alice, "one").await;
     d.reply_to(d.alpha, first).await;

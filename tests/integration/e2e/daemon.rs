@@ -4,10 +4,10 @@
 //! database.
 
 use super::{COMMAND_COUNT, LIMIT, poll, replies_to};
-use crate::fake_discord::{FakeDiscord, PostedMessage, UserMessage};
 use crate::helpers::FakeCli;
 use crate::pipeline_harness::wrapper_script;
 use std::process::Stdio;
+use test_support::fake_discord::{FakeDiscord, PostedMessage, UserMessage};
 use tokio::process::{Child, Command};
 
 const BIN: &str = env!("CARGO_BIN_EXE_claude-coordinator");

@@ -3,7 +3,7 @@
 //! threads still arrive and are answered, the parent coming from REST.
 
 use super::{Daemon, Options};
-use crate::fake_discord::UserMessage;
+use test_support::fake_discord::UserMessage;
 
 const GUILD_MESSAGES: u64 = 1 << 9;
 const MESSAGE_CONTENT: u64 = 1 << 15;

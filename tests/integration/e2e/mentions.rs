@@ -2,7 +2,7 @@
 //! the bot sends, interaction replies included, disables mentions.
 
 use super::{Daemon, LIMIT, Options, assert_pings_nobody};
-use crate::fake_discord::SlashCommand;
+use test_support::fake_discord::SlashCommand;
 
 #[tokio::test]
 async fn output_with_everyone_user_and_role_mentions_pings_nobody() {

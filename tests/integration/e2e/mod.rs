@@ -17,10 +17,10 @@ mod soak;
 
 pub use daemon::{Daemon, Options};
 
-use crate::fake_discord::{PostedMessage, RecordedRequest};
 use crate::helpers::FakeCli;
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
+use test_support::fake_discord::{PostedMessage, RecordedRequest};
 
 pub const LIMIT: Duration = Duration::from_secs(20);
 pub const COMMAND_COUNT: usize = 7;

@@ -12,7 +12,7 @@ use serenity::all::{
 };
 use tokio::sync::mpsc;
 
-use crate::fake_discord::FakeDiscord;
+use test_support::fake_discord::FakeDiscord;
 
 pub(super) const LIMIT: Duration = Duration::from_secs(10);
 

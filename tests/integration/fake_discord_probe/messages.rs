@@ -2,7 +2,7 @@
 //! downloads, injected errors and the MESSAGE_CONTENT rule.
 
 use super::harness::{Seen, start};
-use crate::fake_discord::UserMessage;
+use test_support::fake_discord::UserMessage;
 
 #[tokio::test]
 async fn a_mention_reaches_the_handler_which_types_and_replies_without_pinging_anyone() {

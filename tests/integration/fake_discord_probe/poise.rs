@@ -7,7 +7,7 @@ use std::time::Duration;
 use poise::serenity_prelude as serenity;
 
 use super::harness::{LIMIT, intents};
-use crate::fake_discord::{FakeDiscord, InteractionReplyKind, SlashCommand};
+use test_support::fake_discord::{FakeDiscord, InteractionReplyKind, SlashCommand};
 
 type Context<'a> = poise::Context<'a, (), serenity::Error>;
 

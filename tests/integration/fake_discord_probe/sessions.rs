@@ -4,7 +4,7 @@
 use serenity::all::ChannelId;
 
 use super::harness::{LIMIT, Seen, intents, start};
-use crate::fake_discord::{InteractionReplyKind, SlashCommand, UserMessage};
+use test_support::fake_discord::{InteractionReplyKind, SlashCommand, UserMessage};
 
 #[tokio::test]
 async fn serenity_connects_identifies_with_token_and_intents_and_caches_the_guild() {

@@ -8,7 +8,7 @@ use serenity::all::{
 };
 use serenity::model::event::GuildCreateEvent;
 
-use super::model;
+use test_support::fake_discord::model;
 
 fn parses<T: serde::de::DeserializeOwned>(value: Value) -> T {
     match serde_json::from_value::<T>(value.clone()) {

@@ -3,14 +3,9 @@
 //! leaves 127.0.0.1. Tests drive it (user messages, slash commands, injected
 //! errors) and read back what the bot did.
 
-// A toolkit for the Discord front-end's tests: the probes don't use every helper.
-#![allow(dead_code)]
-
 mod gateway;
 mod http;
 pub mod model;
-#[cfg(test)]
-mod model_tests;
 mod recorder;
 mod rest;
 mod scripted;
@@ -28,7 +23,6 @@ pub use recorder::{
     InteractionHandle, InteractionReply, InteractionReplyKind, PostedMessage, RecordedFile,
     RecordedRequest,
 };
-#[allow(unused_imports)] // part of the API for later tests
 pub use scripted::{
     FakeAttachment, MANAGE_MESSAGES, MEMBER_PERMISSIONS, SlashCommand, UserMessage,
 };
@@ -258,7 +252,6 @@ impl FakeDiscord {
     /// copying them; returns how many are recorded now. For callers that
     /// poll while load runs, where cloning every request each time would
     /// compete with the program under test.
-    #[allow(dead_code)]
     pub fn visit_requests(&self, from: usize, mut visit: impl FnMut(&RecordedRequest)) -> usize {
         let state = self.shared.read();
         state.requests.iter().skip(from).for_each(&mut visit);
