@@ -105,7 +105,10 @@ async fn measure() -> String {
         "| Status round trip (µs), 10,000 live | mean | p50 | p99 |".to_string(),
         "|---|---|---|---|".to_string(),
         row("`ToSession` through the router, random channel", &routed),
-        row("`RunCommand` straight to one session actor", &direct),
+        row(
+            "`Routed<SessionCommand>` straight to one session actor",
+            &direct,
+        ),
         format!(
             "| the router's share | {:.1} | {:.1} | {:.1} |",
             routed.mean - direct.mean,
@@ -155,7 +158,7 @@ mallocs bypass the counter, so RSS minus heap is SQLite plus allocator slack; th
 release-built fake CLI answering at once; the first round keeps {TRICKLE} unanswered, the second sends all \
 10,000 at once, whose transient peak (every queued request's pending store write and job) leaves glibc \
 heap fragmentation behind rather than live data. Round trips: {} sequential sends each, \
-interleaved; the router's share is the difference. A `Submit` takes the same `route()` lookup plus a \
+interleaved; the router's share is the difference. A `Request` takes the same `route()` lookup plus a \
 `do_send`, without the reply hop; it is not timed apart because the session's own work (store write, \
 CLI run) cannot be separated from it cleanly.\n\nMachine: {}; measured {}.\n\n{tables}",
         grouped(ROUND_TRIPS),

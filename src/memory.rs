@@ -1,16 +1,15 @@
 //! Keeps the daemon's resident memory near its live heap. glibc's malloc
 //! gives busy threads arenas of their own and keeps freed pages in them, so
-//! without help RSS stays at its high-water mark (~100 MB after 10,000
-//! sessions against a ~40 MB live heap). The daemon caps the arenas before
-//! any thread starts and hands free pages back once sessions idle out.
-//! Elsewhere (musl, macOS) both are no-ops.
+//! without help RSS stays at its high-water mark. The daemon caps the
+//! arenas before any thread starts and hands free pages back once sessions
+//! idle out (the figures are in docs/PERFORMANCE.md, "Memory"). Elsewhere
+//! (musl, macOS) both are no-ops.
 
 use std::time::Duration;
 
 /// Two arenas: one for the main (actix) thread, one shared by the tokio
-/// workers and the SQLite thread. Measured with 10,000 sessions: the
-/// default (8 per core) kept ~97 MB, two ~78 MB, one ~72 MB but with
-/// every thread contending for one lock.
+/// workers and the SQLite thread; one arena would make every thread
+/// contend for its lock.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 const ARENAS: libc::c_int = 2;
 
@@ -29,8 +28,8 @@ pub fn limit_arenas() {
 }
 
 /// Gives the free pages of every arena back to the kernel; true if any
-/// were. Takes each arena's lock in turn (milliseconds for a ~100 MB
-/// heap), so call it off the actors' thread and not per message.
+/// were. Takes each arena's lock in turn, so call it off the actors'
+/// thread and not per message.
 pub fn release_free() -> bool {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: malloc_trim only walks and madvises glibc's own free lists.
@@ -42,9 +41,8 @@ pub fn release_free() -> bool {
 }
 
 /// Releases free pages every `period`, on a blocking thread: a backstop
-/// for what the session router's releases do not follow, such as a large
-/// guild's GUILD_CREATE parsed at connect (~45 MB freed for 10,000
-/// threads) on a daemon nobody has written to yet.
+/// for what the session router's releases do not follow, such as a burst
+/// of gateway traffic on a daemon nobody has written to yet.
 pub async fn release_every(period: Duration) {
     let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);

@@ -24,7 +24,7 @@ use std::time::Duration;
 
 /// How long after the first request or stopped session a release runs;
 /// later ones in that window share it. Short, so that RSS follows the
-/// sessions down within seconds; a release costs about a millisecond.
+/// sessions down within seconds.
 const RELEASE_EVERY: Duration = Duration::from_secs(2);
 
 struct Entry {

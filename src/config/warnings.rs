@@ -1,5 +1,6 @@
-//! Things that are valid but probably not what the operator meant; the daemon
-//! logs them at startup and keeps going.
+//! Things that are valid but probably not what the operator meant: `run`
+//! logs them as it starts (`app::serve`) and keeps going; `check` prints
+//! them.
 
 use super::settings::Config;
 use crate::domain::PermissionMode;

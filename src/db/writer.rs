@@ -1,13 +1,22 @@
-//! The one connection every write goes through, owned by a task of its own.
-//! SQLite admits one writer at a time, so pooled writers only queued on its
-//! lock while each statement paid the pool's checkout and return. Callers
-//! hand their write to the task; it runs whatever queued meanwhile in one
-//! transaction (group commit) and answers each caller after the commit, so
-//! a returned write is visible to readers, and a busy caller never holds
-//! the connection. Writes never open transactions themselves (inside a
-//! batch that would be a savepoint, two more round trips to sqlx's worker
-//! thread); one of several statements asks to be atomic instead. An
-//! in-memory database has a single connection, so there the pool writes.
+//! The one connection every write goes through, owned by a task of its own
+//! (SQLite admits one writer at a time). How one write flows:
+//!
+//! 1. A `Db` method calls `Writer::write` with a closure that runs its
+//!    statements on a connection.
+//! 2. The closure is boxed into a job and sent to the task; the caller
+//!    awaits a oneshot.
+//! 3. The task takes that job and whatever else queued meanwhile (up to
+//!    `MAX_BATCH`), opens one transaction, and runs each job in turn.
+//! 4. It commits the batch, then answers every caller: its own result, or
+//!    the commit's error if the commit failed.
+//! 5. So a returned write is visible to readers, and a busy caller never
+//!    holds the connection.
+//!
+//! Writes never open transactions themselves (inside a batch that would be
+//! a savepoint); a write of several statements asks to be `atomic`
+//! instead. An in-memory database has a single connection, so there the
+//! pool writes. Why the store is built this way, with figures, is in
+//! docs/PERFORMANCE.md.
 
 use super::DbError;
 use sqlx::Connection;

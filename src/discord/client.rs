@@ -31,8 +31,8 @@ pub fn intents(config: &Config) -> GatewayIntents {
 
 /// GUILD_MESSAGES brings messages in channels and threads, and slash
 /// commands need no intent. GUILDS is left out: its GUILD_CREATE carries
-/// every channel and thread of the guild (a 10,000-thread guild made the
-/// connect-time peak RSS), and nothing here reads it: serenity keeps the
+/// every channel and thread of the guild (a big guild's set the daemon's
+/// peak memory), and nothing here reads it: serenity keeps the
 /// bot's user from READY, poise sets up on READY, and a thread's parent
 /// comes from REST.
 pub fn intents_for(trigger: Trigger) -> GatewayIntents {
@@ -49,8 +49,8 @@ pub fn intents_for(trigger: Trigger) -> GatewayIntents {
 /// READY whatever these say); a thread's parent comes from one REST call
 /// either way, since serenity's `ChannelId::to_channel` does not look in
 /// the guild cache. Caching guilds would hold every channel and thread of
-/// the guild (~19 MB for 10,000 threads) for nothing. Without the GUILDS
-/// intent no guild arrives; these still hold should it be asked for again.
+/// the guild for nothing. Without the GUILDS intent no guild arrives; these
+/// still hold should it be asked for again.
 pub fn cache_settings() -> CacheSettings {
     let mut settings = CacheSettings::default();
     settings.cache_guilds = false;

@@ -5,6 +5,7 @@
 mod capture;
 mod files;
 mod filter;
+mod span_fields;
 mod subscriber;
 
 use std::io;

@@ -2,6 +2,7 @@
 
 use std::io::{self, IsTerminal};
 
+use super::span_fields::SpanFields;
 use tracing::Subscriber;
 use tracing_appender::non_blocking::{NonBlocking, NonBlockingBuilder, WorkerGuard};
 use tracing_bunyan_formatter::{BunyanFormattingLayer, JsonStorageLayer};
@@ -10,7 +11,8 @@ use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::{EnvFilter, Registry};
 
 /// Bunyan JSON (one record a line) to `json_sink`; when `console`, also
-/// human-readable text to stderr. The filter applies to both.
+/// human-readable text to stderr. The filter applies to both. Spans only
+/// add their fields to the records inside them (see `span_fields`).
 pub fn get_subscriber<W>(
     name: &str,
     filter: EnvFilter,
@@ -28,7 +30,10 @@ where
     Registry::default()
         .with(filter)
         .with(JsonStorageLayer)
-        .with(BunyanFormattingLayer::new(name.to_owned(), json_sink))
+        .with(BunyanFormattingLayer::new(
+            name.to_owned(),
+            SpanFields(json_sink),
+        ))
         .with(console_layer)
 }
 
@@ -79,7 +84,7 @@ mod tests {
         let text = logs.text();
         let lines = logs.lines();
         assert_eq!(text.lines().count(), lines.len());
-        assert_eq!(lines.len(), 7, "span start, five events, span end:\n{text}");
+        assert_eq!(lines.len(), 5, "five events, no span records:\n{text}");
         for line in &lines {
             for field in BUNYAN_FIELDS {
                 assert!(line.get(field).is_some(), "{field} missing from {line}");
@@ -90,7 +95,7 @@ mod tests {
             assert!(line["time"].as_str().unwrap().contains('T'));
         }
         let levels: Vec<u64> = lines.iter().map(|l| l["level"].as_u64().unwrap()).collect();
-        assert_eq!(levels, vec![30, 10, 20, 30, 40, 50, 30]);
+        assert_eq!(levels, vec![10, 20, 30, 40, 50]);
     }
 
     #[test]
@@ -109,7 +114,7 @@ mod tests {
         assert_eq!(error["kind"], "claude_exit");
         assert_eq!(error["request_id"], "r-1");
         assert_eq!(error["channel_id"], 42);
-        assert_eq!(error["msg"], "[REQUEST - EVENT] request failed");
+        assert_eq!(error["msg"], "request failed");
         assert!(
             error["target"]
                 .as_str()
@@ -132,7 +137,7 @@ mod tests {
             tracing::warn!("token was {token} / {token:?}");
         });
         let text = logs.text();
-        assert_eq!(logs.lines().len(), 5);
+        assert_eq!(logs.lines().len(), 3);
         assert!(!text.contains(secret), "{text}");
         assert!(!text.contains("secret-part"), "{text}");
         assert!(text.contains("REDACTED"), "{text}");

@@ -18,13 +18,13 @@ impl SessionActor {
             self.deps.cancel_job.do_send(CancelJob(running.request.id));
             return CancelReply::Running;
         }
-        let Some(at) = self.queue.iter().rposition(|r| r.user == by) else {
+        let Some(at) = self.queue.iter().rposition(|q| q.request.user == by) else {
             return match self.in_flight {
                 Some(_) => CancelReply::NotAllowed,
                 None => CancelReply::Nothing,
             };
         };
-        let Some(request) = self.queue.remove(at) else {
+        let Some(request) = self.queue.remove(at).map(|q| q.request) else {
             return CancelReply::Nothing;
         };
         let db = self.deps.db.clone();

@@ -10,6 +10,7 @@ use crate::domain::{ClaudeSessionId, RequestStatus};
 use crate::format::{Rendered, render_answer};
 use actix::prelude::*;
 use std::sync::Arc;
+use tracing::Instrument;
 
 const CONTEXT_LOST: &str =
     "*The earlier conversation could not be resumed, so this answer starts a fresh session.*\n\n";
@@ -162,7 +163,8 @@ impl SessionActor {
                 SessionChange::Forget => stored.claude_session = None,
             }
         }
-        let done = conclude(self.deps.clone(), running, report, verdict);
+        let span = running.span.clone();
+        let done = conclude(self.deps.clone(), running, report, verdict).instrument(span);
         ctx.wait(done.into_actor(self).map(|_, act, ctx| {
             if let Some(drained) = act.drained.take() {
                 let _ = drained.send(());
@@ -210,12 +212,9 @@ async fn conclude(deps: Arc<SessionDeps>, running: InFlight, report: RunReport, 
         error_id: error_id.clone(),
     };
     if let Err(e) = deps.db.end_turn(&turn, request.id, &finish).await {
-        tracing::error!(channel_id = channel.get(), error = %e, "cannot record the end of a turn");
+        tracing::error!(error = %e, "cannot record the end of a turn");
     }
     tracing::info!(
-        channel_id = channel.get(),
-        request_id = %request.id,
-        project = %request.project,
         outcome = report.outcome.kind(),
         status = %v.status,
         duration_ms,

@@ -10,8 +10,15 @@ use crate::domain::ClaudeSessionId;
 use actix::prelude::*;
 use std::time::Instant;
 
+/// A request waiting its turn, with the span its records go in.
+pub(super) struct Queued {
+    pub request: Request,
+    pub span: tracing::Span,
+}
+
 pub(super) struct InFlight {
     pub request: Request,
+    pub span: tracing::Span,
     pub started: Instant,
     pub status: StatusMessage,
     /// The session id the CLI announced, kept in case no result follows.
@@ -66,17 +73,19 @@ impl SessionActor {
                 db.insert_request(&row).await
             }
         };
+        let span = self.request_span(&request);
         ctx.wait(insert.into_actor(self).map(move |inserted, act, ctx| {
             if let Err(e) = inserted {
-                tracing::error!(channel_id = act.channel.get(), error = %e, "cannot record request");
+                span.in_scope(|| tracing::error!(error = %e, "cannot record request"));
             }
+            let queued = Queued { request, span };
             if idle {
-                let spec = act.spec_for(&request);
-                act.launch(request, spec, ctx);
+                let spec = act.spec_for(&queued.request);
+                act.launch(queued, spec, ctx);
                 return;
             }
-            act.tell_position(&request, ctx);
-            act.queue.push_back(request);
+            act.tell_position(&queued.request, ctx);
+            act.queue.push_back(queued);
             act.start_next(ctx);
         }));
     }
@@ -98,22 +107,24 @@ impl SessionActor {
         if self.in_flight.is_some() {
             return;
         }
-        let Some(request) = self.queue.pop_front() else {
+        let Some(queued) = self.queue.pop_front() else {
             self.arm_idle_timer(ctx);
             return;
         };
-        let spec = self.spec_for(&request);
-        let (db, id, resume) = (self.deps.db.clone(), request.id, spec.resume);
+        let spec = self.spec_for(&queued.request);
+        let (db, id, resume) = (self.deps.db.clone(), queued.request.id, spec.resume);
         let mark = async move { db.mark_request_running(id, resume).await };
         ctx.wait(mark.into_actor(self).map(move |marked, act, ctx| {
             if let Err(e) = marked {
-                tracing::error!(channel_id = act.channel.get(), error = %e, "cannot mark request running");
+                let _in_request = queued.span.enter();
+                tracing::error!(error = %e, "cannot mark request running");
             }
-            act.launch(request, spec, ctx);
+            act.launch(queued, spec, ctx);
         }));
     }
 
-    fn launch(&mut self, request: Request, spec: RunSpec, ctx: &mut Context<Self>) {
+    fn launch(&mut self, queued: Queued, spec: RunSpec, ctx: &mut Context<Self>) {
+        let Queued { request, span } = queued;
         let id = request.id;
         self.deps.start_typing.do_send(StartTyping(self.channel));
         let interval = self.deps.progress_interval;
@@ -122,6 +133,7 @@ impl SessionActor {
         status.ticker = Some(ctx.run_interval(interval, |act, ctx| act.refresh_status(ctx)));
         self.in_flight = Some(InFlight {
             request,
+            span,
             started,
             status,
             announced_session: None,

@@ -22,7 +22,7 @@ use crate::db::Db;
 use crate::domain::{ChannelId, ClaudeSessionId, MessageId, ProjectName};
 use crate::format::FormatOptions;
 use actix::prelude::*;
-use job::InFlight;
+use job::{InFlight, Queued};
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
@@ -64,11 +64,14 @@ struct Stored {
 
 pub struct SessionActor {
     channel: ChannelId,
+    /// Carries `channel_id` and `project` onto every record the session
+    /// logs; each request's span is its child.
+    span: tracing::Span,
     project: ProjectName,
     deps: Arc<SessionDeps>,
     router: Recipient<SessionIdle>,
     stored: Option<Stored>,
-    queue: VecDeque<Request>,
+    queue: VecDeque<Queued>,
     in_flight: Option<InFlight>,
     /// The last router number handled, reported back when idle.
     seq: u64,
@@ -86,8 +89,13 @@ impl SessionActor {
         deps: Arc<SessionDeps>,
         router: Recipient<SessionIdle>,
     ) -> Self {
+        // At error level so that it is enabled whatever LOG_LEVEL says and
+        // its fields reach every record; spans write no records of their
+        // own (see telemetry's span_fields).
+        let span = tracing::error_span!("session", channel_id = channel.get(), project = %project);
         Self {
             channel,
+            span,
             project,
             deps,
             router,
@@ -122,7 +130,8 @@ impl SessionActor {
                 }
             }
             Err(e) => {
-                tracing::error!(channel_id = act.channel.get(), error = %e, "cannot load session")
+                let _in_session = act.span.enter();
+                tracing::error!(error = %e, "cannot load session");
             }
         }));
     }
@@ -161,9 +170,16 @@ impl SessionActor {
     ) {
         ctx.wait(write.into_actor(self).map(move |done, act, _| {
             if let Err(e) = done {
-                tracing::error!(channel_id = act.channel.get(), error = %e, what, "store write failed");
+                let _in_session = act.span.enter();
+                tracing::error!(error = %e, what, "store write failed");
             }
         }));
+    }
+
+    /// The span a request's records are logged in, from its arrival to
+    /// its "request finished" record.
+    fn request_span(&self, request: &Request) -> tracing::Span {
+        tracing::error_span!(parent: &self.span, "request", request_id = %request.id)
     }
 
     fn busy(&self) -> bool {

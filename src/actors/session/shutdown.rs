@@ -39,7 +39,7 @@ impl Handler<Drain> for SessionActor {
 
     fn handle(&mut self, _: Drain, ctx: &mut Self::Context) -> Self::Result {
         self.draining = true;
-        let queued: Vec<_> = self.queue.drain(..).collect();
+        let queued: Vec<_> = self.queue.drain(..).map(|q| q.request).collect();
         for request in queued {
             self.turn_away(request, ctx);
         }
