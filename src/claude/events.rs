@@ -5,11 +5,9 @@
 
 use super::Progress;
 use super::outcome::{PermissionDenial, Usage};
+use super::targets::{ProjectRoots, tool_target};
 use crate::domain::ClaudeSessionId;
 use serde_json::Value;
-
-/// How long a tool target may get before it is cut, in characters.
-const TARGET_CHARS: usize = 60;
 
 /// One thing the CLI reported: progress to pass on, or the final result.
 #[derive(Debug, Clone, PartialEq)]
@@ -43,10 +41,18 @@ pub enum JsonOutputError {
     NoResult,
 }
 
-/// Parses one stream-json line; anything unknown or malformed yields nothing.
+/// Parses one stream-json line; anything unknown or malformed yields
+/// nothing. With no project known, tool targets show absolute paths as
+/// their file name only.
 pub fn parse_line(line: &str) -> Vec<StreamEvent> {
+    parse_line_in(line, &ProjectRoots::default())
+}
+
+/// Parses one line of a run in the project at `roots`: tool targets inside
+/// it are shown relative to it.
+pub fn parse_line_in(line: &str, roots: &ProjectRoots) -> Vec<StreamEvent> {
     match serde_json::from_str::<Value>(line.trim()) {
-        Ok(value) => events_of(&value),
+        Ok(value) => events_of(&value, roots),
         Err(_) => Vec::new(),
     }
 }
@@ -62,16 +68,18 @@ pub fn parse_json_output(text: &str) -> Result<ResultMessage, JsonOutputError> {
     candidates
         .into_iter()
         .find(|v| str_at(v, "type") == Some("result"))
-        .map(result_of)
+        .map(|v| result_of(v, &ProjectRoots::default()))
         .ok_or(JsonOutputError::NoResult)
 }
 
-fn events_of(value: &Value) -> Vec<StreamEvent> {
+fn events_of(value: &Value, roots: &ProjectRoots) -> Vec<StreamEvent> {
     match (str_at(value, "type"), str_at(value, "subtype")) {
         (Some("system"), Some("init")) => init_of(value).into_iter().collect(),
-        (Some("assistant"), _) => blocks(value).filter_map(assistant_block).collect(),
+        (Some("assistant"), _) => blocks(value)
+            .filter_map(|b| assistant_block(b, roots))
+            .collect(),
         (Some("user"), _) => blocks(value).filter_map(user_block).collect(),
-        (Some("result"), _) => vec![StreamEvent::Result(result_of(value))],
+        (Some("result"), _) => vec![StreamEvent::Result(result_of(value, roots))],
         _ => Vec::new(),
     }
 }
@@ -91,7 +99,7 @@ fn blocks(value: &Value) -> impl Iterator<Item = &Value> {
         .flatten()
 }
 
-fn assistant_block(block: &Value) -> Option<StreamEvent> {
+fn assistant_block(block: &Value, roots: &ProjectRoots) -> Option<StreamEvent> {
     match str_at(block, "type")? {
         "text" => {
             let text = str_at(block, "text")?;
@@ -99,7 +107,7 @@ fn assistant_block(block: &Value) -> Option<StreamEvent> {
         }
         "tool_use" => Some(StreamEvent::Progress(Progress::ToolUse {
             name: str_at(block, "name")?.to_string(),
-            target: block.get("input").and_then(tool_target),
+            target: block.get("input").and_then(|i| tool_target(i, roots)),
         })),
         _ => None,
     }
@@ -116,7 +124,7 @@ fn user_block(block: &Value) -> Option<StreamEvent> {
     })
 }
 
-fn result_of(value: &Value) -> ResultMessage {
+fn result_of(value: &Value, roots: &ProjectRoots) -> ResultMessage {
     let cost = ["total_cost_usd", "cost_usd", "total_cost"]
         .iter()
         .find_map(|k| value.get(*k).and_then(Value::as_f64));
@@ -137,7 +145,7 @@ fn result_of(value: &Value) -> ResultMessage {
         cost_usd: cost.unwrap_or(0.0),
         usage: value.get("usage").map(usage_of).unwrap_or_default(),
         permission_denials: array_at(value, "permission_denials")
-            .filter_map(denial_of)
+            .filter_map(|d| denial_of(d, roots))
             .collect(),
         errors: array_at(value, "errors")
             .map(|e| e.as_str().map_or_else(|| e.to_string(), str::to_string))
@@ -155,34 +163,13 @@ fn usage_of(usage: &Value) -> Usage {
     }
 }
 
-fn denial_of(denial: &Value) -> Option<PermissionDenial> {
+fn denial_of(denial: &Value, roots: &ProjectRoots) -> Option<PermissionDenial> {
     let tool_name = str_at(denial, "tool_name")?.to_string();
-    let summary = match denial.get("tool_input").and_then(tool_target) {
+    let summary = match denial.get("tool_input").and_then(|i| tool_target(i, roots)) {
         Some(target) => format!("{tool_name}({target})"),
         None => tool_name.clone(),
     };
     Some(PermissionDenial { tool_name, summary })
-}
-
-/// The short thing a tool acts on: a path, a command's first line, a
-/// pattern or a URL.
-fn tool_target(input: &Value) -> Option<String> {
-    let raw = [
-        "file_path",
-        "notebook_path",
-        "path",
-        "command",
-        "pattern",
-        "url",
-    ]
-    .iter()
-    .find_map(|k| str_at(input, k))?;
-    let first_line = raw.lines().next().unwrap_or_default().trim();
-    let mut short: String = first_line.chars().take(TARGET_CHARS).collect();
-    if short.len() < first_line.len() || raw.trim().lines().nth(1).is_some() {
-        short.push('…');
-    }
-    (!short.is_empty()).then_some(short)
 }
 
 fn session_of(value: &Value) -> Option<ClaudeSessionId> {

@@ -12,12 +12,16 @@ mod pipes;
 mod process;
 mod recovery;
 mod runner;
+mod targets;
 
 pub use args::build_args;
-pub use events::{JsonOutputError, ResultMessage, StreamEvent, parse_json_output, parse_line};
+pub use events::{
+    JsonOutputError, ResultMessage, StreamEvent, parse_json_output, parse_line, parse_line_in,
+};
 pub use outcome::{Outcome, PermissionDenial, RunReport, Success, Usage, classify};
 pub use recovery::run_with_recovery;
 pub use runner::run;
+pub use targets::ProjectRoots;
 
 use crate::domain::{ClaudeSessionId, PermissionMode};
 use std::fmt;

@@ -1,10 +1,11 @@
 //! One CLI run: spawn, stream stdout into progress events, stop the process
 //! group on timeout, cancel or oversized output, and always reap.
 
-use super::events::{ResultMessage, StreamEvent, parse_line};
+use super::events::{ResultMessage, StreamEvent, parse_line_in};
 use super::outcome::{Outcome, RunReport, classify, stderr_says_unknown_session};
 use super::pipes::{LineRead, collect_stderr, feed_stdin, next_line};
 use super::process::{ProcessGroup, exit_code, spawn};
+use super::targets::ProjectRoots;
 use super::{Progress, RunSpec};
 use crate::domain::ClaudeSessionId;
 use std::process::ExitStatus;
@@ -62,6 +63,7 @@ pub async fn run(
                 spec,
                 progress,
                 init_session: &mut init_session,
+                roots: ProjectRoots::of(&spec.cwd),
             };
             pump.read(stdout, deadline, cancel).await
         }
@@ -96,6 +98,7 @@ struct Pump<'a> {
     spec: &'a RunSpec,
     progress: &'a UnboundedSender<Progress>,
     init_session: &'a mut Option<ClaudeSessionId>,
+    roots: ProjectRoots,
 }
 
 impl Pump<'_> {
@@ -140,7 +143,7 @@ impl Pump<'_> {
     /// Forwards progress; returns the result once it arrives.
     fn handle(&mut self, line: &[u8]) -> Option<ResultMessage> {
         let text = String::from_utf8_lossy(line);
-        for event in parse_line(&text) {
+        for event in parse_line_in(&text, &self.roots) {
             let progress = match event {
                 StreamEvent::Result(result) => return Some(result),
                 StreamEvent::Progress(progress) => progress,

@@ -385,6 +385,32 @@ async fn the_status_message_shows_tools_and_is_replaced_by_the_answer() {
     assert!(typing_stopped_before_answer >= 1);
 }
 
+#[actix_rt::test]
+async fn progress_and_denials_show_project_relative_paths_never_the_host_folder() {
+    let p = Pipeline::start(|_| {}).await;
+    let host = p.cli.project().display().to_string();
+    p.say(1, ALICE, "FAKE:tools FAKE:slow=400");
+    let events = p
+        .rec
+        .wait_for(LIMIT, |e| {
+            e.iter().any(|x| matches!(x, Outgoing::Delete { .. }))
+        })
+        .await;
+    assert!(events.iter().any(|e| matches!(e, Outgoing::Edit { .. })));
+    p.say(2, ALICE, "FAKE:deny");
+    let denied = p.replies(2).await;
+    assert!(
+        content(&denied[1]).contains("Write(src/x.rs)"),
+        "{denied:?}"
+    );
+    for event in p.rec.events() {
+        assert!(
+            !content(&event).contains(&host),
+            "a host path reached Discord: {event:?}"
+        );
+    }
+}
+
 /// Captures this test thread's log records (the test runtime is
 /// single-threaded, so the pool's tasks log here too).
 fn capture_logs() -> (

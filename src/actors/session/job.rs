@@ -131,7 +131,7 @@ impl SessionActor {
         let started = Instant::now();
         let mut status = StatusMessage::new(started);
         status.ticker = Some(ctx.run_interval(interval, |act, ctx| act.refresh_status(ctx)));
-        self.in_flight = Some(InFlight {
+        self.in_flight = Some(Box::new(InFlight {
             request,
             span,
             started,
@@ -139,7 +139,7 @@ impl SessionActor {
             announced_session: None,
             discard_session: false,
             stopped_for_shutdown: false,
-        });
+        }));
         self.deps.run_job.do_send(RunJob {
             id,
             spec,
@@ -249,7 +249,7 @@ impl Handler<JobEvent> for SessionActor {
             }
             JobEvent::Finished { id, report } => {
                 match self.in_flight.take_if(|r| r.request.id == id) {
-                    Some(running) => self.finish(running, *report, ctx),
+                    Some(running) => self.finish(*running, *report, ctx),
                     None => tracing::warn!(request_id = %id, "finished job is not the running one"),
                 }
             }

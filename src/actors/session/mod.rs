@@ -72,7 +72,8 @@ pub struct SessionActor {
     router: Recipient<SessionIdle>,
     stored: Option<Stored>,
     queue: VecDeque<Queued>,
-    in_flight: Option<InFlight>,
+    /// Boxed: an idle session (most of them) then holds one pointer.
+    in_flight: Option<Box<InFlight>>,
     /// The last router number handled, reported back when idle.
     seq: u64,
     idle_timer: Option<SpawnHandle>,
