@@ -269,6 +269,37 @@ impl fmt::Display for DiscordToken {
     }
 }
 
+/// What a run's recorded cost covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CostBasis {
+    /// The run's own cost: the CLI's `model_usage_since_last_result`, or
+    /// the total of a session that this run started.
+    Run,
+    /// Only the session's running total was known (a CLI without the
+    /// per-run figure, after `--resume`): it includes earlier runs.
+    SessionTotal,
+}
+
+impl CostBasis {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Run => "run",
+            Self::SessionTotal => "session_total",
+        }
+    }
+}
+
+impl FromStr for CostBasis {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "run" => Ok(Self::Run),
+            "session_total" => Ok(Self::SessionTotal),
+            other => Err(format!("unknown cost basis `{other}`")),
+        }
+    }
+}
+
 /// The life of one row in `requests`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum RequestStatus {

@@ -26,8 +26,12 @@ pub struct ResultMessage {
     /// Absent on `error_*` subtypes.
     pub result: Option<String>,
     pub session_id: Option<ClaudeSessionId>,
-    /// `total_cost_usd`, or the pre-1.0.22 `cost_usd` / `total_cost`.
+    /// `total_cost_usd`, or the pre-1.0.22 `cost_usd` / `total_cost`. After
+    /// `--resume` the CLI makes this the session's running total.
     pub cost_usd: f64,
+    /// This run's own cost: the sum of `model_usage_since_last_result`'s
+    /// `costUSD`, when the CLI gives it (2.1 does).
+    pub run_cost_usd: Option<f64>,
     pub usage: Usage,
     pub permission_denials: Vec<PermissionDenial>,
     pub errors: Vec<String>,
@@ -143,6 +147,9 @@ fn result_of(value: &Value, roots: &ProjectRoots) -> ResultMessage {
         result: str_at(value, "result").map(str::to_string),
         session_id: session_of(value),
         cost_usd: cost.unwrap_or(0.0),
+        run_cost_usd: value
+            .get("model_usage_since_last_result")
+            .and_then(run_cost_of),
         usage: value.get("usage").map(usage_of).unwrap_or_default(),
         permission_denials: array_at(value, "permission_denials")
             .filter_map(|d| denial_of(d, roots))
@@ -151,6 +158,17 @@ fn result_of(value: &Value, roots: &ProjectRoots) -> ResultMessage {
             .map(|e| e.as_str().map_or_else(|| e.to_string(), str::to_string))
             .collect(),
     }
+}
+
+/// The per-model costs of one run, summed; `None` unless it is an object
+/// whose entries carry `costUSD`.
+fn run_cost_of(per_model: &Value) -> Option<f64> {
+    let costs: Vec<f64> = per_model
+        .as_object()?
+        .values()
+        .filter_map(|m| m.get("costUSD").and_then(Value::as_f64))
+        .collect();
+    (!costs.is_empty()).then(|| costs.iter().sum())
 }
 
 fn usage_of(usage: &Value) -> Usage {

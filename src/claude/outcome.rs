@@ -1,7 +1,7 @@
 //! How a run ended, and the rules that turn the CLI's result object into it.
 
 use super::events::ResultMessage;
-use crate::domain::ClaudeSessionId;
+use crate::domain::{ClaudeSessionId, CostBasis};
 use std::time::Duration;
 
 /// What the CLI says when `--resume` names a session it does not know.
@@ -27,7 +27,9 @@ pub struct PermissionDenial {
 pub struct Success {
     pub text: String,
     pub session_id: ClaudeSessionId,
+    /// What this run cost, as far as the CLI said (see `cost_basis`).
     pub cost_usd: f64,
+    pub cost_basis: CostBasis,
     pub duration_ms: u64,
     pub num_turns: u32,
     pub usage: Usage,
@@ -43,6 +45,7 @@ pub enum Outcome {
         log_detail: String,
         session_id: Option<ClaudeSessionId>,
         cost_usd: f64,
+        cost_basis: CostBasis,
         duration_ms: Option<u64>,
     },
     ResumeFailed {
@@ -111,12 +114,14 @@ pub fn classify(
         return Outcome::ResumeFailed { log_detail };
     }
     let session_id = result.session_id.or(init_session);
+    let (cost_usd, cost_basis) = run_cost(&result, resume_requested);
     if result.is_error || result.subtype != "success" {
         return Outcome::ClaudeError {
             subtype: result.subtype,
             log_detail,
             session_id,
-            cost_usd: result.cost_usd,
+            cost_usd,
+            cost_basis,
             duration_ms: result.duration_ms,
         };
     }
@@ -128,12 +133,25 @@ pub fn classify(
     Outcome::Success(Success {
         text: result.result.unwrap_or_default(),
         session_id,
-        cost_usd: result.cost_usd,
+        cost_usd,
+        cost_basis,
         duration_ms: result.duration_ms.unwrap_or(0),
         num_turns: result.num_turns,
         usage: result.usage,
         permission_denials: result.permission_denials,
     })
+}
+
+/// The run's own cost. After `--resume` the CLI's `total_cost_usd` is the
+/// whole session's, so the per-run figure is used when there is one; a run
+/// that started its session has the two equal; otherwise only the total
+/// is known and is recorded as such.
+fn run_cost(result: &ResultMessage, resumed: bool) -> (f64, CostBasis) {
+    match result.run_cost_usd {
+        Some(own) => (own, CostBasis::Run),
+        None if !resumed => (result.cost_usd, CostBasis::Run),
+        None => (result.cost_usd, CostBasis::SessionTotal),
+    }
 }
 
 /// Older CLIs print the unknown-session error on stderr with no JSON at all.

@@ -3,7 +3,7 @@
 
 use super::{Db, DbError, now_utc};
 use crate::domain::{
-    ChannelId, ClaudeSessionId, ErrorId, ProjectName, RequestId, RequestStatus, UserId,
+    ChannelId, ClaudeSessionId, CostBasis, ErrorId, ProjectName, RequestId, RequestStatus, UserId,
 };
 use sqlx::{FromRow, SqliteConnection};
 
@@ -27,6 +27,8 @@ pub struct RequestFinish {
     /// The time the CLI itself reported.
     pub claude_duration_ms: Option<i64>,
     pub cost_usd: Option<f64>,
+    /// What `cost_usd` covers; `None` when nothing ran.
+    pub cost_basis: Option<CostBasis>,
     pub error_id: Option<ErrorId>,
     pub error_kind: Option<String>,
 }
@@ -41,6 +43,7 @@ impl RequestFinish {
             duration_ms: None,
             claude_duration_ms: None,
             cost_usd: None,
+            cost_basis: None,
             error_id: None,
             error_kind: None,
         }
@@ -63,6 +66,7 @@ pub struct RequestRow {
     pub duration_ms: Option<i64>,
     pub claude_duration_ms: Option<i64>,
     pub cost_usd: Option<f64>,
+    pub cost_basis: Option<CostBasis>,
     pub error_id: Option<ErrorId>,
     pub error_kind: Option<String>,
 }
@@ -91,6 +95,7 @@ struct StoredRequest {
     duration_ms: Option<i64>,
     claude_duration_ms: Option<i64>,
     cost_usd: Option<f64>,
+    cost_basis: Option<String>,
     error_id: Option<String>,
     error_kind: Option<String>,
 }
@@ -133,6 +138,10 @@ impl TryFrom<StoredRequest> for RequestRow {
             duration_ms: r.duration_ms,
             claude_duration_ms: r.claude_duration_ms,
             cost_usd: r.cost_usd,
+            cost_basis: r
+                .cost_basis
+                .map(|b| b.parse().map_err(|e| corrupt("cost_basis", e)))
+                .transpose()?,
             error_id: r.error_id.map(ErrorId::from_stored),
             error_kind: r.error_kind,
         })
@@ -315,7 +324,7 @@ pub(super) async fn finish_request_on(
              duration_ms = COALESCE(?3,
                 CAST(ROUND((julianday(?8) - julianday(created_at)) * 86400000) AS INTEGER)),
              claude_duration_ms = ?4, cost_usd = ?5, error_id = ?6, error_kind = ?7,
-             finished_at = ?8
+             finished_at = ?8, cost_basis = ?10
          WHERE id = ?9",
     )
     .bind(f.status.as_str())
@@ -327,6 +336,7 @@ pub(super) async fn finish_request_on(
     .bind(f.error_kind.clone())
     .bind(now_utc())
     .bind(id.to_string())
+    .bind(f.cost_basis.map(CostBasis::as_str))
     .execute(conn)
     .await
     .map_err(DbError::query("finishing a request"))?;

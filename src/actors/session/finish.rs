@@ -6,7 +6,7 @@ use super::{SessionActor, SessionDeps, report_failure, send_out};
 use crate::actors::messages::{ErrorKind, FileAttachment, Outgoing, StopTyping};
 use crate::claude::{Outcome, RunReport, Success};
 use crate::db::{RequestFinish, SessionChange, Turn};
-use crate::domain::{ClaudeSessionId, RequestStatus};
+use crate::domain::{ClaudeSessionId, CostBasis, RequestStatus};
 use crate::format::{Rendered, render_answer};
 use actix::prelude::*;
 use std::sync::Arc;
@@ -26,6 +26,8 @@ struct Verdict {
     answer: Option<Rendered>,
     session: SessionChange,
     cost_usd: f64,
+    /// `None` when nothing ran (or nothing was reported).
+    cost_basis: Option<CostBasis>,
     claude_duration_ms: Option<u64>,
 }
 
@@ -37,6 +39,7 @@ impl Verdict {
             answer: Some(answer),
             session: SessionChange::Store(s.session_id),
             cost_usd: s.cost_usd,
+            cost_basis: Some(s.cost_basis),
             claude_duration_ms: Some(s.duration_ms),
         }
     }
@@ -53,6 +56,7 @@ impl Verdict {
             answer: None,
             session,
             cost_usd: 0.0,
+            cost_basis: None,
             claude_duration_ms: None,
         }
     }
@@ -64,14 +68,16 @@ impl Verdict {
             answer: Some(Rendered::Chunks(vec![CANCELLED.into()])),
             session,
             cost_usd: 0.0,
+            cost_basis: None,
             claude_duration_ms: None,
         }
     }
 
     /// A failed run that still reported what it cost.
-    fn costing(self, cost_usd: f64, claude_duration_ms: Option<u64>) -> Self {
+    fn costing(self, cost: (f64, CostBasis), claude_duration_ms: Option<u64>) -> Self {
         Self {
-            cost_usd,
+            cost_usd: cost.0,
+            cost_basis: Some(cost.1),
             claude_duration_ms,
             ..self
         }
@@ -93,12 +99,13 @@ fn judge(report: &RunReport, announced: Option<ClaudeSessionId>, deps: &SessionD
             log_detail,
             session_id,
             cost_usd,
+            cost_basis,
             duration_ms,
         } => {
             let detail = with_stderr(&format!("{subtype}: {log_detail}"));
             let session = stored(session_id.or(announced));
             Verdict::failed(Status::Failed, Kind::ClaudeError, detail, session)
-                .costing(*cost_usd, *duration_ms)
+                .costing((*cost_usd, *cost_basis), *duration_ms)
         }
         Outcome::Cancelled => Verdict::cancelled(stored(announced)),
         Outcome::Timeout => {
@@ -202,6 +209,7 @@ async fn conclude(deps: Arc<SessionDeps>, running: InFlight, report: RunReport, 
         duration_ms: Some(duration_ms),
         claude_duration_ms: v.claude_duration_ms.map(|d| d as i64),
         cost_usd: Some(v.cost_usd),
+        cost_basis: v.cost_basis,
         error_id: error_id.clone(),
         error_kind: v.error.as_ref().map(|(k, _)| k.as_str().to_string()),
     };

@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::claude::outcome::{Outcome, classify};
+use crate::domain::CostBasis;
 
 const SID: &str = "0b9e6a34-5c1d-4f7e-8a2b-9d3c4e5f6a71";
 const OTHER_SID: &str = "7d2f0c18-3e4b-4a9c-b6d5-1f2e3a4b5c6d";
@@ -237,9 +238,41 @@ fn error_subtypes_classify_as_claude_errors() {
             log_detail: String::new(),
             session_id: Some(sid(SID)),
             cost_usd: 0.3,
+            cost_basis: CostBasis::Run,
             duration_ms: Some(90),
         }
     );
+}
+
+#[test]
+fn a_resumed_run_costs_what_model_usage_since_last_result_says() {
+    // After --resume the CLI's total covers the whole session.
+    let line = format!(
+        r#"{{"type":"result","subtype":"success","is_error":false,"result":"ok","session_id":"{SID}","total_cost_usd":0.035444,"model_usage_since_last_result":{{"claude-opus-5-5":{{"inputTokens":3,"costUSD":0.017}},"claude-haiku-5-5":{{"inputTokens":1,"costUSD":0.000808}}}}}}"#
+    );
+    let Outcome::Success(s) = classify(only_result(&line), true, None) else {
+        panic!("expected a success");
+    };
+    assert!((s.cost_usd - 0.017808).abs() < 1e-9, "{}", s.cost_usd);
+    assert_eq!(s.cost_basis, CostBasis::Run);
+}
+
+#[test]
+fn without_the_per_run_figure_a_resumed_run_records_the_session_total_as_such() {
+    let line = format!(
+        r#"{{"type":"result","subtype":"success","is_error":false,"result":"ok","session_id":"{SID}","total_cost_usd":0.0533}}"#
+    );
+    let Outcome::Success(resumed) = classify(only_result(&line), true, None) else {
+        panic!("expected a success");
+    };
+    assert_eq!(
+        (resumed.cost_usd, resumed.cost_basis),
+        (0.0533, CostBasis::SessionTotal)
+    );
+    let Outcome::Success(fresh) = classify(only_result(&line), false, None) else {
+        panic!("expected a success");
+    };
+    assert_eq!((fresh.cost_usd, fresh.cost_basis), (0.0533, CostBasis::Run));
 }
 
 #[test]

@@ -31,6 +31,7 @@ fn finish(status: RequestStatus, cost: Option<f64>) -> RequestFinish {
         duration_ms: None,
         claude_duration_ms: None,
         cost_usd: cost,
+        cost_basis: None,
         error_id: None,
         error_kind: None,
     }
@@ -85,6 +86,7 @@ async fn a_request_moves_from_queued_to_running_to_done() {
         duration_ms: Some(1500),
         claude_duration_ms: Some(1200),
         cost_usd: Some(0.03),
+        cost_basis: Some(CostBasis::SessionTotal),
         error_id: Some(error.clone()),
         error_kind: Some("cli_exit".into()),
     };
@@ -98,6 +100,7 @@ async fn a_request_moves_from_queued_to_running_to_done() {
     );
     assert_eq!((row.cost_usd, row.error_id), (Some(0.03), Some(error)));
     assert_eq!(row.error_kind.as_deref(), Some("cli_exit"));
+    assert_eq!(row.cost_basis, Some(CostBasis::SessionTotal));
     assert!(row.finished_at.unwrap() >= row.started_at.unwrap());
 }
 
@@ -323,12 +326,19 @@ async fn the_schema_refuses_unknown_statuses_and_has_no_message_text() {
     .execute(db.pool())
     .await;
     assert!(bad.is_err());
+    let bad_basis = sqlx::query(
+        "INSERT INTO requests (id, channel_id, user_id, project, status, created_at, cost_basis)
+         VALUES ('y', '42', '7', 'api', 'done', 'now', 'guess')",
+    )
+    .execute(db.pool())
+    .await;
+    assert!(bad_basis.is_err());
     let columns: Vec<String> =
         sqlx::query_scalar("SELECT name FROM pragma_table_info('requests') ORDER BY cid")
             .fetch_all(db.pool())
             .await
             .unwrap();
-    assert_eq!(columns.len(), 15, "{columns:?}");
+    assert_eq!(columns.len(), 16, "{columns:?}");
     assert!(
         !columns
             .iter()

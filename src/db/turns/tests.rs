@@ -40,6 +40,7 @@ fn finish(status: RequestStatus, error_id: Option<ErrorId>) -> RequestFinish {
         duration_ms: Some(12),
         claude_duration_ms: Some(10),
         cost_usd: Some(0.25),
+        cost_basis: None,
         error_id,
         error_kind: None,
     }
