@@ -266,6 +266,30 @@ async fn status_and_model_override_describe_the_session() {
 }
 
 #[actix_rt::test]
+async fn model_default_after_an_override_tells_the_resumed_cli_so() {
+    let p = Pipeline::start(|_| {}).await;
+    p.say(1, ALICE, "one");
+    p.replies(1).await;
+    p.command(1, SessionCommand::SetModel(Some("haiku".into())))
+        .await;
+    p.say(1, ALICE, "two");
+    p.replies(2).await;
+    p.command(1, SessionCommand::SetModel(None)).await;
+    p.say(1, ALICE, "three");
+    p.replies(3).await;
+    let argv: Vec<String> = p
+        .cli
+        .records()
+        .iter()
+        .map(|r| r["argv"].to_string())
+        .collect();
+    // A resumed CLI keeps the session's last model unless told otherwise.
+    assert!(!argv[0].contains("--model"), "{}", argv[0]);
+    assert!(argv[1].contains("--model=haiku"), "{}", argv[1]);
+    assert!(argv[2].contains("--model=default"), "{}", argv[2]);
+}
+
+#[actix_rt::test]
 async fn an_idle_session_stops_and_a_new_one_resumes_from_sqlite() {
     let p = Pipeline::start(|c| c.sessions.idle_timeout = Duration::from_millis(100)).await;
     p.say(1, ALICE, "one");

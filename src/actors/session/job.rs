@@ -29,6 +29,9 @@ pub(super) struct InFlight {
     pub stopped_for_shutdown: bool,
 }
 
+/// What the CLI takes for "its own default model" on `--model`.
+const DEFAULT_MODEL: &str = "default";
+
 impl SessionActor {
     pub(super) fn enqueue(&mut self, request: Request, ctx: &mut Context<Self>) {
         if self.draining {
@@ -168,6 +171,11 @@ impl SessionActor {
             spec.model = Some(model);
         }
         spec.resume = stored.and_then(|s| s.claude_session);
+        // A resumed session keeps its last model unless told otherwise, so
+        // after `/model x` then `/model default` it would stay on x.
+        if spec.resume.is_some() && spec.model.is_none() {
+            spec.model = Some(DEFAULT_MODEL.into());
+        }
         spec.max_output_bytes = claude.max_output_bytes;
         spec
     }
