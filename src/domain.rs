@@ -195,15 +195,20 @@ impl fmt::Display for ProjectName {
 pub enum PermissionMode {
     Default,
     AcceptEdits,
+    Auto,
+    Manual,
     Plan,
     BypassPermissions,
     DontAsk,
 }
 
 impl PermissionMode {
-    pub const ALL: [PermissionMode; 5] = [
+    /// The choices of `--permission-mode` in the CLI 2.1.
+    pub const ALL: [PermissionMode; 7] = [
         Self::Default,
         Self::AcceptEdits,
+        Self::Auto,
+        Self::Manual,
         Self::Plan,
         Self::BypassPermissions,
         Self::DontAsk,
@@ -213,6 +218,8 @@ impl PermissionMode {
         match self {
             Self::Default => "default",
             Self::AcceptEdits => "acceptEdits",
+            Self::Auto => "auto",
+            Self::Manual => "manual",
             Self::Plan => "plan",
             Self::BypassPermissions => "bypassPermissions",
             Self::DontAsk => "dontAsk",

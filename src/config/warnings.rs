@@ -7,7 +7,16 @@ use crate::domain::PermissionMode;
 use std::collections::HashMap;
 
 impl Config {
+    /// The warnings for this process (the CLI refuses bypassPermissions
+    /// when it runs as root).
     pub fn warnings(&self) -> Vec<String> {
+        // SAFETY: geteuid only reads the process's effective user id.
+        let root = unsafe { libc::geteuid() } == 0;
+        self.warnings_as(root)
+    }
+
+    /// The warnings for a daemon that runs as root or not.
+    pub fn warnings_as(&self, root: bool) -> Vec<String> {
         let mut out = Vec::new();
         let d = &self.discord;
         if self.projects.iter().all(|p| !p.admits_anyone(d)) {
@@ -27,13 +36,21 @@ impl Config {
             out.push("no admin_users: admin commands are unavailable to everyone".to_string());
         }
         for p in &self.projects {
-            if p.effective_permission_mode(&self.claude) == Some(PermissionMode::BypassPermissions)
+            if p.effective_permission_mode(&self.claude) != Some(PermissionMode::BypassPermissions)
             {
-                out.push(format!(
-                    "project {:?}: permission_mode bypassPermissions lets Claude run any tool without asking (and the CLI refuses it when run as root)",
-                    p.name.as_str()
-                ));
+                continue;
             }
+            out.push(if root {
+                format!(
+                    "project {:?}: permission_mode bypassPermissions fails every run while the daemon runs as root (the CLI refuses it); run the daemon as another user or choose another mode",
+                    p.name.as_str()
+                )
+            } else {
+                format!(
+                    "project {:?}: permission_mode bypassPermissions lets Claude run any tool without asking",
+                    p.name.as_str()
+                )
+            });
         }
         let mut by_path: HashMap<_, Vec<&str>> = HashMap::new();
         for p in &self.projects {

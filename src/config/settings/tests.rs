@@ -178,7 +178,7 @@ fn risky_but_valid_choices_are_warned_about() {
     let mut c = config(vec![project("web", 1), project("api", 2)]);
     c.projects[1].path = c.projects[0].path.clone();
     c.claude.permission_mode = Some(PermissionMode::BypassPermissions);
-    let w = c.warnings();
+    let w = c.warnings_as(false);
     assert!(w.iter().any(|w| w.contains("no admin_users")), "{w:?}");
     assert_eq!(
         w.iter().filter(|w| w.contains("bypassPermissions")).count(),
@@ -190,4 +190,19 @@ fn risky_but_valid_choices_are_warned_about() {
             .any(|w| w.contains("web, api share the folder /srv/web")),
         "{w:?}"
     );
+}
+
+#[test]
+fn bypass_permissions_as_root_is_warned_to_fail_every_run() {
+    let mut c = config(vec![project("web", 1)]);
+    c.projects[0].permission_mode = Some(PermissionMode::BypassPermissions);
+    let as_root = c.warnings_as(true);
+    assert!(
+        as_root
+            .iter()
+            .any(|w| w.contains("\"web\"") && w.contains("fails every run") && w.contains("root")),
+        "{as_root:?}"
+    );
+    let as_user = c.warnings_as(false);
+    assert!(!as_user.iter().any(|w| w.contains("root")), "{as_user:?}");
 }

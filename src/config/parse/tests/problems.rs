@@ -133,7 +133,7 @@ fn zero_limits_and_timeouts_are_rejected() {
 fn unknown_permission_modes_and_triggers_list_the_valid_values() {
     let fx = Fixture::new();
     let text = format!(
-        "[claude]\npermission_mode = \"yolo\"\n[discord]\ntrigger = \"always\"\n{}permission_mode = \"auto\"\n",
+        "[claude]\npermission_mode = \"yolo\"\n[discord]\ntrigger = \"always\"\n{}permission_mode = \"automatic\"\n",
         fx.project("web", 1)
     );
     let p = fx.problems(&text);
@@ -143,13 +143,13 @@ fn unknown_permission_modes_and_triggers_list_the_valid_values() {
             &[
                 "[claude]: permission_mode:",
                 "`yolo`",
-                "acceptEdits, plan, bypassPermissions"
+                "default, acceptEdits, auto, manual, plan, bypassPermissions, dontAsk"
             ]
         ),
         "{p:?}"
     );
     assert!(
-        has(&p, &["(#1): permission_mode:", "`auto`", "dontAsk"]),
+        has(&p, &["(#1): permission_mode:", "`automatic`", "dontAsk"]),
         "{p:?}"
     );
     assert!(
