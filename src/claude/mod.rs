@@ -12,6 +12,7 @@ mod pipes;
 mod process;
 mod recovery;
 mod runner;
+mod slash;
 mod targets;
 
 pub use args::build_args;
@@ -21,6 +22,7 @@ pub use events::{
 pub use outcome::{Outcome, PermissionDenial, RunReport, Success, Usage, classify};
 pub use recovery::run_with_recovery;
 pub use runner::run;
+pub use slash::{Slash, classify as classify_slash};
 pub use targets::ProjectRoots;
 
 use crate::domain::{ClaudeSessionId, PermissionMode};

@@ -6,8 +6,10 @@ use super::sanitize::{Keep, inline_code, truncate};
 use super::split::split_first_chunks;
 use super::{FormatOptions, Rendered, discord_len};
 
-/// Posted when Claude's answer is empty or whitespace.
-pub const EMPTY_ANSWER: &str = "(Claude returned an empty answer.)";
+/// Posted when Claude's answer is empty or whitespace: the CLI's own
+/// commands (`/compact`) finish that way, and so does a turn that only
+/// used tools.
+pub const EMPTY_ANSWER: &str = "Done.";
 const ATTACHMENT_NAME: &str = "answer.md";
 const MAX_DENIALS_SHOWN: usize = 5;
 const MAX_DENIAL_LEN: usize = 80;

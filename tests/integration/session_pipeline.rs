@@ -239,6 +239,31 @@ async fn reset_forgets_the_session_but_history_keeps_it() {
 }
 
 #[actix_rt::test]
+async fn slash_clear_resets_and_slash_model_is_refused_without_running_claude() {
+    let p = Pipeline::start(|_| {}).await;
+    p.say(1, ALICE, "one");
+    p.replies(1).await;
+    p.say(1, ALICE, "/clear");
+    let cleared = p.replies(2).await;
+    assert!(
+        content(&cleared[1]).contains("new conversation"),
+        "{cleared:?}"
+    );
+    p.say(1, ALICE, "/model haiku");
+    let refused = p.replies(3).await;
+    assert!(content(&refused[2]).contains("`/model`"), "{refused:?}");
+    p.say(1, ALICE, "/compact");
+    p.replies(4).await;
+    p.say(1, ALICE, "two");
+    p.replies(5).await;
+    let records = p.cli.records();
+    assert_eq!(records.len(), 3, "only one, /compact and two ran the CLI");
+    assert_eq!(resume_arg(&records[1]), None, "/clear forgot the session");
+    let prompts: Vec<String> = records.iter().map(|r| r["stdin"].to_string()).collect();
+    assert!(prompts[1].contains("/compact"), "{prompts:?}");
+}
+
+#[actix_rt::test]
 async fn status_and_model_override_describe_the_session() {
     let p = Pipeline::start(|_| {}).await;
     p.say(1, ALICE, "one");

@@ -1,12 +1,17 @@
-//! Commands on a channel's session: cancel, reset, status, model.
+//! Commands on a channel's session: cancel, reset, status, model, and the
+//! CLI slash commands a prompt may carry.
 
-use super::SessionActor;
+use super::{SessionActor, post};
+use crate::actors::messages::Request;
 use crate::actors::messages::{
     CancelJob, CancelReply, CommandReply, Routed, SessionCommand, SessionStatus,
 };
+use crate::claude::{Slash, classify_slash};
 use crate::db::RequestFinish;
 use crate::domain::{RequestStatus, UserId};
 use actix::prelude::*;
+
+const CLEARED: &str = "🧹 Cleared: your next message starts a new conversation.";
 
 impl SessionActor {
     /// The caller's (or, for an admin, anyone's) running request first,
@@ -32,6 +37,29 @@ impl SessionActor {
         let write = async move { db.finish_request(request.id, &finish).await };
         self.store(ctx, "record a cancel", write);
         CancelReply::Queued
+    }
+
+    /// A prompt that is a CLI slash command the bot handles itself
+    /// (`claude::classify_slash`) is answered here; any other comes back
+    /// to be queued.
+    pub(super) fn take_slash(
+        &mut self,
+        request: Request,
+        ctx: &mut Context<Self>,
+    ) -> Option<Request> {
+        let text = match classify_slash(&request.prompt) {
+            Slash::Run => return Some(request),
+            Slash::Clear => {
+                self.reset(ctx);
+                CLEARED
+            }
+            Slash::Refuse(text) => text,
+        };
+        let deps = self.deps.clone();
+        let (channel, message) = (request.channel, request.message);
+        let reply = async move { post(&deps, channel, text.into(), Some(message)).await };
+        ctx.spawn(reply.into_actor(self).map(|_, _, _| ()));
+        None
     }
 
     fn reset(&mut self, ctx: &mut Context<Self>) -> bool {

@@ -323,7 +323,10 @@ impl Handler<Routed<Request>> for SessionActor {
         ctx: &mut Self::Context,
     ) {
         self.touch(seq, ctx);
-        self.enqueue(request, ctx);
+        match self.take_slash(request, ctx) {
+            Some(request) => self.enqueue(request, ctx),
+            None => self.arm_idle_timer(ctx),
+        }
     }
 }
 
