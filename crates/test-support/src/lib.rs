@@ -1,8 +1,11 @@
 //! Test doubles for claude-coordinator, kept out of the shipped package:
-//! a fake Discord (REST and gateway on loopback) and the fake Claude CLI
-//! binary, with the one function that finds (and builds) it.
+//! a fake Discord (REST and gateway on loopback), a fake of the Anthropic
+//! Messages API (for the real Claude CLI), and the fake Claude CLI binary
+//! with the function that finds (and builds) it.
 
+pub mod fake_api;
 pub mod fake_discord;
+mod http;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
