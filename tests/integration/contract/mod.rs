@@ -6,8 +6,11 @@
 //! CLI fails instead.
 
 mod answers;
+mod cli;
 mod commands;
 mod failures;
+mod fidelity;
+mod runner;
 mod tools;
 
 use crate::e2e::{Claude, Daemon, LIMIT, Options, poll};
