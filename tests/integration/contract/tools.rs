@@ -165,7 +165,7 @@ async fn cancel_ends_the_cli_and_its_tool_shell() {
 #[tokio::test]
 async fn a_timeout_ends_the_cli_and_its_tool_shell() {
     let options = Options {
-        alpha_timeout_secs: Some(4),
+        alpha_timeout_secs: Some(6),
         ..sleeping_tool_options()
     };
     let Some(w) = World::start(options).await else {

@@ -1,13 +1,12 @@
 //! What the fake keeps of each request, with accessors for what a test
 //! usually asserts: model, system prompt, messages, tool results, session.
 
-use serde::Serialize;
 use serde_json::Value;
 
 /// One request as received. Header names are lower-cased; `body` is the
 /// parsed JSON (`Null` when the body was empty or not JSON); `connection`
 /// numbers the TCP connections from 0, so reuse shows.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
 pub struct ApiRequest {
     pub connection: u64,
     pub method: String,
