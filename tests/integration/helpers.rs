@@ -3,7 +3,7 @@
 
 use claude_coordinator::claude::{Progress, RunReport, RunSpec, run, run_with_recovery};
 use serde_json::Value;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use tempfile::TempDir;
 use test_support::fake_claude;
@@ -169,4 +169,22 @@ fn all_zombies(selects: impl Fn(&str) -> bool) -> bool {
 fn stat_field(stat: &str, n: usize) -> Option<String> {
     let after = &stat[stat.rfind(')')? + 1..];
     after.split_whitespace().nth(n).map(str::to_string)
+}
+
+/// Live processes (zombies excluded) whose working directory is `dir` or
+/// inside it: a CLI working in a project and the tool shells it started.
+pub fn processes_in(dir: &Path) -> Vec<i32> {
+    let Ok(dir) = dir.canonicalize() else {
+        return Vec::new();
+    };
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|pid| *pid != std::process::id() as i32)
+        .filter(|pid| {
+            std::fs::read_link(format!("/proc/{pid}/cwd")).is_ok_and(|cwd| cwd.starts_with(&dir))
+        })
+        .collect()
 }

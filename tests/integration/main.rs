@@ -3,6 +3,7 @@
 mod claude_pool;
 mod claude_runner;
 mod cli;
+mod contract;
 mod e2e;
 mod fake_discord_model;
 mod fake_discord_probe;

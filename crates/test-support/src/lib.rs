@@ -1,8 +1,15 @@
 //! Test doubles for claude-coordinator, kept out of the shipped package:
-//! a fake Discord (REST and gateway on loopback) and the fake Claude CLI
-//! binary, with the one function that finds (and builds) it.
+//! a fake Discord (REST and gateway on loopback), a fake of the Anthropic
+//! Messages API (for the real Claude CLI), the fake Claude CLI binary with
+//! the function that finds (and builds) it, and the one that finds the
+//! pinned real CLI.
 
+pub mod fake_api;
 pub mod fake_discord;
+mod http;
+mod real_claude;
+
+pub use real_claude::RealClaude;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -1,20 +1,39 @@
 //! One daemon per test: the fake Discord with its channels, the fake CLI's
-//! folders, a config and database in a temp dir, and `claude-coordinator
-//! run` as a child that is SIGKILLed on drop; plus readers for its log and
+//! folders (or a real CLI), a config and database in a temp dir, and
+//! `claude-coordinator run` as a child that is SIGKILLed on drop, with every
+//! process still working in its folders; plus readers for its log and
 //! database.
 
 use super::{COMMAND_COUNT, LIMIT, poll, replies_to};
-use crate::helpers::FakeCli;
+use crate::helpers::{FakeCli, processes_in};
 use crate::pipeline_harness::wrapper_script;
+use std::path::PathBuf;
 use std::process::Stdio;
 use test_support::fake_discord::{FakeDiscord, PostedMessage, UserMessage};
 use tokio::process::{Child, Command};
 
 const BIN: &str = env!("CARGO_BIN_EXE_claude-coordinator");
 
+/// Which `claude` the daemon runs.
+#[derive(Default)]
+pub enum Claude {
+    /// The fake CLI behind a wrapper script; `Daemon::cli` reads its records.
+    #[default]
+    Fake,
+    /// This binary, with these variables added to the daemon's environment
+    /// (the daemon passes its environment on to the CLI).
+    Real {
+        binary: PathBuf,
+        env: Vec<(String, String)>,
+    },
+}
+
 /// What a test may change about the daemon's setup.
 #[derive(Default)]
 pub struct Options {
+    pub claude: Claude,
+    /// `[claude].allowed_tools`.
+    pub allowed_tools: Vec<String>,
     /// `timeout_secs` of project alpha.
     pub alpha_timeout_secs: Option<u64>,
     pub max_attachment_bytes: Option<u64>,
@@ -48,6 +67,8 @@ pub struct Daemon {
     pub threads: Vec<u64>,
     pub(super) db_url: String,
     log_level: &'static str,
+    claude_bin: PathBuf,
+    claude_env: Vec<(String, String)>,
 }
 
 impl Daemon {
@@ -66,7 +87,10 @@ impl Daemon {
         }
         let cli = FakeCli::new();
         std::fs::create_dir(cli.dir("project-beta")).expect("beta folder");
-        let wrapper = wrapper_script(&cli);
+        let (claude_bin, claude_env) = match options.claude {
+            Claude::Fake => (wrapper_script(&cli), Vec::new()),
+            Claude::Real { binary, env } => (binary, env),
+        };
         let timeout = options
             .alpha_timeout_secs
             .map_or(String::new(), |s| format!("timeout_secs = {s}\n"));
@@ -74,14 +98,15 @@ impl Daemon {
             .max_attachment_bytes
             .map_or(String::new(), |b| format!("max_attachment_bytes = {b}\n"));
         let config = format!(
-            "[claude]\nbinary = '{wrapper}'\nmax_concurrent = {max_concurrent}\n\n\
+            "[claude]\nbinary = '{binary}'\nmax_concurrent = {max_concurrent}\n{tools}\n\
              [discord]\nallowed_users = [\"{alice}\", \"{admin}\"]\nadmin_users = [\"{admin}\"]\n\
              allowed_roles = [\"{role}\"]\n{trigger}\
              guild_id = \"{guild}\"\n{attachment_limit}\n\
              [sessions]\nshutdown_grace_secs = 2\nqueue_size = {queue_size}\n\n\
              [[projects]]\nname = \"alpha\"\nchannel_id = \"{alpha}\"\npath = '{alpha_dir}'\n{timeout}\n\
              [[projects]]\nname = \"beta\"\nchannel_id = \"{beta}\"\npath = '{beta_dir}'\n",
-            wrapper = wrapper.display(),
+            binary = claude_bin.display(),
+            tools = allowed_tools_line(&options.allowed_tools),
             max_concurrent = options.max_concurrent.unwrap_or(4),
             queue_size = options.queue_size.unwrap_or(5),
             trigger = if options.trigger_all {
@@ -110,6 +135,8 @@ impl Daemon {
             threads,
             db_url,
             log_level: options.log_level.unwrap_or("info"),
+            claude_bin,
+            claude_env,
         };
         daemon.spawn().await;
         daemon
@@ -135,7 +162,8 @@ impl Daemon {
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("HOME", self.cli.dir("."))
             .env("COORDINATOR_CONFIG", self.cli.dir("coordinator.toml"))
-            .env("CLAUDE_BIN", self.cli.dir("claude"))
+            .env("CLAUDE_BIN", &self.claude_bin)
+            .envs(self.claude_env.iter().map(|(k, v)| (k, v)))
             .env("DATABASE_URL", &self.db_url)
             .env("LOG_DIR", self.cli.dir("logs"))
             .env("LOG_LEVEL", self.log_level)
@@ -249,15 +277,23 @@ impl Drop for Daemon {
         if let Some(child) = &mut self.child {
             let _ = child.start_kill();
         }
-        // A hung fake CLI outlives a SIGKILLed daemon; kill the ones that ran.
-        for record in self.cli.records() {
-            if let Some(pid) = record["pid"].as_i64() {
-                let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
-                if String::from_utf8_lossy(&cmdline).contains("fake-claude") {
-                    // SAFETY: the pid was just checked to be a fake CLI.
-                    unsafe { libc::kill(pid as i32, libc::SIGKILL) };
-                }
-            }
+        // A hung CLI, or a tool shell it started, outlives a SIGKILLed
+        // daemon; kill whatever still works in this test's folders.
+        for pid in processes_in(&self.cli.dir(".")) {
+            // SAFETY: the pid works inside this test's own temp dir.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
         }
     }
+}
+
+/// `allowed_tools = [...]`, or nothing for none.
+fn allowed_tools_line(tools: &[String]) -> String {
+    if tools.is_empty() {
+        return String::new();
+    }
+    let quoted: Vec<String> = tools
+        .iter()
+        .map(|t| serde_json::Value::from(t.as_str()).to_string())
+        .collect();
+    format!("allowed_tools = [{}]\n", quoted.join(", "))
 }

@@ -15,7 +15,7 @@ mod messages;
 mod records;
 mod soak;
 
-pub use daemon::{Daemon, Options};
+pub use daemon::{Claude, Daemon, Options};
 
 use crate::helpers::FakeCli;
 use serde_json::{Value, json};

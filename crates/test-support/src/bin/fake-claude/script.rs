@@ -40,25 +40,66 @@ struct Run<'a> {
     model: String,
     cwd: String,
     turns: u32,
+    /// Numbers the API messages: the blocks of one share its id, and a
+    /// tool result ends it.
     message: usize,
     _args: &'a Args,
 }
 
 impl Run<'_> {
     fn say(&mut self, block: Value) {
-        self.message += 1;
         let id = format!("msg_01Fake{:04}", self.message);
         let line = msg::assistant(&self.session, &self.model, &id, block);
         self.out.emit(line);
     }
 
-    fn tool(&mut self, name: &str, input: Value, output: &str, is_error: bool) {
+    /// A call to `name`; returns its tool_use id.
+    fn call(&mut self, name: &str, input: Value) -> String {
         self.turns += 1;
         let id = format!("toolu_01Fake{:04}", self.turns);
         self.say(msg::tool_use(&id, name, input));
-        self.out
-            .emit(msg::tool_result(&self.session, &id, output, is_error));
+        self.message += 1;
+        id
     }
+
+    fn tool(&mut self, name: &str, input: Value, output: &str) {
+        let id = self.call(name, input);
+        self.out.emit(msg::tool_result(&self.session, &id, output));
+    }
+
+    /// A call the permission rules refuse, as 2.1 reports it; returns its
+    /// `permission_denials` entry.
+    fn refused(&mut self, name: &str, input: Value, message: &str) -> Value {
+        let id = self.call(name, input.clone());
+        let denied = msg::permission_denied(&self.session, name, &id, message);
+        self.out.emit(denied);
+        self.out
+            .emit(msg::denied_result(&self.session, &id, message));
+        json!({"tool_name": name, "tool_use_id": id, "tool_input": input})
+    }
+}
+
+/// `--resume` of a session this fake never issued: no init, the requested
+/// id in the result, and the reason on stderr too.
+fn unknown_session(mut out: Out, id: &str, model: &str, started: Instant) -> u8 {
+    let error = format!("No conversation found with session ID: {id}");
+    eprintln!("{error}");
+    let spec = ResultSpec {
+        subtype: "error_during_execution",
+        is_error: true,
+        text: None,
+        session: id,
+        model,
+        num_turns: 0,
+        started,
+        denials: vec![],
+        errors: Some(vec![error]),
+        api_error_status: None,
+        prior: json!({}),
+    };
+    out.emit(spec.build());
+    out.finish();
+    1
 }
 
 pub fn perform(args: &Args, prompt: &str, cwd: &Path) -> u8 {
@@ -68,29 +109,14 @@ pub fn perform(args: &Args, prompt: &str, cwd: &Path) -> u8 {
     let model = msg::model_id(args.model.as_deref());
     let mut out = Out::new(args);
     let session = match &args.resume {
-        Some(id) if !sessions.knows(id) => {
-            // The real CLI answers with a brand-new id it never saved.
-            let error = format!("No conversation found with session ID: {id}");
-            let spec = ResultSpec {
-                subtype: "error_during_execution",
-                is_error: true,
-                text: None,
-                session: &msg::uuid(),
-                model: &model,
-                num_turns: 0,
-                started,
-                denials: vec![],
-                errors: Some(vec![error]),
-            };
-            out.emit(spec.build());
-            out.finish();
-            return 1;
-        }
+        Some(id) if !sessions.knows(id) => return unknown_session(out, id, &model, started),
         Some(_) if words.has("fork") => msg::uuid(),
         Some(id) => id.clone(),
         None => msg::uuid(),
     };
-    sessions.remember(&session);
+    // A fork's totals include its parent's.
+    let prior = sessions.usage(args.resume.as_deref().unwrap_or(&session));
+    sessions.remember(&session, &prior);
     let mode = args
         .permission_mode
         .clone()
@@ -103,7 +129,7 @@ pub fn perform(args: &Args, prompt: &str, cwd: &Path) -> u8 {
         model,
         cwd,
         turns: 1,
-        message: 0,
+        message: 1,
         _args: args,
     };
     if words.has("garbage") {
@@ -164,6 +190,7 @@ pub fn perform(args: &Args, prompt: &str, cwd: &Path) -> u8 {
         return 0;
     }
     let answer = answer(&words, prompt);
+    let api_error_status = words.has("api-error").then_some(529);
     let (subtype, is_error, text, errors, code) = if words.has("error") {
         (
             "error_during_execution",
@@ -175,7 +202,7 @@ pub fn perform(args: &Args, prompt: &str, cwd: &Path) -> u8 {
             1,
         )
     } else if words.has("api-error") {
-        ("success", true, Some(r#"API Error: 529 {"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#.to_string()), None, 1)
+        ("success", true, Some(API_ERROR.to_string()), None, 1)
     } else {
         ("success", false, Some(answer), None, 0)
     };
@@ -192,14 +219,23 @@ pub fn perform(args: &Args, prompt: &str, cwd: &Path) -> u8 {
         started,
         denials,
         errors,
+        api_error_status,
+        prior,
     };
-    run.out.emit(spec.build());
+    let result = spec.build();
+    sessions.remember(&run.session, &result["modelUsage"]);
+    run.out.emit(result);
     run.out.finish();
     if words.has("linger") {
         hang();
     }
     code
 }
+
+/// What 2.1 answers after the API kept saying 529.
+const API_ERROR: &str = "API Error: 529 Overloaded. This is a server-side issue, usually \
+    temporary — try again in a moment. If it persists, check your inference gateway \
+    (api.anthropic.com).";
 
 fn answer(words: &Words, prompt: &str) -> String {
     if words.has("echo") {
@@ -222,35 +258,31 @@ fn tools(run: &mut Run) {
         "Read",
         json!({"file_path": file}),
         "     1\u{2192}fn main() {\n     2\u{2192}    println!(\"hi\");\n     3\u{2192}}\n",
-        false,
     );
     run.tool("Edit", json!({"file_path": file, "old_string": "\"hi\"", "new_string": "\"hello\"", "replace_all": false}),
-        &format!("The file {file} has been updated."), false);
+        &format!("The file {file} has been updated."));
     run.tool("Bash", json!({"command": "cargo test --quiet 2>&1 | tail -3", "description": "Run the test suite"}),
-        "test result: ok. 12 passed; 0 failed; 0 ignored", false);
+        "test result: ok. 12 passed; 0 failed; 0 ignored");
 }
 
+/// A Bash call that would remove files and a Write, both refused in the
+/// 2.1 wording.
 fn deny(run: &mut Run) -> Vec<Value> {
-    let file = format!("{}/src/x.rs", run.cwd);
-    let refused = [
-        (
-            "Bash",
-            json!({"command": "rm -rf build", "description": "Remove the build folder"}),
-        ),
-        (
-            "Write",
-            json!({"file_path": file, "content": "pub fn x() {}\n"}),
-        ),
-    ];
-    let mut denials = Vec::new();
-    for (name, input) in refused {
-        let message =
-            format!("Claude requested permissions to use {name}, but you haven't granted it yet.");
-        run.tool(name, input.clone(), &message, true);
-        let id = format!("toolu_01Fake{:04}", run.turns);
-        denials.push(json!({"tool_name": name, "tool_use_id": id, "tool_input": input}));
-    }
-    denials
+    let cwd = run.cwd.clone();
+    let rm = json!({"command": "rm -rf build", "description": "Remove the build folder"});
+    let rm_refused = format!(
+        "rm in '{cwd}/build' needs approval. The path is inside the working directories \
+         for this session ('{cwd}'), and Claude Code asks before a shell command creates, \
+         changes or removes files there."
+    );
+    let file = format!("{cwd}/src/x.rs");
+    let write = json!({"file_path": file, "content": "pub fn x() {}\n"});
+    let write_refused =
+        format!("Claude requested permissions to write to {file}, but you haven't granted it yet.");
+    vec![
+        run.refused("Bash", rm, &rm_refused),
+        run.refused("Write", write, &write_refused),
+    ]
 }
 
 fn hang() -> ! {

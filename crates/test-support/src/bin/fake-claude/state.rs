@@ -1,13 +1,15 @@
-//! What outlives one invocation: known sessions per working directory, the
-//! invocation record, and the start/end log that counts live copies.
+//! What outlives one invocation: known sessions per working directory with
+//! their usage so far, the invocation record, and the start/end log that
+//! counts live copies.
 
-use serde_json::json;
+use serde_json::{Value, json};
 use std::fs::OpenOptions;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-/// Sessions this fake has issued, scoped by cwd as the real CLI scopes them
-/// (`~/.claude/projects/<cwd with separators as dashes>/<id>.jsonl`).
+/// Sessions this fake has issued, each file holding the session's
+/// `modelUsage` so far. Scoped by cwd, which the real CLI 2.1 no longer
+/// does (it resumes a session from any folder); a test relies on it.
 pub struct Sessions {
     dir: Option<PathBuf>,
 }
@@ -31,9 +33,20 @@ impl Sessions {
         }
     }
 
-    pub fn remember(&self, id: &str) {
+    /// The session's `modelUsage` before this run (`{}` when new).
+    pub fn usage(&self, id: &str) -> Value {
+        self.dir
+            .as_ref()
+            .and_then(|dir| std::fs::read(dir.join(id)).ok())
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+            .unwrap_or_else(|| json!({}))
+    }
+
+    /// Stores the session with its `modelUsage` so far.
+    pub fn remember(&self, id: &str, usage: &Value) {
         if let Some(dir) = &self.dir {
-            let _ = std::fs::create_dir_all(dir).and_then(|()| std::fs::write(dir.join(id), b""));
+            let text = usage.to_string();
+            let _ = std::fs::create_dir_all(dir).and_then(|()| std::fs::write(dir.join(id), text));
         }
     }
 }

@@ -8,9 +8,10 @@ use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
-use super::http::{HttpRequest, HttpResponse, serve as serve_http};
+use super::http::{HttpResponse, serve as serve_http};
 use super::recorder::{RecordedFile, RecordedRequest, parse_multipart};
 use super::{Shared, TOKEN, model};
+use crate::http::Request;
 pub(super) use interactions::interaction_replies;
 use interactions::{commands, interaction_channel, put_commands, webhook_message};
 pub(super) use messages::store_attachments;
@@ -35,7 +36,7 @@ struct Call {
     files: Vec<RecordedFile>,
 }
 
-fn handle(shared: &Shared, request: HttpRequest) -> HttpResponse {
+fn handle(shared: &Shared, request: Request) -> HttpResponse {
     let (path, query) = match request.target.split_once('?') {
         Some((p, q)) => (p.to_string(), Some(q.to_string())),
         None => (request.target.clone(), None),
