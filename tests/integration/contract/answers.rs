@@ -126,7 +126,6 @@ async fn the_cost_of_a_run_is_recorded_and_shown_by_cost() {
 /// The real CLI's `total_cost_usd` is the session's running total, so a
 /// resumed run must not be recorded with it.
 #[tokio::test]
-#[ignore = "bug: a resumed run's cost is recorded as the session total (issue 13 item 2)"]
 async fn a_resumed_run_is_recorded_with_its_own_cost() {
     let Some(w) = World::start(Options::default()).await else {
         return;

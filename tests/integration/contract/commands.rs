@@ -42,7 +42,6 @@ async fn a_model_set_by_an_admin_reaches_the_api() {
 
 /// A resumed CLI without `--model` keeps the session's last model.
 #[tokio::test]
-#[ignore = "bug: /model default after /model haiku stays on haiku (issue 13 item 4)"]
 async fn model_default_goes_back_to_the_default_model() {
     let Some(w) = World::start(Options::default()).await else {
         return;

@@ -63,7 +63,6 @@ async fn a_tool_use_is_shown_in_the_status_message() {
 }
 
 #[tokio::test]
-#[ignore = "bug: progress shows host paths, not project-relative ones (issue 13 item 3)"]
 async fn the_status_message_names_files_relative_to_the_project() {
     let Some(w) = World::start(Options::default()).await else {
         return;
@@ -98,7 +97,6 @@ async fn a_denied_tool_is_listed_after_the_answer() {
 }
 
 #[tokio::test]
-#[ignore = "bug: denial notes show host paths, not project-relative ones (issue 13 item 3)"]
 async fn a_denied_write_is_named_by_its_project_path() {
     let Some(w) = World::start(Options::default()).await else {
         return;
