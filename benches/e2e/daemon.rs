@@ -84,7 +84,11 @@ impl Daemon {
             .env("COORDINATOR_CONFIG", dir.join("coordinator.toml"))
             .env("DATABASE_URL", &db_url)
             .env("LOG_DIR", dir.join("logs"))
-            .env("LOG_LEVEL", "warn")
+            // E2E_LOG_LEVEL (profiling) runs the daemon at another level.
+            .env(
+                "LOG_LEVEL",
+                std::env::var("E2E_LOG_LEVEL").unwrap_or_else(|_| "warn".into()),
+            )
             .env("DISCORD_TOKEN", fake.token())
             // Never without this: serenity would otherwise reach discord.com.
             .env("DISCORD_API_BASE", fake.api_base())

@@ -74,6 +74,22 @@ pub fn user_text(kind: ErrorKind, id: &ErrorId) -> String {
             "Discord refused part of the answer. Check the bot's permissions in this \
              channel, then try again."
         }
+        ErrorKind::ApiOverloaded => {
+            "Claude's API is overloaded right now, so this was not answered. \
+             Try again in a few minutes."
+        }
+        ErrorKind::ApiRateLimited => {
+            "Claude's API is rate limiting this bot's account right now. \
+             Try again later, or ask an admin about the account's limits."
+        }
+        ErrorKind::ApiAuthentication => {
+            "Claude's API refused the bot's credentials, so nothing can run. \
+             An admin needs to log the Claude CLI in again."
+        }
+        ErrorKind::ApiUnavailable => {
+            "Claude's API failed (a server error), so this was not answered. \
+             Try again in a moment."
+        }
     };
     format!("⚠️ {body} (error id `{id}`)")
 }
@@ -83,7 +99,7 @@ mod tests {
     use super::*;
     use crate::domain::{ChannelId, RequestId};
 
-    const ALL: [ErrorKind; 8] = [
+    const ALL: [ErrorKind; 12] = [
         ErrorKind::Timeout,
         ErrorKind::ClaudeError,
         ErrorKind::ParseError,
@@ -92,6 +108,10 @@ mod tests {
         ErrorKind::SessionError,
         ErrorKind::QueueFull,
         ErrorKind::DiscordError,
+        ErrorKind::ApiOverloaded,
+        ErrorKind::ApiRateLimited,
+        ErrorKind::ApiAuthentication,
+        ErrorKind::ApiUnavailable,
     ];
 
     fn hostile_report(kind: ErrorKind) -> ReportError {

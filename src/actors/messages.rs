@@ -1,6 +1,6 @@
 //! Every message the actors exchange, in one place.
 
-use crate::claude::{Progress, RunReport, RunSpec};
+use crate::claude::{ApiTrouble, Progress, RunReport, RunSpec};
 use crate::domain::{ChannelId, ErrorId, MessageId, ProjectName, RequestId, UserId};
 use actix::{Message, Recipient};
 use std::fmt;
@@ -82,6 +82,25 @@ pub enum ErrorKind {
     SessionError,
     QueueFull,
     DiscordError,
+    /// Claude's API was overloaded (529) after the CLI's retries.
+    ApiOverloaded,
+    /// Claude's API rate limited the account (429).
+    ApiRateLimited,
+    /// Claude's API refused the CLI's credentials (401, 403).
+    ApiAuthentication,
+    /// Claude's API failed otherwise (5xx).
+    ApiUnavailable,
+}
+
+impl From<ApiTrouble> for ErrorKind {
+    fn from(trouble: ApiTrouble) -> Self {
+        match trouble {
+            ApiTrouble::Overloaded => Self::ApiOverloaded,
+            ApiTrouble::RateLimited => Self::ApiRateLimited,
+            ApiTrouble::Authentication => Self::ApiAuthentication,
+            ApiTrouble::Unavailable => Self::ApiUnavailable,
+        }
+    }
 }
 
 impl ErrorKind {
@@ -95,6 +114,10 @@ impl ErrorKind {
             Self::SessionError => "session_error",
             Self::QueueFull => "queue_full",
             Self::DiscordError => "discord_error",
+            Self::ApiOverloaded => "api_overloaded",
+            Self::ApiRateLimited => "api_rate_limited",
+            Self::ApiAuthentication => "api_authentication",
+            Self::ApiUnavailable => "api_unavailable",
         }
     }
 }

@@ -35,6 +35,9 @@ pub struct ResultMessage {
     pub usage: Usage,
     pub permission_denials: Vec<PermissionDenial>,
     pub errors: Vec<String>,
+    /// The HTTP status of the API call that ended the run, if one did
+    /// (`api_error_status`, 2.1).
+    pub api_error_status: Option<u16>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -79,6 +82,7 @@ pub fn parse_json_output(text: &str) -> Result<ResultMessage, JsonOutputError> {
 fn events_of(value: &Value, roots: &ProjectRoots) -> Vec<StreamEvent> {
     match (str_at(value, "type"), str_at(value, "subtype")) {
         (Some("system"), Some("init")) => init_of(value).into_iter().collect(),
+        (Some("system"), Some("api_retry")) => api_retry_of(value).into_iter().collect(),
         (Some("assistant"), _) => blocks(value)
             .filter_map(|b| assistant_block(b, roots))
             .collect(),
@@ -92,6 +96,19 @@ fn init_of(value: &Value) -> Option<StreamEvent> {
     Some(StreamEvent::Progress(Progress::Init {
         session_id: session_of(value)?,
         model: str_at(value, "model").unwrap_or_default().to_string(),
+    }))
+}
+
+fn api_retry_of(value: &Value) -> Option<StreamEvent> {
+    let number = |k: &str| {
+        value
+            .get(k)
+            .and_then(Value::as_u64)
+            .and_then(|n| u32::try_from(n).ok())
+    };
+    Some(StreamEvent::Progress(Progress::ApiRetry {
+        attempt: number("attempt")?,
+        max_retries: number("max_retries").unwrap_or(0),
     }))
 }
 
@@ -157,7 +174,19 @@ fn result_of(value: &Value, roots: &ProjectRoots) -> ResultMessage {
         errors: array_at(value, "errors")
             .map(|e| e.as_str().map_or_else(|| e.to_string(), str::to_string))
             .collect(),
+        api_error_status: api_error_status_of(value),
     }
+}
+
+/// `api_error_status`, or a status for `terminal_reason: api_error`
+/// without one (0: unknown).
+fn api_error_status_of(value: &Value) -> Option<u16> {
+    let status = value
+        .get("api_error_status")
+        .and_then(Value::as_u64)
+        .and_then(|n| u16::try_from(n).ok());
+    let api_error = str_at(value, "terminal_reason") == Some("api_error");
+    status.or(api_error.then_some(0))
 }
 
 /// The per-model costs of one run, summed; `None` unless it is an object

@@ -19,7 +19,7 @@ pub use args::build_args;
 pub use events::{
     JsonOutputError, ResultMessage, StreamEvent, parse_json_output, parse_line, parse_line_in,
 };
-pub use outcome::{Outcome, PermissionDenial, RunReport, Success, Usage, classify};
+pub use outcome::{ApiTrouble, Outcome, PermissionDenial, RunReport, Success, Usage, classify};
 pub use recovery::run_with_recovery;
 pub use runner::run;
 pub use slash::{Slash, classify as classify_slash};
@@ -123,6 +123,11 @@ pub enum Progress {
     },
     ToolResult {
         is_error: bool,
+    },
+    /// The CLI is retrying a failed API call (`system/api_retry`).
+    ApiRetry {
+        attempt: u32,
+        max_retries: u32,
     },
 }
 

@@ -36,6 +36,30 @@ pub struct Success {
     pub permission_denials: Vec<PermissionDenial>,
 }
 
+/// Why Claude's API refused the run, in the terms users are told.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApiTrouble {
+    /// 529: the API is overloaded.
+    Overloaded,
+    /// 429: this account is rate limited.
+    RateLimited,
+    /// 401 or 403: the CLI's credentials were refused.
+    Authentication,
+    /// Any other status (5xx), or none given.
+    Unavailable,
+}
+
+impl ApiTrouble {
+    pub fn of_status(status: u16) -> Self {
+        match status {
+            529 => Self::Overloaded,
+            429 => Self::RateLimited,
+            401 | 403 => Self::Authentication,
+            _ => Self::Unavailable,
+        }
+    }
+}
+
 /// `log_detail` fields carry CLI text or paths: for logs, never for users.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
@@ -47,6 +71,8 @@ pub enum Outcome {
         cost_usd: f64,
         cost_basis: CostBasis,
         duration_ms: Option<u64>,
+        /// Set when the run ended on an API error (after the CLI's retries).
+        api: Option<ApiTrouble>,
     },
     ResumeFailed {
         log_detail: String,
@@ -123,6 +149,7 @@ pub fn classify(
             cost_usd,
             cost_basis,
             duration_ms: result.duration_ms,
+            api: result.api_error_status.map(ApiTrouble::of_status),
         };
     }
     let Some(session_id) = session_id else {

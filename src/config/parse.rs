@@ -10,7 +10,7 @@ use std::time::Duration;
 use toml::{Table, Value};
 
 pub(super) const TOP_KEYS: [&str; 4] = ["claude", "discord", "sessions", "projects"];
-pub(super) const CLAUDE_KEYS: [&str; 7] = [
+pub(super) const CLAUDE_KEYS: [&str; 8] = [
     "binary",
     "timeout_secs",
     "max_concurrent",
@@ -18,6 +18,7 @@ pub(super) const CLAUDE_KEYS: [&str; 7] = [
     "permission_mode",
     "allowed_tools",
     "max_output_bytes",
+    "max_api_retries",
 ];
 pub(super) const DISCORD_KEYS: [&str; 7] = [
     "trigger",
@@ -134,6 +135,9 @@ fn claude(t: &Table, file: &Path, problems: &mut Vec<ConfigProblem>) -> ClaudeSe
         permission_mode: f.permission_mode("permission_mode"),
         allowed_tools: f.strings("allowed_tools").unwrap_or_default(),
         max_output_bytes: size(f.number("max_output_bytes", 1, d.max_output_bytes as u64)),
+        max_api_retries: f
+            .optional_number("max_api_retries", 0)
+            .map(|n| u32::try_from(n).unwrap_or(u32::MAX)),
     }
 }
 

@@ -26,6 +26,9 @@ pub struct ClaudeSettings {
     pub permission_mode: Option<PermissionMode>,
     pub allowed_tools: Vec<String>,
     pub max_output_bytes: usize,
+    /// How often the CLI retries a failing API call
+    /// (`CLAUDE_CODE_MAX_RETRIES`); `None` keeps the CLI's own 10.
+    pub max_api_retries: Option<u32>,
 }
 
 impl Default for ClaudeSettings {
@@ -38,6 +41,7 @@ impl Default for ClaudeSettings {
             permission_mode: None,
             allowed_tools: Vec::new(),
             max_output_bytes: 16 * 1024 * 1024,
+            max_api_retries: None,
         }
     }
 }

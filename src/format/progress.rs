@@ -40,6 +40,20 @@ pub fn progress_line(
     line
 }
 
+/// The status line while the CLI retries Claude's API, e.g.
+/// "⏳ Claude's API is busy · retry 3 of 10 · 42s".
+pub fn api_retry_line(attempt: u32, max_retries: u32, elapsed: Duration) -> String {
+    let of = if max_retries > 0 {
+        format!(" of {max_retries}")
+    } else {
+        String::new()
+    };
+    format!(
+        "⏳ Claude's API is busy · retry {attempt}{of} · {}",
+        human_elapsed(elapsed)
+    )
+}
+
 /// The end of a long path says most (the file name); the start of a long
 /// command does.
 fn keep_for(target: &str) -> Keep {

@@ -101,10 +101,12 @@ fn judge(report: &RunReport, announced: Option<ClaudeSessionId>, deps: &SessionD
             cost_usd,
             cost_basis,
             duration_ms,
+            api,
         } => {
             let detail = with_stderr(&format!("{subtype}: {log_detail}"));
             let session = stored(session_id.or(announced));
-            Verdict::failed(Status::Failed, Kind::ClaudeError, detail, session)
+            let kind = api.map_or(Kind::ClaudeError, Kind::from);
+            Verdict::failed(Status::Failed, kind, detail, session)
                 .costing((*cost_usd, *cost_basis), *duration_ms)
         }
         Outcome::Cancelled => Verdict::cancelled(stored(announced)),

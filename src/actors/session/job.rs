@@ -177,6 +177,11 @@ impl SessionActor {
             spec.model = Some(DEFAULT_MODEL.into());
         }
         spec.max_output_bytes = claude.max_output_bytes;
+        if let Some(retries) = claude.max_api_retries {
+            let retries = retries.to_string();
+            spec.extra_env
+                .push(("CLAUDE_CODE_MAX_RETRIES".into(), retries));
+        }
         spec
     }
 
@@ -239,7 +244,12 @@ impl SessionActor {
         match progress {
             Progress::Init { session_id, .. } => running.announced_session = Some(session_id),
             Progress::ToolUse { name, target } => running.status.tool_used(name, target),
-            Progress::Text(_) | Progress::ToolResult { .. } => {}
+            Progress::ApiRetry {
+                attempt,
+                max_retries,
+            } => running.status.api_retrying(attempt, max_retries),
+            Progress::Text(_) => running.status.api_answered(),
+            Progress::ToolResult { .. } => {}
         }
     }
 }

@@ -5,7 +5,7 @@
 //! once per tick, and deleted after the answer.
 
 use crate::domain::MessageId;
-use crate::format::progress_line;
+use crate::format::{api_retry_line, progress_line};
 use actix::SpawnHandle;
 use std::time::{Duration, Instant};
 
@@ -27,6 +27,8 @@ pub(super) struct StatusMessage {
     requested: bool,
     tool_count: usize,
     activity: Option<(String, Option<String>)>,
+    /// The CLI is retrying Claude's API: attempt and the most it makes.
+    api_retry: Option<(u32, u32)>,
     dirty: bool,
     last_edit: Instant,
     /// The actor's timer that calls `tick`.
@@ -41,6 +43,7 @@ impl StatusMessage {
             requested: false,
             tool_count: 0,
             activity: None,
+            api_retry: None,
             dirty: false,
             last_edit: started,
             ticker: None,
@@ -59,7 +62,20 @@ impl StatusMessage {
     pub fn tool_used(&mut self, name: String, target: Option<String>) {
         self.tool_count += 1;
         self.activity = Some((name, target));
+        self.api_retry = None;
         self.dirty = true;
+    }
+
+    pub fn api_retrying(&mut self, attempt: u32, max_retries: u32) {
+        self.api_retry = Some((attempt, max_retries));
+        self.dirty = true;
+    }
+
+    /// Claude is answering again after retries.
+    pub fn api_answered(&mut self) {
+        if self.api_retry.take().is_some() {
+            self.dirty = true;
+        }
     }
 
     /// One tick of the ticker, at `now`.
@@ -80,6 +96,10 @@ impl StatusMessage {
     }
 
     fn text(&self, now: Instant) -> String {
+        let elapsed = now.duration_since(self.started);
+        if let Some((attempt, max)) = self.api_retry {
+            return api_retry_line(attempt, max, elapsed);
+        }
         let activity = self
             .activity
             .as_ref()
@@ -149,6 +169,25 @@ mod tests {
             text,
             progress_line(Some(("Edit", Some("a.rs"))), Duration::from_secs(4), 2)
         );
+    }
+
+    #[test]
+    fn api_retries_are_shown_until_claude_answers_again() {
+        let start = Instant::now();
+        let mut status = posted_at(start);
+        status.api_retrying(3, 10);
+        let Tick::Edit(_, text) = status.tick(start + Duration::from_secs(2)) else {
+            panic!("expected an edit");
+        };
+        assert!(
+            text.contains("busy") && text.contains("retry 3 of 10"),
+            "{text}"
+        );
+        status.api_answered();
+        let Tick::Edit(_, text) = status.tick(start + Duration::from_secs(4)) else {
+            panic!("expected an edit");
+        };
+        assert!(!text.contains("retry"), "{text}");
     }
 
     #[test]

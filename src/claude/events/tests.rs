@@ -131,7 +131,6 @@ fn tool_results_report_their_error_flag() {
 fn unknown_types_and_garbage_are_ignored() {
     for line in [
         r#"{"type":"system","subtype":"compact_boundary","session_id":"x"}"#,
-        r#"{"type":"system","subtype":"api_retry","attempt":1}"#,
         r#"{"type":"rate_limit_event","rate_limit_info":{}}"#,
         r#"{"type":"stream_event","event":{"type":"content_block_delta"}}"#,
         "not json at all",
@@ -240,6 +239,7 @@ fn error_subtypes_classify_as_claude_errors() {
             cost_usd: 0.3,
             cost_basis: CostBasis::Run,
             duration_ms: Some(90),
+            api: None,
         }
     );
 }
@@ -303,4 +303,53 @@ fn the_result_session_wins_over_the_init_session() {
         classify(only_result(no_sid), false, None),
         Outcome::ParseError { .. }
     ));
+}
+
+#[test]
+fn api_retries_become_progress() {
+    let line = format!(
+        r#"{{"type":"system","subtype":"api_retry","attempt":3,"max_retries":10,"retry_delay_ms":2400,"error_status":529,"error":"overloaded","session_id":"{SID}","uuid":"u"}}"#
+    );
+    assert_eq!(
+        parse_line(&line),
+        [StreamEvent::Progress(Progress::ApiRetry {
+            attempt: 3,
+            max_retries: 10
+        })]
+    );
+}
+
+#[test]
+fn an_api_error_result_says_which_kind_of_trouble() {
+    let result = |status: &str| {
+        format!(
+            r#"{{"type":"result","subtype":"success","is_error":true,"result":"API Error: 529 Overloaded (127.0.0.1:9)","session_id":"{SID}","total_cost_usd":0,"terminal_reason":"api_error"{status}}}"#
+        )
+    };
+    let trouble = |line: String| match classify(only_result(&line), false, None) {
+        Outcome::ClaudeError { api, .. } => api,
+        other => panic!("not a Claude error: {other:?}"),
+    };
+    use crate::claude::ApiTrouble as T;
+    assert_eq!(
+        trouble(result(r#","api_error_status":529"#)),
+        Some(T::Overloaded)
+    );
+    assert_eq!(
+        trouble(result(r#","api_error_status":429"#)),
+        Some(T::RateLimited)
+    );
+    assert_eq!(
+        trouble(result(r#","api_error_status":401"#)),
+        Some(T::Authentication)
+    );
+    assert_eq!(
+        trouble(result(r#","api_error_status":500"#)),
+        Some(T::Unavailable)
+    );
+    assert_eq!(trouble(result("")), Some(T::Unavailable));
+    let plain = format!(
+        r#"{{"type":"result","subtype":"error_max_turns","is_error":true,"session_id":"{SID}"}}"#
+    );
+    assert_eq!(trouble(plain), None);
 }

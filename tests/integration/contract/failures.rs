@@ -39,6 +39,42 @@ async fn an_api_error_is_answered_with_an_error_id_and_no_cli_text() {
 }
 
 #[tokio::test]
+async fn api_retries_show_in_the_status_and_the_kind_of_failure_in_the_answer() {
+    // Three retries back off about 0.5 + 1 + 2 s: past the first tick.
+    let options = Options {
+        max_api_retries: Some(3),
+        ..Options::default()
+    };
+    let Some(w) = World::start(options).await else {
+        return;
+    };
+    w.api.set_default(Reply::error(ErrorKind::Overloaded));
+    let asked = w.d.say(w.d.alpha, w.d.alice, "hello").await;
+    let posts = w.d.reply_to(w.d.alpha, asked).await;
+    let text = &posts[0].content;
+    assert!(
+        text.contains("overloaded") && error_id_in(text).is_some(),
+        "{text}"
+    );
+    assert!(w.api.message_calls().len() > 1, "the CLI retried");
+    let status: Vec<String> =
+        w.d.fake
+            .requests()
+            .iter()
+            .filter_map(|r| r.json.as_ref()?["content"].as_str().map(str::to_string))
+            .filter(|t| t.starts_with('⏳'))
+            .collect();
+    assert!(
+        status
+            .iter()
+            .any(|t| t.contains("API is busy") && t.contains("of 3")),
+        "{status:#?}"
+    );
+    let rows = w.d.finished_requests(w.d.alpha, 1).await;
+    assert_eq!(rows[0].error_kind.as_deref(), Some("api_overloaded"));
+}
+
+#[tokio::test]
 async fn a_stream_broken_mid_answer_is_retried_and_answered_whole() {
     let Some(w) = World::start(Options::default()).await else {
         return;

@@ -44,6 +44,8 @@ pub struct Options {
     pub extra_threads: usize,
     pub queue_size: Option<usize>,
     pub max_concurrent: Option<usize>,
+    /// `[claude].max_api_retries`.
+    pub max_api_retries: Option<u32>,
 }
 
 /// A running daemon and its world. Channels alpha and beta map to projects
@@ -98,7 +100,7 @@ impl Daemon {
             .max_attachment_bytes
             .map_or(String::new(), |b| format!("max_attachment_bytes = {b}\n"));
         let config = format!(
-            "[claude]\nbinary = '{binary}'\nmax_concurrent = {max_concurrent}\n{tools}\n\
+            "[claude]\nbinary = '{binary}'\nmax_concurrent = {max_concurrent}\n{tools}{retries}\n\
              [discord]\nallowed_users = [\"{alice}\", \"{admin}\"]\nadmin_users = [\"{admin}\"]\n\
              allowed_roles = [\"{role}\"]\n{trigger}\
              guild_id = \"{guild}\"\n{attachment_limit}\n\
@@ -107,6 +109,9 @@ impl Daemon {
              [[projects]]\nname = \"beta\"\nchannel_id = \"{beta}\"\npath = '{beta_dir}'\n",
             binary = claude_bin.display(),
             tools = allowed_tools_line(&options.allowed_tools),
+            retries = options
+                .max_api_retries
+                .map_or(String::new(), |n| format!("max_api_retries = {n}\n")),
             max_concurrent = options.max_concurrent.unwrap_or(4),
             queue_size = options.queue_size.unwrap_or(5),
             trigger = if options.trigger_all {
