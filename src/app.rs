@@ -92,6 +92,9 @@ pub async fn serve(daemon: Daemon, shutdown: impl Future<Output = ()>) -> anyhow
     for warning in config.warnings() {
         tracing::warn!(warning = %warning, "configuration");
     }
+    // Before anything touches the store: a second daemon must not mark
+    // the first one's requests interrupted.
+    let _lock = Db::lock_for_daemon(&env.database_url)?;
     let db = Db::connect(&env.database_url).await?;
     let app = App::start(config.clone(), db.clone());
     announce_interrupted(&db, &app.discord).await?;

@@ -2,11 +2,13 @@
 //! migrations, and the error type every query returns. Queries live beside
 //! this file, one module per table.
 
+mod lock;
 mod requests;
 mod sessions;
 mod turns;
 mod writer;
 
+pub use lock::{DaemonLock, LockError};
 pub use requests::{CostTotals, RequestFinish, RequestRow, RequestStart};
 pub use sessions::{SessionChange, SessionRow, Turn};
 
@@ -76,6 +78,8 @@ pub enum DbError {
         .path.display()
     )]
     Migration { path: PathBuf, source: MigrateError },
+    #[error(transparent)]
+    Locked(#[from] LockError),
     #[error("no session is stored for channel {0}; call ensure_session first")]
     SessionNotFound(ChannelId),
     #[error("no request {0} is stored")]
@@ -140,6 +144,22 @@ impl Db {
             }
         }
         Ok(db)
+    }
+
+    /// Takes the one-daemon lock of the database `url` names (see
+    /// `lock`); an in-memory database needs none.
+    pub fn lock_for_daemon(url: &str) -> Result<Option<DaemonLock>, DbError> {
+        if is_memory_url(url) {
+            return Ok(None);
+        }
+        let (_, path) = file_options(url)?;
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(|source| DbError::CreateFolder {
+                path: parent.to_path_buf(),
+                source,
+            })?;
+        }
+        Ok(Some(DaemonLock::acquire(&path)?))
     }
 
     /// A private database in memory: one connection that never expires, since

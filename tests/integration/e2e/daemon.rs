@@ -159,22 +159,8 @@ impl Daemon {
                 .open(self.cli.dir(name))
                 .expect("output file")
         };
-        let mut command = Command::new(BIN);
+        let mut command = self.command("run");
         command
-            .arg("run")
-            .current_dir(self.cli.dir("."))
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", self.cli.dir("."))
-            .env("COORDINATOR_CONFIG", self.cli.dir("coordinator.toml"))
-            .env("CLAUDE_BIN", &self.claude_bin)
-            .envs(self.claude_env.iter().map(|(k, v)| (k, v)))
-            .env("DATABASE_URL", &self.db_url)
-            .env("LOG_DIR", self.cli.dir("logs"))
-            .env("LOG_LEVEL", self.log_level)
-            .env("DISCORD_TOKEN", self.fake.token())
-            // Never without this: serenity would otherwise reach discord.com.
-            .env("DISCORD_API_BASE", self.fake.api_base())
             .stdin(Stdio::null())
             .stdout(output("stdout.txt"))
             .stderr(output("stderr.txt"))
@@ -194,6 +180,32 @@ impl Daemon {
             "the daemon to connect",
         )
         .await;
+    }
+
+    /// The binary with this daemon's environment, ready to run `sub`.
+    pub fn command(&self, sub: &str) -> Command {
+        let mut command = Command::new(BIN);
+        command
+            .arg(sub)
+            .current_dir(self.cli.dir("."))
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", self.cli.dir("."))
+            .env("COORDINATOR_CONFIG", self.cli.dir("coordinator.toml"))
+            .env("CLAUDE_BIN", &self.claude_bin)
+            .envs(self.claude_env.iter().map(|(k, v)| (k, v)))
+            .env("DATABASE_URL", &self.db_url)
+            .env("LOG_DIR", self.cli.dir("logs"))
+            .env("LOG_LEVEL", self.log_level)
+            .env("DISCORD_TOKEN", self.fake.token())
+            // Never without this: serenity would otherwise reach discord.com.
+            .env("DISCORD_API_BASE", self.fake.api_base());
+        command
+    }
+
+    /// The running daemon's process id.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().and_then(|c| c.id())
     }
 
     fn connections(&self) -> usize {

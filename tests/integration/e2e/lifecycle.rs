@@ -107,3 +107,31 @@ async fn an_edited_config_and_a_sighup_change_nothing_until_restart() {
     let posts = d.reply_to(d.alpha, asked).await;
     assert!(posts.iter().any(|m| replies_to(m) == Some(asked)));
 }
+
+#[tokio::test]
+async fn a_second_daemon_on_the_same_database_exits_at_once_and_the_first_carries_on() {
+    let d = Daemon::start(Options::default()).await;
+    let asked = d.say(d.alpha, d.alice, "FAKE:slow=1500 long one").await;
+    poll(
+        || d.cli.records().first().map(|_| ()),
+        "the first run to start",
+    )
+    .await;
+    let mut second = d.command("run");
+    second.stdin(std::process::Stdio::null());
+    let output = tokio::time::timeout(LIMIT, second.output())
+        .await
+        .expect("the second daemon exits")
+        .expect("run the second daemon");
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let db = d.cli.dir("coordinator.db").display().to_string();
+    let pid = d.pid().expect("the first daemon's pid");
+    assert!(stderr.contains(&db), "{stderr}");
+    assert!(stderr.contains(&format!("pid {pid}")), "{stderr}");
+    let posts = d.reply_to(d.alpha, asked).await;
+    assert!(!posts[0].content.contains("stopped"), "{posts:#?}");
+    assert_eq!(d.cli.records().len(), 1, "only the first daemon ran Claude");
+    let sessions = d.command("sessions").output().await.expect("sessions");
+    assert!(sessions.status.success(), "{sessions:?}");
+}
