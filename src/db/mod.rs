@@ -12,7 +12,7 @@ pub use lock::{DaemonLock, LockError};
 pub use requests::{CostTotals, RequestFinish, RequestRow, RequestStart};
 pub use sessions::{SessionChange, SessionRow, Turn};
 
-use crate::domain::{ChannelId, RequestId};
+use crate::domain::{ChannelId, MessageId, RequestId};
 use sqlx::Connection;
 use sqlx::error::DatabaseError;
 use sqlx::migrate::{MigrateError, Migrator};
@@ -80,6 +80,8 @@ pub enum DbError {
     Migration { path: PathBuf, source: MigrateError },
     #[error(transparent)]
     Locked(#[from] LockError),
+    #[error("Discord message {0} already has a request")]
+    MessageSeen(MessageId),
     #[error("no session is stored for channel {0}; call ensure_session first")]
     SessionNotFound(ChannelId),
     #[error("no request {0} is stored")]
@@ -316,6 +318,14 @@ fn is_file_problem(e: &sqlx::Error) -> bool {
         primary_code(e.as_ref()),
         Some(SQLITE_READONLY | SQLITE_NOTADB | SQLITE_CORRUPT | SQLITE_CANTOPEN)
     )
+}
+
+/// A message id no other row of this test binary has.
+#[cfg(test)]
+pub(crate) fn unique_message_id() -> MessageId {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    MessageId(NEXT.fetch_add(1, Ordering::Relaxed))
 }
 
 #[cfg(test)]

@@ -3,7 +3,8 @@
 
 use super::{Db, DbError, now_utc};
 use crate::domain::{
-    ChannelId, ClaudeSessionId, CostBasis, ErrorId, ProjectName, RequestId, RequestStatus, UserId,
+    ChannelId, ClaudeSessionId, CostBasis, ErrorId, MessageId, ProjectName, RequestId,
+    RequestStatus, UserId,
 };
 use sqlx::{FromRow, SqliteConnection};
 
@@ -11,6 +12,8 @@ use sqlx::{FromRow, SqliteConnection};
 #[derive(Debug, Clone)]
 pub struct RequestStart {
     pub id: RequestId,
+    /// The Discord message it answers; stored once only.
+    pub message_id: MessageId,
     pub channel_id: ChannelId,
     pub user_id: UserId,
     pub project: ProjectName,
@@ -148,6 +151,10 @@ impl TryFrom<StoredRequest> for RequestRow {
     }
 }
 
+fn is_unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
+}
+
 fn is_foreign_key_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(d) if d.is_foreign_key_violation())
 }
@@ -171,8 +178,9 @@ impl Db {
         let channel = r.channel_id;
         let statement = sqlx::query(
             "INSERT INTO requests
-                (id, channel_id, user_id, project, session_id_used, status, created_at, started_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (id, channel_id, user_id, project, session_id_used, status, created_at, started_at,
+                 message_id)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(r.id.to_string())
         .bind(r.channel_id.to_string())
@@ -181,7 +189,9 @@ impl Db {
         .bind(r.session_id_used.map(|s| s.to_string()))
         .bind(status.as_str())
         .bind(now)
-        .bind(started_at);
+        .bind(started_at)
+        .bind(r.message_id.to_string());
+        let message = r.message_id;
         self.write("storing a request", move |conn| {
             Box::pin(async move {
                 match statement.execute(conn).await {
@@ -189,6 +199,7 @@ impl Db {
                     Err(e) if is_foreign_key_violation(&e) => {
                         Err(DbError::SessionNotFound(channel))
                     }
+                    Err(e) if is_unique_violation(&e) => Err(DbError::MessageSeen(message)),
                     Err(source) => Err(DbError::Query {
                         what: "storing a request",
                         source,

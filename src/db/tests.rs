@@ -209,6 +209,7 @@ fn timestamps_are_iso_8601_utc_with_milliseconds() {
 fn request_in(ch: ChannelId) -> crate::db::RequestStart {
     crate::db::RequestStart {
         id: RequestId::new(),
+        message_id: crate::db::unique_message_id(),
         channel_id: ch,
         user_id: crate::domain::UserId(3),
         project: crate::domain::ProjectName::new("p"),

@@ -5,7 +5,7 @@ use super::status::{StatusMessage, Tick};
 use super::{SessionActor, post, send_out};
 use crate::actors::messages::{ErrorKind, JobEvent, Outgoing, Request, RunJob, StartTyping};
 use crate::claude::{Progress, RunSpec};
-use crate::db::RequestStart;
+use crate::db::{DbError, RequestStart};
 use crate::domain::ClaudeSessionId;
 use actix::prelude::*;
 use std::time::Instant;
@@ -61,6 +61,7 @@ impl SessionActor {
         let idle = self.in_flight.is_none() && self.queue.is_empty();
         let row = RequestStart {
             id: request.id,
+            message_id: request.message,
             channel_id: request.channel,
             user_id: request.user,
             project: request.project.clone(),
@@ -78,8 +79,16 @@ impl SessionActor {
         };
         let span = self.request_span(&request);
         ctx.wait(insert.into_actor(self).map(move |inserted, act, ctx| {
-            if let Err(e) = inserted {
-                span.in_scope(|| tracing::error!(error = %e, "cannot record request"));
+            match inserted {
+                Ok(()) => {}
+                // The gateway delivered the message again (a RESUME replay,
+                // or after a restart): it has run, or is running, already.
+                Err(DbError::MessageSeen(_)) => {
+                    span.in_scope(|| tracing::info!("message seen before; not run again"));
+                    act.arm_idle_timer(ctx);
+                    return;
+                }
+                Err(e) => span.in_scope(|| tracing::error!(error = %e, "cannot record request")),
             }
             let queued = Queued { request, span };
             if idle {

@@ -17,6 +17,7 @@ async fn db_with_session(project: &str) -> Db {
 fn new_request(ch: ChannelId, project: &str, used: Option<ClaudeSessionId>) -> RequestStart {
     RequestStart {
         id: RequestId::new(),
+        message_id: crate::db::unique_message_id(),
         channel_id: ch,
         user_id: USER,
         project: ProjectName::new(project),
@@ -384,4 +385,21 @@ async fn concurrent_writers_on_a_file_database_all_land() {
         assert_eq!(s.message_count, writes as i64);
     }
     db.close().await;
+}
+
+#[tokio::test]
+async fn a_discord_message_gets_one_request_row_only() {
+    let db = db_with_session("api").await;
+    let first = new_request(CH, "api", None);
+    db.insert_running_request(&first).await.unwrap();
+    let again = RequestStart {
+        id: RequestId::new(),
+        ..first.clone()
+    };
+    let err = db.insert_request(&again).await.unwrap_err();
+    assert!(
+        matches!(err, DbError::MessageSeen(m) if m == first.message_id),
+        "{err}"
+    );
+    assert!(db.request(again.id).await.unwrap().is_none());
 }

@@ -24,6 +24,7 @@ async fn add_request(db: &Db) -> RequestId {
     let id = RequestId::new();
     let row = RequestStart {
         id,
+        message_id: crate::db::unique_message_id(),
         channel_id: CH,
         user_id: UserId(5),
         project: ProjectName::new("api"),

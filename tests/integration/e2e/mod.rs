@@ -8,6 +8,7 @@ mod attachments;
 mod commands;
 mod daemon;
 mod failures;
+mod faults;
 mod intents;
 mod lifecycle;
 mod mentions;

@@ -121,6 +121,8 @@ pub(crate) struct State {
     pub identifies: Vec<Value>,
     /// The event name of every dispatch sent, oldest first.
     pub dispatched: Vec<String>,
+    /// Every user message dispatched, by id, for `replay_message`.
+    pub user_messages: Vec<(u64, Value)>,
     pub gateway_connections: u64,
     pub resumes: u64,
     pub session: Option<Session>,

@@ -216,10 +216,25 @@ impl FakeDiscord {
         } else {
             DIRECT_MESSAGES
         };
+        shared.state().user_messages.push((id, message.clone()));
         if intents & needed != 0 {
             self.dispatch("MESSAGE_CREATE", message).await;
         }
         id
+    }
+
+    /// Dispatches the MESSAGE_CREATE of an earlier user message again, as
+    /// a RESUME replays what a dropped connection missed.
+    pub async fn replay_message(&self, id: u64) {
+        let message = self
+            .shared
+            .read()
+            .user_messages
+            .iter()
+            .find(|(m, _)| *m == id)
+            .map(|(_, json)| json.clone());
+        let message = message.unwrap_or_else(|| panic!("fake Discord: no user message {id}"));
+        self.dispatch("MESSAGE_CREATE", message).await;
     }
 
     /// Dispatches INTERACTION_CREATE (type 2) for a registered command.
