@@ -4,9 +4,10 @@
 
 use super::messages::GatewayAttachment;
 use crate::domain::MessageId;
-use anyhow::{Context as _, bail};
 use std::path::Path;
 use std::time::Duration;
+
+mod inside;
 
 pub const ATTACHMENT_DIR: &str = ".claude-coordinator/attachments";
 
@@ -60,11 +61,13 @@ pub async fn take_in(
         }
         let relative = format!("{ATTACHMENT_DIR}/{message}/{name}");
         match fetch_text(client, att, limit).await {
-            Ok(text) => match save(&project_dir.join(&relative), &text) {
+            Ok(text) => match save(project_dir, message, &name, &text) {
                 Ok(()) => intake.saved.push(relative),
                 Err(e) => {
-                    tracing::error!(error = %format!("{e:#}"), "cannot save attachment");
-                    intake.refused.push(format!("`{name}` could not be saved"));
+                    tracing::error!(error = %e, "cannot save attachment");
+                    intake.refused.push(format!(
+                        "`{name}` could not be saved in the project (its attachments folder must be a real folder inside it)"
+                    ));
                 }
             },
             Err(Refusal::NotText) => {
@@ -146,12 +149,13 @@ fn is_textual_type(content_type: &str) -> bool {
         )
 }
 
-fn save(path: &Path, text: &str) -> anyhow::Result<()> {
-    let Some(dir) = path.parent() else {
-        bail!("no folder for {}", path.display());
-    };
-    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))
+/// Saves under `<project>/.claude-coordinator/attachments/<message>/`,
+/// refusing any symlink below the project root on the way.
+fn save(project: &Path, message: MessageId, name: &str, text: &str) -> std::io::Result<()> {
+    let message = message.to_string();
+    let mut dirs: Vec<&str> = ATTACHMENT_DIR.split('/').collect();
+    dirs.push(&message);
+    inside::write_new_file(project, &dirs, name, text.as_bytes())
 }
 
 /// A name that cannot climb out of its folder or surprise a shell.

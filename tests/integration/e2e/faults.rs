@@ -1,5 +1,6 @@
 //! Faults at the edges (issue 12): a gateway that delivers a message
-//! twice, and a second daemon on the same database (in `lifecycle`).
+//! twice, a project whose attachments folder is a symlink, and (in
+//! `lifecycle`) a second daemon on the same database.
 
 use super::{Daemon, Options, replies_to};
 
@@ -27,4 +28,53 @@ async fn a_replayed_message_runs_claude_once_also_after_a_restart() {
         .filter(|m| replies_to(m) == Some(asked))
         .count();
     assert_eq!(answers, 1, "one answer to the replayed message");
+}
+
+#[tokio::test]
+async fn an_attachment_is_never_written_through_a_symlink_in_the_project() {
+    use test_support::fake_discord::UserMessage;
+    let d = Daemon::start(Options::default()).await;
+    let outside = tempfile::tempdir().expect("temp dir");
+    std::os::unix::fs::symlink(outside.path(), d.cli.project().join(".claude-coordinator"))
+        .expect("symlink");
+    let message = UserMessage::new(d.alpha, d.alice, "read this")
+        .mentioning_bot()
+        .with_attachment("notes.md", "text/markdown", b"# Notes\n");
+    let asked = d.fake.user_message(message).await;
+    let posts = d.reply_to(d.alpha, asked).await;
+    let refusal = posts
+        .iter()
+        .find(|p| p.content.contains("Not passed to Claude"))
+        .unwrap_or_else(|| panic!("no refusal in {posts:#?}"));
+    assert!(
+        refusal.content.contains("`notes.md` could not be saved"),
+        "{}",
+        refusal.content
+    );
+    d.wait_log(|r| r["msg"] == "cannot save attachment").await;
+    let written: Vec<_> = walk(outside.path());
+    assert!(
+        written.is_empty(),
+        "written outside the project: {written:?}"
+    );
+    let record = super::poll(|| d.cli.records().first().cloned(), "Claude to run").await;
+    let stdin = record["stdin"].as_str().unwrap_or_default().to_string();
+    assert!(
+        stdin.contains("read this"),
+        "the text still reached Claude: {stdin}"
+    );
+}
+
+/// Every file under `dir`.
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            found.extend(walk(&path));
+        } else {
+            found.push(path);
+        }
+    }
+    found
 }
