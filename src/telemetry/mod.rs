@@ -5,6 +5,7 @@
 mod capture;
 mod files;
 mod filter;
+mod payload_guard;
 mod span_fields;
 mod subscriber;
 

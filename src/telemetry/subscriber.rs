@@ -2,6 +2,7 @@
 
 use std::io::{self, IsTerminal};
 
+use super::payload_guard::PayloadGuard;
 use super::span_fields::SpanFields;
 use tracing::Subscriber;
 use tracing_appender::non_blocking::{NonBlocking, NonBlockingBuilder, WorkerGuard};
@@ -29,6 +30,7 @@ where
     });
     Registry::default()
         .with(filter)
+        .with(PayloadGuard)
         .with(JsonStorageLayer)
         .with(BunyanFormattingLayer::new(
             name.to_owned(),
@@ -123,6 +125,26 @@ mod tests {
         );
         assert!(error["line"].as_u64().is_some());
         assert!(error["file"].as_str().unwrap().ends_with("subscriber.rs"));
+    }
+
+    #[test]
+    fn a_frame_serenity_cannot_read_never_reaches_the_log_whole() {
+        let logs = capture(|| {
+            let frame = r#"{"t":"MESSAGE_CREATE","d":{"content":"secret-marker-42 \ud800"}}"#;
+            tracing::warn!(
+                target: "serenity::gateway::ws",
+                "Err deserializing text: unpaired surrogate; text: {frame}"
+            );
+            tracing::debug!(target: "serenity::gateway::ws", "Failing bytes: {frame:?}");
+            tracing::debug!(target: "serenity::client::dispatch", "An unknown event was received: {frame}");
+            tracing::warn!(target: "serenity::gateway::shard", "[Shard 0] heartbeat missed");
+        });
+        let text = logs.text();
+        assert!(!text.contains("secret-marker-42"), "{text}");
+        assert!(
+            text.contains("heartbeat missed"),
+            "other records stay: {text}"
+        );
     }
 
     #[test]

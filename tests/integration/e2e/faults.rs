@@ -78,3 +78,20 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     }
     found
 }
+
+#[tokio::test]
+async fn a_gateway_frame_serenity_cannot_read_is_never_logged_with_its_text() {
+    let d = Daemon::start(Options::default()).await;
+    // A lone surrogate escape: valid to a sender, unreadable to serde_json.
+    let frame = r#"{"op":0,"s":9000,"t":"MESSAGE_CREATE","d":{"id":"77","channel_id":"1","content":"private-marker-5f2c \ud800"}}"#;
+    d.fake.send_text_frame(frame);
+    // The shard handles frames in order: once this is answered, the bad
+    // frame has been read (and any record of it written).
+    let asked = d.say(d.alpha, d.alice, "after the bad frame").await;
+    d.reply_to(d.alpha, asked).await;
+    let output = d.all_output();
+    assert!(
+        !output.contains("private-marker-5f2c"),
+        "the frame's text reached a log"
+    );
+}

@@ -64,6 +64,16 @@ pub fn send_raw(shared: &Shared, payload: &Value) -> bool {
         .is_some_and(|s| s.tx.send(payload.to_string()).is_ok())
 }
 
+/// Sends `text` as one websocket text frame, as it is: for frames the
+/// client cannot parse.
+pub fn send_text(shared: &Shared, text: &str) -> bool {
+    let state = shared.read();
+    state
+        .session
+        .as_ref()
+        .is_some_and(|s| s.tx.send(text.to_string()).is_ok())
+}
+
 pub fn close_session(shared: &Shared) {
     if let Some(session) = shared.state().session.take() {
         let _ = session.tx.send(CLOSE_MARKER.to_string());

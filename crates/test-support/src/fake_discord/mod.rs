@@ -222,6 +222,13 @@ impl FakeDiscord {
 
     /// Asks the client to reconnect (op 7), as Discord does before it moves a
     /// session; serenity then opens a new connection and RESUMEs.
+    /// Sends a text frame as it is on the live session (e.g. JSON with a
+    /// lone `\ud800` escape, which serenity cannot parse).
+    pub fn send_text_frame(&self, text: &str) {
+        let sent = gateway::send_text(&self.shared, text);
+        assert!(sent, "fake Discord: no live gateway session for a frame");
+    }
+
     pub fn request_reconnect(&self) {
         let sent = gateway::send_raw(
             &self.shared,
