@@ -1,5 +1,5 @@
 //! The fake CLI behaves like the real one where the runner relies on it:
-//! argument errors, the json output forms, and sessions scoped by folder.
+//! argument errors and the json output forms.
 
 use crate::helpers::FakeCli;
 use claude_coordinator::claude::parse_json_output;

@@ -61,11 +61,15 @@ async fn an_unknown_session_recovers_as_a_fresh_one_that_can_be_resumed() {
     assert_eq!(again.outcome.session_id(), Some(s.session_id));
 }
 
+/// As the real CLI does (contract::runner checks it there): sessions are
+/// not scoped to a folder.
 #[tokio::test]
-async fn a_session_from_another_folder_is_unknown_here() {
+async fn a_session_resumes_from_another_folder_with_its_history() {
     let (here, there) = (FakeCli::new(), FakeCli::new());
-    let id = first_session(&there).await;
-    let mut spec = here.spec("hi");
+    let (first, _) = run_collecting(&there.spec("remember KIWI"), false).await;
+    let id = first.outcome.session_id().expect("a session");
+    let mut spec = here.spec("FAKE:recall");
+    // One CLI state (as one HOME holds), two folders.
     spec.extra_env.retain(|(k, _)| k != "FAKE_CLAUDE_STATE_DIR");
     spec.extra_env.push((
         "FAKE_CLAUDE_STATE_DIR".into(),
@@ -73,11 +77,11 @@ async fn a_session_from_another_folder_is_unknown_here() {
     ));
     spec.resume = Some(id);
     let (report, _) = run_collecting(&spec, false).await;
-    assert!(
-        matches!(report.outcome, Outcome::ResumeFailed { .. }),
-        "{:?}",
-        report.outcome
-    );
+    let Outcome::Success(s) = report.outcome else {
+        panic!("{:?}", report.outcome);
+    };
+    assert_eq!(s.session_id, id);
+    assert!(s.text.contains("remember KIWI"), "{}", s.text);
 }
 
 #[tokio::test]

@@ -1,7 +1,8 @@
 //! A stand-in for the Claude Code CLI in print mode. It parses the real
-//! flags, enforces the real argument errors, keeps sessions (per working
-//! directory, unlike the real one; see `state.rs`), speaks stream-json /
-//! json / text, and exits 143 on SIGTERM without a result line.
+//! flags, enforces the real argument errors, keeps sessions (by id alone,
+//! so they resume from any folder, as the real ones do; see `state.rs`),
+//! speaks stream-json / json / text, and exits 143 on SIGTERM without a
+//! result line.
 //! Words in the prompt (`FAKE:<word>[=<n>]`) choose a behaviour; see
 //! `script.rs`. Env: FAKE_CLAUDE_STATE_DIR (known sessions),
 //! FAKE_CLAUDE_RECORD_DIR (one JSON file per invocation),

@@ -1,14 +1,15 @@
 //! What one run does, chosen by `FAKE:` words in the prompt:
 //! slow=<ms>, hang, hang-ignore-term, error, api-error, garbage, no-result,
 //! huge=<bytes> (one long text line), huge-line=<bytes> (no newline, then
-//! hang), tools, deny, echo, linger, invalid-utf8, long=<chars>, child
-//! (a sleeping grandchild in the group), fork (resume yields a new id).
+//! hang), tools, deny, echo, recall (answers with the session's earlier
+//! prompts), linger, invalid-utf8, long=<chars>, child (a sleeping
+//! grandchild in the group), fork (resume yields a new id).
 //! Without any: a short answer.
 
 use crate::args::Args;
 use crate::messages::{self as msg, ResultSpec};
 use crate::output::Out;
-use crate::state::Sessions;
+use crate::state::{Session, Sessions};
 use serde_json::{Value, json};
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -105,18 +106,19 @@ fn unknown_session(mut out: Out, id: &str, model: &str, started: Instant) -> u8 
 pub fn perform(args: &Args, prompt: &str, cwd: &Path) -> u8 {
     let started = Instant::now();
     let words = Words::of(prompt);
-    let sessions = Sessions::for_cwd(cwd);
+    let sessions = Sessions::from_env();
     let model = msg::model_id(args.model.as_deref());
     let mut out = Out::new(args);
-    let session = match &args.resume {
+    let (session, parent) = match &args.resume {
         Some(id) if !sessions.knows(id) => return unknown_session(out, id, &model, started),
-        Some(_) if words.has("fork") => msg::uuid(),
-        Some(id) => id.clone(),
-        None => msg::uuid(),
+        // A fork starts with its parent's history and totals.
+        Some(id) if words.has("fork") => (msg::uuid(), sessions.load(id)),
+        Some(id) => (id.clone(), sessions.load(id)),
+        None => (msg::uuid(), Session::default()),
     };
-    // A fork's totals include its parent's.
-    let prior = sessions.usage(args.resume.as_deref().unwrap_or(&session));
-    sessions.remember(&session, &prior);
+    let mut stored = parent.continued(prompt);
+    // Known from the start, as the real CLI writes its transcript as it goes.
+    sessions.save(&session, &stored);
     let mode = args
         .permission_mode
         .clone()
@@ -189,7 +191,7 @@ pub fn perform(args: &Args, prompt: &str, cwd: &Path) -> u8 {
     if words.has("no-result") {
         return 0;
     }
-    let answer = answer(&words, prompt);
+    let answer = answer(&words, prompt, &parent.prompts);
     let api_error_status = words.has("api-error").then_some(529);
     let (subtype, is_error, text, errors, code) = if words.has("error") {
         (
@@ -220,10 +222,11 @@ pub fn perform(args: &Args, prompt: &str, cwd: &Path) -> u8 {
         denials,
         errors,
         api_error_status,
-        prior,
+        prior: parent.usage,
     };
     let result = spec.build();
-    sessions.remember(&run.session, &result["modelUsage"]);
+    stored.usage = result["modelUsage"].clone();
+    sessions.save(&run.session, &stored);
     run.out.emit(result);
     run.out.finish();
     if words.has("linger") {
@@ -237,9 +240,12 @@ const API_ERROR: &str = "API Error: 529 Overloaded. This is a server-side issue,
     temporary — try again in a moment. If it persists, check your inference gateway \
     (api.anthropic.com).";
 
-fn answer(words: &Words, prompt: &str) -> String {
+fn answer(words: &Words, prompt: &str, history: &[String]) -> String {
     if words.has("echo") {
         return prompt.to_string();
+    }
+    if words.has("recall") {
+        return format!("Earlier in this session: {}", history.join(" | "));
     }
     let Some(n) = words.number("long") else {
         return "Done. The project builds and all tests pass.".into();
