@@ -98,3 +98,29 @@ async fn the_session_id_comes_from_the_latest_run_when_the_cli_forks() {
         matches!(events.first(), Some(Progress::Init { session_id, .. }) if *session_id == new_id)
     );
 }
+
+fn init_model(events: &[Progress]) -> String {
+    match events.first() {
+        Some(Progress::Init { model, .. }) => model.clone(),
+        other => panic!("no init first: {other:?}"),
+    }
+}
+
+/// As the real CLI does: a resume without --model stays on the session's
+/// last model, and `--model default` goes back.
+#[tokio::test]
+async fn a_resumed_session_keeps_its_last_model_until_told_otherwise() {
+    let fake = FakeCli::new();
+    let (first, default) = run_collecting(&fake.spec("hi"), false).await;
+    let mut spec = fake.spec("again");
+    spec.model = Some("haiku".into());
+    spec.resume = first.outcome.session_id();
+    let (_, haiku) = run_collecting(&spec, false).await;
+    assert_ne!(init_model(&haiku), init_model(&default));
+    spec.model = None;
+    let (_, kept) = run_collecting(&spec, false).await;
+    assert_eq!(init_model(&kept), init_model(&haiku));
+    spec.model = Some("default".into());
+    let (_, back) = run_collecting(&spec, false).await;
+    assert_eq!(init_model(&back), init_model(&default));
+}

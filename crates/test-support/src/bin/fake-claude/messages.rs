@@ -48,7 +48,7 @@ pub fn uuid() -> String {
 
 pub fn model_id(alias: Option<&str>) -> String {
     match alias {
-        None | Some("sonnet") => "claude-sonnet-4-5-20250929".into(),
+        None | Some("default" | "sonnet") => "claude-sonnet-4-5-20250929".into(),
         Some("opus") => "claude-opus-4-1-20250805".into(),
         Some("haiku") => "claude-haiku-4-5-20251001".into(),
         Some(other) => other.into(),

@@ -107,16 +107,20 @@ pub fn perform(args: &Args, prompt: &str, cwd: &Path) -> u8 {
     let started = Instant::now();
     let words = Words::of(prompt);
     let sessions = Sessions::from_env();
-    let model = msg::model_id(args.model.as_deref());
     let mut out = Out::new(args);
     let (session, parent) = match &args.resume {
-        Some(id) if !sessions.knows(id) => return unknown_session(out, id, &model, started),
+        Some(id) if !sessions.knows(id) => {
+            let model = msg::model_id(args.model.as_deref());
+            return unknown_session(out, id, &model, started);
+        }
         // A fork starts with its parent's history and totals.
         Some(id) if words.has("fork") => (msg::uuid(), sessions.load(id)),
         Some(id) => (id.clone(), sessions.load(id)),
         None => (msg::uuid(), Session::default()),
     };
-    let mut stored = parent.continued(prompt);
+    // Without --model a resumed session stays on its last model.
+    let model = msg::model_id(args.model.as_deref().or(parent.model.as_deref()));
+    let mut stored = parent.continued(&model, prompt);
     // Known from the start, as the real CLI writes its transcript as it goes.
     sessions.save(&session, &stored);
     let mode = args

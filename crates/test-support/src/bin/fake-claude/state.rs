@@ -10,6 +10,8 @@ use std::path::{Path, PathBuf};
 /// What this fake keeps of a session between runs.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct Session {
+    /// The model of its last run, which a resume without --model keeps.
+    pub model: Option<String>,
     /// Its `modelUsage` so far (`null` when new).
     pub usage: Value,
     /// Every prompt it was given, oldest first.
@@ -17,9 +19,10 @@ pub struct Session {
 }
 
 impl Session {
-    /// The session as this run starts it: with `prompt` added.
-    pub fn continued(&self, prompt: &str) -> Self {
+    /// The session as this run starts it: on `model`, with `prompt` added.
+    pub fn continued(&self, model: &str, prompt: &str) -> Self {
         let mut next = self.clone();
+        next.model = Some(model.to_string());
         next.prompts.push(prompt.to_string());
         next
     }
