@@ -51,6 +51,13 @@ impl Cli {
         Self { bin, env, world }
     }
 
+    /// Also sets `vars` for every run.
+    pub fn with_env(mut self, vars: &[(&str, &str)]) -> Self {
+        let vars = vars.iter().map(|(k, v)| (k.to_string(), v.to_string()));
+        self.env.extend(vars);
+        self
+    }
+
     /// Starts `-p --output-format stream-json --verbose <args>` in the
     /// world's project with `prompt` on stdin.
     pub async fn spawn(&self, args: &[&str], prompt: &str) -> Running {

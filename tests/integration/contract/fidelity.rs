@@ -1,13 +1,15 @@
 //! The fake CLI against the real one, scenario by scenario, where the
 //! daemon's tests rely on the fake: the fields of init and result, how
 //! denials are printed, message ids, cost over a resumed session, an
-//! unknown --resume, and SIGTERM.
+//! unknown --resume, API errors, and SIGTERM.
 
 use super::cli::{Cli, Output};
 use super::real_cli;
+use futures_util::future::join_all;
 use serde_json::{Value, json};
+use std::path::Path;
 use std::time::Duration;
-use test_support::fake_api::{FakeApi, Match, Reply};
+use test_support::fake_api::{ErrorKind, FakeApi, Match, Reply};
 
 /// The real CLI on a fresh fake API, or `None` when it is not installed.
 async fn real() -> Option<(Cli, FakeApi)> {
@@ -220,4 +222,128 @@ async fn sigterm_ends_both_with_143_and_no_result_line() {
         assert_eq!(out.status.code(), Some(143), "{prompt}: {:?}", out.status);
         assert!(out.of("result").is_empty(), "{prompt}: {:#?}", out.lines);
     }
+}
+
+/// An API-error run's lines after init, in a form both CLIs share: each
+/// line's keys and the fields that say what went wrong, with the real
+/// CLI's API host written as the fake's.
+fn api_error_lines(out: &Output, host: &str) -> Vec<Value> {
+    let text = |v: &Value| json!(v.as_str().map(|t| t.replace(host, "api.anthropic.com")));
+    let line = |l: &Value| match l["type"].as_str() {
+        Some("system") => json!([
+            keys(l),
+            l["subtype"],
+            l["attempt"],
+            l["max_retries"],
+            l["error_status"],
+            l["error"]
+        ]),
+        Some("assistant") => json!([
+            keys(l),
+            keys(&l["message"]),
+            l["message"]["model"],
+            text(&l["message"]["content"][0]["text"]),
+            l["error"],
+            l["is_api_error_message"],
+            l["api_error_status"],
+            l["api_error_type"]
+        ]),
+        Some("result") => json!([
+            l["subtype"],
+            l["is_error"],
+            text(&l["result"]),
+            l["terminal_reason"],
+            l["stop_reason"],
+            l["api_error_status"],
+            l["api_error_type"],
+            l["total_cost_usd"].as_f64(),
+            l["modelUsage"],
+            l["model_usage_since_last_result"]
+        ]),
+        _ => l.clone(),
+    };
+    out.lines
+        .iter()
+        .filter(|l| l["subtype"] != "init")
+        .map(line)
+        .collect()
+}
+
+/// Both CLIs, one retry allowed, on an API that always fails with `kind`.
+async fn api_error_in_both(bin: &Path, kind: ErrorKind) -> (Vec<Value>, Vec<Value>) {
+    let api = FakeApi::start().await;
+    api.set_default(Reply::error(kind));
+    let retries = [("CLAUDE_CODE_MAX_RETRIES", "1")];
+    let real = Cli::real(bin.to_path_buf(), &api).with_env(&retries);
+    let fake = Cli::fake().with_env(&retries);
+    let word = format!("FAKE:api-error={}", kind.status());
+    let (real, fake) = (real.run(&[], "hello").await, fake.run(&[], &word).await);
+    assert_eq!((real.status.code(), fake.status.code()), (Some(1), Some(1)));
+    let real_keys = keys(real.result());
+    let extra: Vec<&str> = keys(fake.result())
+        .into_iter()
+        .filter(|k| !real_keys.contains(k))
+        .collect();
+    assert!(extra.is_empty(), "{kind:?}: the fake invents {extra:?}");
+    let host = api.base_url().trim_start_matches("http://").to_string();
+    (api_error_lines(&real, &host), api_error_lines(&fake, &host))
+}
+
+#[tokio::test]
+async fn api_errors_are_retried_and_reported_as_the_real_cli_does() {
+    let Some(bin) = real_cli() else {
+        return;
+    };
+    let kinds = [
+        ErrorKind::Overloaded,
+        ErrorKind::RateLimit,
+        ErrorKind::Api,
+        ErrorKind::Authentication,
+    ];
+    let runs = join_all(kinds.map(|kind| api_error_in_both(&bin, kind))).await;
+    for (kind, (real, fake)) in kinds.iter().zip(runs) {
+        assert_eq!(
+            real.len(),
+            3,
+            "{kind:?}: retry, synthetic line, result: {real:#?}"
+        );
+        assert_eq!(real, fake, "{kind:?}");
+    }
+}
+
+#[tokio::test]
+async fn an_api_error_on_a_resumed_session_keeps_its_totals_in_both() {
+    let Some((real, api)) = real().await else {
+        return;
+    };
+    api.push(Reply::text("Noted."));
+    api.set_default(Reply::error(ErrorKind::Overloaded));
+    let no_retries = [("CLAUDE_CODE_MAX_RETRIES", "0")];
+    for (cli, prompt) in [(real, "again"), (Cli::fake(), "FAKE:api-error")] {
+        let cli = cli.with_env(&no_retries);
+        let first = cli.run(&[], "remember this").await;
+        let id = first.result()["session_id"]
+            .as_str()
+            .expect("id")
+            .to_string();
+        let second = cli.run(&["--resume", &id], prompt).await;
+        let total = |o: &Output| o.result()["total_cost_usd"].as_f64().unwrap_or(-1.0);
+        assert!(total(&first) > 0.0 && (total(&second) - total(&first)).abs() < 1e-9);
+        assert_eq!(second.result()["model_usage_since_last_result"], json!({}));
+        assert_eq!(
+            counters(second.result()),
+            counters(first.result()),
+            "{prompt}"
+        );
+    }
+}
+
+/// Each model's tokens and cost in a result's `modelUsage` (the real CLI
+/// drops some descriptive keys from a resumed session's).
+fn counters(result: &Value) -> Vec<(String, Value)> {
+    let models = result["modelUsage"].as_object().into_iter().flatten();
+    let counted = |u: &Value| json!([u["inputTokens"], u["outputTokens"], u["costUSD"].as_f64()]);
+    models
+        .map(|(model, u)| (model.clone(), counted(u)))
+        .collect()
 }

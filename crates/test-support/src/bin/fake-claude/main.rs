@@ -6,13 +6,16 @@
 //! Words in the prompt (`FAKE:<word>[=<n>]`) choose a behaviour; see
 //! `script.rs`. Env: FAKE_CLAUDE_STATE_DIR (known sessions),
 //! FAKE_CLAUDE_RECORD_DIR (one JSON file per invocation),
-//! FAKE_CLAUDE_COUNT_DIR (start/end log for concurrency checks).
+//! FAKE_CLAUDE_COUNT_DIR (start/end log for concurrency checks),
+//! CLAUDE_CODE_MAX_RETRIES (as the real CLI reads it).
 
+mod api_error;
 mod args;
 mod messages;
 mod output;
 mod script;
 mod state;
+mod words;
 
 use std::io::Read;
 use std::process::ExitCode;
