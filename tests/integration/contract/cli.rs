@@ -118,10 +118,14 @@ impl Running {
         false
     }
 
+    pub fn pid(&self) -> i32 {
+        let pid = self.child.id().expect("the CLI runs");
+        i32::try_from(pid).expect("a pid fits")
+    }
+
     pub fn terminate(&self) {
-        let pid = self.child.id().expect("the CLI runs") as i32;
         // SAFETY: signalling our own child by pid.
-        unsafe { libc::kill(pid, libc::SIGTERM) };
+        unsafe { libc::kill(self.pid(), libc::SIGTERM) };
     }
 
     /// Reads the rest and waits for the exit.

@@ -1,10 +1,12 @@
 //! The fake CLI against the real one, scenario by scenario, where the
 //! daemon's tests rely on the fake: the fields of init and result, how
 //! denials are printed, message ids, cost over a resumed session, an
-//! unknown --resume, API errors, and SIGTERM.
+//! unknown --resume, API errors, and SIGTERM and the tool shell it ends.
 
 use super::cli::{Cli, Output};
 use super::real_cli;
+use crate::e2e::poll;
+use crate::helpers::processes_in;
 use futures_util::future::join_all;
 use serde_json::{Value, json};
 use std::path::Path;
@@ -346,4 +348,49 @@ fn counters(result: &Value) -> Vec<(String, Value)> {
     models
         .map(|(model, u)| (model.clone(), counted(u)))
         .collect()
+}
+
+/// The processes in `dir` outside the session `sid`.
+fn in_other_sessions(dir: &Path, sid: i32) -> Vec<i32> {
+    let processes = processes_in(dir).into_iter();
+    // SAFETY: getsid only reads the session of a pid (-1 once it is gone).
+    processes
+        .filter(|pid| unsafe { libc::getsid(*pid) } != sid)
+        .collect()
+}
+
+#[tokio::test]
+async fn a_tool_shell_has_its_own_session_and_sigterm_ends_it_in_both() {
+    let Some((real, api)) = real().await else {
+        return;
+    };
+    let wait = real.world.project().join("wait.sh");
+    std::fs::write(&wait, "#!/bin/sh\nsleep 29.75\n").expect("wait.sh");
+    let mode = <std::fs::Permissions as std::os::unix::fs::PermissionsExt>::from_mode(0o755);
+    std::fs::set_permissions(&wait, mode).expect("chmod");
+    api.push(Reply::tool_use(
+        "Bash",
+        json!({"command": "./wait.sh", "description": "Wait"}),
+    ));
+    let allow = ["--allowedTools=Bash(./wait.sh:*)"];
+    for (cli, args, prompt) in [
+        (real, &allow[..], "wait"),
+        (Cli::fake(), &[][..], "FAKE:child FAKE:hang"),
+    ] {
+        let running = cli.spawn(args, prompt).await;
+        let project = cli.world.project();
+        // SAFETY: getsid only reads the session of our own child.
+        let sid = unsafe { libc::getsid(running.pid()) };
+        let shell = poll(
+            || in_other_sessions(&project, sid).pop(),
+            "a tool shell in its own session",
+        )
+        .await;
+        running.terminate();
+        let out = running.finish().await;
+        assert_eq!(out.status.code(), Some(143), "{prompt}: {:?}", out.status);
+        assert!(out.of("result").is_empty(), "{prompt}: {:#?}", out.lines);
+        let gone = || (!processes_in(&project).contains(&shell)).then_some(());
+        poll(gone, "the tool shell to end").await;
+    }
 }

@@ -1,8 +1,8 @@
 //! A stand-in for the Claude Code CLI in print mode. It parses the real
 //! flags, enforces the real argument errors, keeps sessions (by id alone,
 //! so they resume from any folder, as the real ones do; see `state.rs`),
-//! speaks stream-json / json / text, and exits 143 on SIGTERM without a
-//! result line.
+//! speaks stream-json / json / text, and on SIGTERM ends its tool shell and
+//! exits 143 without a result line (`shell.rs`).
 //! Words in the prompt (`FAKE:<word>[=<n>]`) choose a behaviour; see
 //! `script.rs`. Env: FAKE_CLAUDE_STATE_DIR (known sessions),
 //! FAKE_CLAUDE_RECORD_DIR (one JSON file per invocation),
@@ -14,6 +14,7 @@ mod args;
 mod messages;
 mod output;
 mod script;
+mod shell;
 mod state;
 mod words;
 
@@ -21,7 +22,7 @@ use std::io::Read;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    exit_143_on_sigterm();
+    shell::exit_143_on_sigterm();
     let counter = state::LiveCounter::start();
     let code = run();
     drop(counter);
@@ -65,19 +66,6 @@ fn run() -> u8 {
         );
     }
     script::perform(&args, &prompt, &cwd)
-}
-
-/// The real CLI catches SIGTERM and exits with status 143 (it does not die
-/// by the signal), printing nothing more. `FAKE:hang-ignore-term` later
-/// replaces this with SIG_IGN.
-fn exit_143_on_sigterm() {
-    extern "C" fn on_term(_: libc::c_int) {
-        // SAFETY: _exit is async-signal-safe.
-        unsafe { libc::_exit(143) };
-    }
-    let handler: extern "C" fn(libc::c_int) = on_term;
-    // SAFETY: the handler only calls _exit.
-    unsafe { libc::signal(libc::SIGTERM, handler as libc::sighandler_t) };
 }
 
 fn fail(message: &str) -> u8 {

@@ -3,13 +3,15 @@
 //! `api_error.rs`), garbage, no-result, huge=<bytes> (one long text line),
 //! huge-line=<bytes> (no newline, then hang), tools, deny, echo, recall
 //! (answers with the session's earlier prompts), linger, invalid-utf8,
-//! long=<chars>, child (a sleeping grandchild in the group), fork (resume
-//! yields a new id). Without any: a short answer.
+//! long=<chars>, child (a background tool shell in its own session, which
+//! the run waits for after its result; see `shell.rs`),
+//! fork (resume yields a new id). Without any: a short answer.
 
 use crate::api_error::ApiFailure;
 use crate::args::Args;
 use crate::messages::{self as msg, ResultSpec};
 use crate::output::Out;
+use crate::shell;
 use crate::state::{Session, Sessions};
 use crate::words::Words;
 use serde_json::{Value, json};
@@ -80,11 +82,12 @@ impl Run {
         self.denials.push(entry);
     }
 
-    /// Starts the helper and says its pid.
-    fn start_helper(&mut self) {
-        let child = std::process::Command::new("sleep").arg("1000").spawn();
-        let pid = child.map(|c| c.id()).unwrap_or(0);
-        self.say(msg::text(&format!("started helper pid {pid}")));
+    /// Starts the tool shell and says its pid.
+    fn start_shell(&mut self) {
+        match shell::start() {
+            Ok(pid) => self.say(msg::text(&format!("started helper pid {pid}"))),
+            Err(e) => eprintln!("fake-claude: cannot start the helper: {e}"),
+        }
     }
 
     /// Everything between init and result; `Err` is an exit code for a run
@@ -117,7 +120,7 @@ impl Run {
     }
 
     /// What happens before the first API call: garbage, an endless line,
-    /// ignoring SIGTERM, the helper.
+    /// ignoring SIGTERM, the tool shell.
     fn before_any_call(&mut self, words: &Words) -> Result<(), u8> {
         if words.has("garbage") {
             self.out.raw(
@@ -135,7 +138,7 @@ impl Run {
             unsafe { libc::signal(libc::SIGTERM, libc::SIG_IGN) };
         }
         if words.has("child") {
-            self.start_helper();
+            self.start_shell();
         }
         Ok(())
     }
@@ -280,6 +283,7 @@ pub fn perform(args: &Args, prompt: &str, cwd: &Path) -> u8 {
     if words.has("linger") {
         hang();
     }
+    shell::wait();
     ending.exit_code()
 }
 
