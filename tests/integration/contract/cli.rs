@@ -58,10 +58,11 @@ impl Cli {
         self
     }
 
-    /// Starts `-p --output-format stream-json --verbose <args>` in the
-    /// world's project with `prompt` on stdin.
-    pub async fn spawn(&self, args: &[&str], prompt: &str) -> Running {
-        let mut child = Command::new(&self.bin)
+    /// `-p --output-format stream-json --verbose <args>` in the world's
+    /// project, with only this CLI's environment and piped stdio.
+    fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(&self.bin);
+        command
             .args(["-p", "--output-format", "stream-json", "--verbose"])
             .args(args)
             .current_dir(self.world.project())
@@ -70,8 +71,16 @@ impl Cli {
             .envs(self.env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        command
+    }
+
+    /// Starts the CLI with `prompt` on stdin.
+    pub async fn spawn(&self, args: &[&str], prompt: &str) -> Running {
+        let mut command = self.command(args);
+        let mut child = command
             .stderr(Stdio::null())
-            .kill_on_drop(true)
             .spawn()
             .expect("spawn the CLI");
         let mut stdin = child.stdin.take().expect("stdin");
@@ -95,6 +104,16 @@ impl Cli {
 
     pub async fn run(&self, args: &[&str], prompt: &str) -> Output {
         self.spawn(args, prompt).await.finish().await
+    }
+
+    /// Runs the CLI with `stdin`, keeping stdout and stderr as they came.
+    pub async fn output(&self, args: &[&str], stdin: &str) -> std::process::Output {
+        let mut child = self.command(args).spawn().expect("spawn the CLI");
+        let mut input = child.stdin.take().expect("stdin");
+        // A CLI that fails on its arguments may exit before it reads.
+        let _ = input.write_all(stdin.as_bytes()).await;
+        drop(input);
+        child.wait_with_output().await.expect("the CLI exits")
     }
 }
 

@@ -1,7 +1,8 @@
 //! The fake CLI against the real one, scenario by scenario, where the
 //! daemon's tests rely on the fake: the fields of init and result, how
 //! denials are printed, message ids, cost over a resumed session, an
-//! unknown --resume, API errors, and SIGTERM and the tool shell it ends.
+//! unknown --resume, API errors, SIGTERM and the tool shell it ends, and
+//! the handling of arguments and empty input.
 
 use super::cli::{Cli, Output};
 use super::real_cli;
@@ -392,5 +393,53 @@ async fn a_tool_shell_has_its_own_session_and_sigterm_ends_it_in_both() {
         assert!(out.of("result").is_empty(), "{prompt}: {:#?}", out.lines);
         let gone = || (!processes_in(&project).contains(&shell)).then_some(());
         poll(gone, "the tool shell to end").await;
+    }
+}
+
+/// The arguments and stdin of each case, all `FAKE:echo` prompts, so the
+/// fake answers with the prompt it took.
+const ARGUMENT_CASES: [(&[&str], &str); 9] = [
+    (&["--permission-mode", "bogus"], "FAKE:echo hi"),
+    (&["--permission-mode", "auto"], "FAKE:echo auto"),
+    (&["--permission-mode=manual"], "FAKE:echo manual"),
+    (&["--permission-mode", "default"], "FAKE:echo default"),
+    (&[], ""),
+    (&[], " \n\t "),
+    (&["FAKE:echo", "two"], ""),
+    (&[""], "FAKE:echo from stdin"),
+    (
+        &["--allowedTools", "Read", "--", "FAKE:echo after the dashes"],
+        "",
+    ),
+];
+
+#[tokio::test]
+async fn arguments_and_empty_input_are_handled_as_the_real_cli_does() {
+    let Some((real, api)) = real().await else {
+        return;
+    };
+    let fake = Cli::fake();
+    for (args, stdin) in ARGUMENT_CASES {
+        let calls = api.message_calls().len();
+        let (r, f) = (
+            real.output(args, stdin).await,
+            fake.output(args, stdin).await,
+        );
+        let stderr = |o: &std::process::Output| String::from_utf8_lossy(&o.stderr).into_owned();
+        assert_eq!(
+            (r.status.code(), stderr(&r)),
+            (f.status.code(), stderr(&f)),
+            "{args:?} {stdin:?}"
+        );
+        let asked = api
+            .message_calls()
+            .get(calls)
+            .map(|c| c.last_user_texts().last().map(|t| t.to_string()));
+        let answered = String::from_utf8_lossy(&f.stdout)
+            .lines()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .find(|l| l["type"] == "result")
+            .map(|l| l["result"].as_str().map(str::to_string));
+        assert_eq!(asked, answered, "the prompt taken from {args:?} {stdin:?}");
     }
 }

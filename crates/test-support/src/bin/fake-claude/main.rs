@@ -49,7 +49,9 @@ fn run() -> u8 {
             "--dangerously-skip-permissions cannot be used with root/sudo privileges for security reasons",
         );
     }
-    let stdin = match &args.prompt {
+    // An empty prompt argument counts as none: the real CLI reads stdin.
+    let given = args.prompt.clone().filter(|p| !p.is_empty());
+    let stdin = match &given {
         Some(_) => String::new(),
         None => {
             let mut bytes = Vec::new();
@@ -59,13 +61,26 @@ fn run() -> u8 {
     };
     let cwd = std::env::current_dir().unwrap_or_default();
     state::record_invocation(&argv, &stdin, &cwd);
-    let prompt = args.prompt.clone().unwrap_or(stdin);
-    if prompt.trim().is_empty() {
-        return fail(
-            "Error: Input must be provided either through stdin or as a prompt argument when using --print",
-        );
+    let prompt = given.unwrap_or(stdin);
+    if let Some(error) = unusable(&prompt) {
+        return fail(error);
     }
     script::perform(&args, &prompt, &cwd)
+}
+
+/// Why the real CLI refuses a prompt, if it does.
+fn unusable(prompt: &str) -> Option<&'static str> {
+    if prompt.is_empty() {
+        Some(
+            "Error: Input must be provided either through stdin or as a prompt argument when using --print",
+        )
+    } else if prompt.trim().is_empty() {
+        Some(
+            "Error: Input contained only whitespace. Provide a prompt with text through stdin or as a prompt argument when using --print",
+        )
+    } else {
+        None
+    }
 }
 
 fn fail(message: &str) -> u8 {
