@@ -118,6 +118,21 @@ pub fn helper_pid(text: &str) -> Option<i32> {
     text.strip_prefix("started helper pid ")?.parse().ok()
 }
 
+/// A `FAKE:child` helper by pid. Dropping it kills the helper if it still
+/// runs, so a tool shell the product failed to end does not outlive the test.
+pub struct Helper(pub i32);
+
+impl Drop for Helper {
+    fn drop(&mut self) {
+        // Only while the pid is still the helper's: pids are reused.
+        let cmdline = std::fs::read(format!("/proc/{}/cmdline", self.0)).unwrap_or_default();
+        if cmdline == b"sleep\x001000\x00" {
+            // SAFETY: kill(2) of a process just seen to be the helper.
+            unsafe { libc::kill(self.0, libc::SIGKILL) };
+        }
+    }
+}
+
 /// Waits (bounded) until no process of the group is alive. Zombies count as
 /// gone: nobody reaps orphans in some containers.
 pub async fn group_is_gone(pgid: i32) -> bool {

@@ -61,11 +61,15 @@ async fn an_unknown_session_recovers_as_a_fresh_one_that_can_be_resumed() {
     assert_eq!(again.outcome.session_id(), Some(s.session_id));
 }
 
+/// As the real CLI does (contract::runner checks it there): sessions are
+/// not scoped to a folder.
 #[tokio::test]
-async fn a_session_from_another_folder_is_unknown_here() {
+async fn a_session_resumes_from_another_folder_with_its_history() {
     let (here, there) = (FakeCli::new(), FakeCli::new());
-    let id = first_session(&there).await;
-    let mut spec = here.spec("hi");
+    let (first, _) = run_collecting(&there.spec("remember KIWI"), false).await;
+    let id = first.outcome.session_id().expect("a session");
+    let mut spec = here.spec("FAKE:recall");
+    // One CLI state (as one HOME holds), two folders.
     spec.extra_env.retain(|(k, _)| k != "FAKE_CLAUDE_STATE_DIR");
     spec.extra_env.push((
         "FAKE_CLAUDE_STATE_DIR".into(),
@@ -73,11 +77,11 @@ async fn a_session_from_another_folder_is_unknown_here() {
     ));
     spec.resume = Some(id);
     let (report, _) = run_collecting(&spec, false).await;
-    assert!(
-        matches!(report.outcome, Outcome::ResumeFailed { .. }),
-        "{:?}",
-        report.outcome
-    );
+    let Outcome::Success(s) = report.outcome else {
+        panic!("{:?}", report.outcome);
+    };
+    assert_eq!(s.session_id, id);
+    assert!(s.text.contains("remember KIWI"), "{}", s.text);
 }
 
 #[tokio::test]
@@ -93,4 +97,30 @@ async fn the_session_id_comes_from_the_latest_run_when_the_cli_forks() {
     assert!(
         matches!(events.first(), Some(Progress::Init { session_id, .. }) if *session_id == new_id)
     );
+}
+
+fn init_model(events: &[Progress]) -> String {
+    match events.first() {
+        Some(Progress::Init { model, .. }) => model.clone(),
+        other => panic!("no init first: {other:?}"),
+    }
+}
+
+/// As the real CLI does: a resume without --model stays on the session's
+/// last model, and `--model default` goes back.
+#[tokio::test]
+async fn a_resumed_session_keeps_its_last_model_until_told_otherwise() {
+    let fake = FakeCli::new();
+    let (first, default) = run_collecting(&fake.spec("hi"), false).await;
+    let mut spec = fake.spec("again");
+    spec.model = Some("haiku".into());
+    spec.resume = first.outcome.session_id();
+    let (_, haiku) = run_collecting(&spec, false).await;
+    assert_ne!(init_model(&haiku), init_model(&default));
+    spec.model = None;
+    let (_, kept) = run_collecting(&spec, false).await;
+    assert_eq!(init_model(&kept), init_model(&haiku));
+    spec.model = Some("default".into());
+    let (_, back) = run_collecting(&spec, false).await;
+    assert_eq!(init_model(&back), init_model(&default));
 }

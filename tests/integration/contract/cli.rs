@@ -51,10 +51,18 @@ impl Cli {
         Self { bin, env, world }
     }
 
-    /// Starts `-p --output-format stream-json --verbose <args>` in the
-    /// world's project with `prompt` on stdin.
-    pub async fn spawn(&self, args: &[&str], prompt: &str) -> Running {
-        let mut child = Command::new(&self.bin)
+    /// Also sets `vars` for every run.
+    pub fn with_env(mut self, vars: &[(&str, &str)]) -> Self {
+        let vars = vars.iter().map(|(k, v)| (k.to_string(), v.to_string()));
+        self.env.extend(vars);
+        self
+    }
+
+    /// `-p --output-format stream-json --verbose <args>` in the world's
+    /// project, with only this CLI's environment and piped stdio.
+    fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(&self.bin);
+        command
             .args(["-p", "--output-format", "stream-json", "--verbose"])
             .args(args)
             .current_dir(self.world.project())
@@ -63,8 +71,16 @@ impl Cli {
             .envs(self.env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        command
+    }
+
+    /// Starts the CLI with `prompt` on stdin.
+    pub async fn spawn(&self, args: &[&str], prompt: &str) -> Running {
+        let mut command = self.command(args);
+        let mut child = command
             .stderr(Stdio::null())
-            .kill_on_drop(true)
             .spawn()
             .expect("spawn the CLI");
         let mut stdin = child.stdin.take().expect("stdin");
@@ -89,6 +105,16 @@ impl Cli {
     pub async fn run(&self, args: &[&str], prompt: &str) -> Output {
         self.spawn(args, prompt).await.finish().await
     }
+
+    /// Runs the CLI with `stdin`, keeping stdout and stderr as they came.
+    pub async fn output(&self, args: &[&str], stdin: &str) -> std::process::Output {
+        let mut child = self.command(args).spawn().expect("spawn the CLI");
+        let mut input = child.stdin.take().expect("stdin");
+        // A CLI that fails on its arguments may exit before it reads.
+        let _ = input.write_all(stdin.as_bytes()).await;
+        drop(input);
+        child.wait_with_output().await.expect("the CLI exits")
+    }
 }
 
 /// A started CLI whose stdout is read line by line.
@@ -111,10 +137,14 @@ impl Running {
         false
     }
 
+    pub fn pid(&self) -> i32 {
+        let pid = self.child.id().expect("the CLI runs");
+        i32::try_from(pid).expect("a pid fits")
+    }
+
     pub fn terminate(&self) {
-        let pid = self.child.id().expect("the CLI runs") as i32;
         // SAFETY: signalling our own child by pid.
-        unsafe { libc::kill(pid, libc::SIGTERM) };
+        unsafe { libc::kill(self.pid(), libc::SIGTERM) };
     }
 
     /// Reads the rest and waits for the exit.

@@ -35,8 +35,7 @@ async fn a_stale_session_id_recovers_as_a_fresh_session() {
     );
 }
 
-/// The fake CLI scopes sessions by folder (and a runner test relies on
-/// that); the real one does not.
+/// The fake CLI's twin is claude_runner::resume's test of the same name.
 #[tokio::test]
 async fn a_session_resumes_from_another_folder_with_its_history() {
     let Some(bin) = real_cli() else {

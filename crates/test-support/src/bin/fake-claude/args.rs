@@ -1,6 +1,8 @@
 //! The subset of the real CLI's flags the coordinator could pass, parsed
 //! the way commander.js does: `--flag value` or `--flag=value`, variadic
-//! options swallowing every following non-flag word, unknown options fatal.
+//! options swallowing every following non-flag word, unknown options fatal,
+//! `--` ending the options. As in the real CLI, the first positional word
+//! is the prompt and further ones are ignored.
 
 #[derive(Debug, Default)]
 pub struct Args {
@@ -46,12 +48,14 @@ const VARIADIC: [&str; 6] = [
     "--add-dir",
     "--mcp-config",
 ];
-const MODES: [&str; 5] = [
-    "default",
+/// The permission modes 2.1 lists, in its order; it takes `default` too.
+const MODES: [&str; 6] = [
     "acceptEdits",
-    "plan",
+    "auto",
     "bypassPermissions",
+    "manual",
     "dontAsk",
+    "plan",
 ];
 
 impl Args {
@@ -64,12 +68,12 @@ impl Args {
         while i < argv.len() {
             let word = &argv[i];
             i += 1;
+            if word == "--" {
+                args.prompt = args.prompt.or_else(|| argv.get(i).cloned());
+                break;
+            }
             if !word.starts_with('-') || word == "-" {
-                if args.prompt.replace(word.clone()).is_some() {
-                    return Err(format!(
-                        "error: too many arguments. Expected 1 argument but got more: '{word}'"
-                    ));
-                }
+                args.prompt.get_or_insert_with(|| word.clone());
                 continue;
             }
             let (flag, glued) = match word.split_once('=') {
@@ -125,7 +129,7 @@ impl Args {
                     "error: option '--output-format <format>' argument '{value}' is invalid. Allowed choices are text, json, stream-json."
                 ));
             }
-            "--permission-mode" if !MODES.contains(&value.as_str()) => {
+            "--permission-mode" if value != "default" && !MODES.contains(&value.as_str()) => {
                 return Err(format!(
                     "error: option '--permission-mode <mode>' argument '{value}' is invalid. Allowed choices are {}.",
                     MODES.join(", ")

@@ -1,23 +1,28 @@
 //! A stand-in for the Claude Code CLI in print mode. It parses the real
-//! flags, enforces the real argument errors, keeps sessions (per working
-//! directory, unlike the real one; see `state.rs`), speaks stream-json /
-//! json / text, and exits 143 on SIGTERM without a result line.
+//! flags, enforces the real argument errors, keeps sessions (by id alone,
+//! so they resume from any folder, as the real ones do; see `state.rs`),
+//! speaks stream-json / json / text, and on SIGTERM ends its tool shell and
+//! exits 143 without a result line (`shell.rs`).
 //! Words in the prompt (`FAKE:<word>[=<n>]`) choose a behaviour; see
 //! `script.rs`. Env: FAKE_CLAUDE_STATE_DIR (known sessions),
 //! FAKE_CLAUDE_RECORD_DIR (one JSON file per invocation),
-//! FAKE_CLAUDE_COUNT_DIR (start/end log for concurrency checks).
+//! FAKE_CLAUDE_COUNT_DIR (start/end log for concurrency checks),
+//! CLAUDE_CODE_MAX_RETRIES (as the real CLI reads it).
 
+mod api_error;
 mod args;
 mod messages;
 mod output;
 mod script;
+mod shell;
 mod state;
+mod words;
 
 use std::io::Read;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    exit_143_on_sigterm();
+    shell::exit_143_on_sigterm();
     let counter = state::LiveCounter::start();
     let code = run();
     drop(counter);
@@ -44,7 +49,9 @@ fn run() -> u8 {
             "--dangerously-skip-permissions cannot be used with root/sudo privileges for security reasons",
         );
     }
-    let stdin = match &args.prompt {
+    // An empty prompt argument counts as none: the real CLI reads stdin.
+    let given = args.prompt.clone().filter(|p| !p.is_empty());
+    let stdin = match &given {
         Some(_) => String::new(),
         None => {
             let mut bytes = Vec::new();
@@ -54,26 +61,26 @@ fn run() -> u8 {
     };
     let cwd = std::env::current_dir().unwrap_or_default();
     state::record_invocation(&argv, &stdin, &cwd);
-    let prompt = args.prompt.clone().unwrap_or(stdin);
-    if prompt.trim().is_empty() {
-        return fail(
-            "Error: Input must be provided either through stdin or as a prompt argument when using --print",
-        );
+    let prompt = given.unwrap_or(stdin);
+    if let Some(error) = unusable(&prompt) {
+        return fail(error);
     }
     script::perform(&args, &prompt, &cwd)
 }
 
-/// The real CLI catches SIGTERM and exits with status 143 (it does not die
-/// by the signal), printing nothing more. `FAKE:hang-ignore-term` later
-/// replaces this with SIG_IGN.
-fn exit_143_on_sigterm() {
-    extern "C" fn on_term(_: libc::c_int) {
-        // SAFETY: _exit is async-signal-safe.
-        unsafe { libc::_exit(143) };
+/// Why the real CLI refuses a prompt, if it does.
+fn unusable(prompt: &str) -> Option<&'static str> {
+    if prompt.is_empty() {
+        Some(
+            "Error: Input must be provided either through stdin or as a prompt argument when using --print",
+        )
+    } else if prompt.trim().is_empty() {
+        Some(
+            "Error: Input contained only whitespace. Provide a prompt with text through stdin or as a prompt argument when using --print",
+        )
+    } else {
+        None
     }
-    let handler: extern "C" fn(libc::c_int) = on_term;
-    // SAFETY: the handler only calls _exit.
-    unsafe { libc::signal(libc::SIGTERM, handler as libc::sighandler_t) };
 }
 
 fn fail(message: &str) -> u8 {

@@ -2,6 +2,7 @@
 //! CLI 2.1 writes that a reader may rely on, so parsers are tested against
 //! the real shape.
 
+use crate::api_error::ApiFailure;
 use serde_json::{Map, Value, json};
 use std::time::Instant;
 
@@ -48,7 +49,7 @@ pub fn uuid() -> String {
 
 pub fn model_id(alias: Option<&str>) -> String {
     match alias {
-        None | Some("sonnet") => "claude-sonnet-4-5-20250929".into(),
+        None | Some("default" | "sonnet") => "claude-sonnet-4-5-20250929".into(),
         Some("opus") => "claude-opus-4-1-20250805".into(),
         Some("haiku") => "claude-haiku-4-5-20251001".into(),
         Some(other) => other.into(),
@@ -148,8 +149,8 @@ pub struct ResultSpec<'a> {
     pub started: Instant,
     pub denials: Vec<Value>,
     pub errors: Option<Vec<String>>,
-    /// Set when the run ended in an API error with this HTTP status.
-    pub api_error_status: Option<u16>,
+    /// Set when the run ended in an API error.
+    pub api_error: Option<ApiFailure>,
     pub prior: Value,
 }
 
@@ -168,14 +169,13 @@ impl ResultSpec<'_> {
             "modelUsage": total, "permission_denials": self.denials, "uuid": uuid(),
         });
         if self.subtype == "success" {
-            let reason = if self.api_error_status.is_some() {
-                "api_error"
-            } else {
-                "completed"
-            };
-            result["terminal_reason"] = json!(reason);
-            result["api_error_status"] = json!(self.api_error_status);
+            result["terminal_reason"] = json!(self.terminal_reason());
+            result["api_error_status"] = json!(self.api_error.map(ApiFailure::status));
             result["model_usage_since_last_result"] = own;
+        }
+        result["stop_reason"] = json!(self.stop_reason());
+        if let Some(failure) = self.api_error {
+            result["api_error_type"] = json!(failure.type_name());
         }
         if let Some(text) = self.text {
             result["result"] = json!(text);
@@ -186,11 +186,28 @@ impl ResultSpec<'_> {
         result
     }
 
+    fn terminal_reason(&self) -> &'static str {
+        match self.api_error {
+            Some(_) => "api_error",
+            None => "completed",
+        }
+    }
+
+    /// The last API message's: none when the run failed before or without
+    /// one, the synthetic message's after an API error.
+    fn stop_reason(&self) -> Option<&'static str> {
+        match (self.subtype, self.api_error) {
+            ("success", Some(_)) => Some("stop_sequence"),
+            ("success", None) => Some("end_turn"),
+            _ => None,
+        }
+    }
+
     /// This run's `usage` and its `modelUsage` entry (none when no API
     /// call was made or all failed).
     fn own_usage(&self) -> (Value, Value) {
         let output_tokens = self.text.map_or(0, |t| t.len() as u64 / 4 + 1);
-        let called = self.num_turns > 0 && self.api_error_status.is_none();
+        let called = self.num_turns > 0 && self.api_error.is_none();
         let (input, cache_write, cache_read) = if called { (12, 4521, 13890) } else { (0, 0, 0) };
         let output_tokens = if called { output_tokens } else { 0 };
         let cost = (input * 3 + cache_write * 375 / 100 + cache_read * 3 / 10 + output_tokens * 15)

@@ -1,40 +1,43 @@
-//! What one run does, chosen by `FAKE:` words in the prompt:
-//! slow=<ms>, hang, hang-ignore-term, error, api-error, garbage, no-result,
-//! huge=<bytes> (one long text line), huge-line=<bytes> (no newline, then
-//! hang), tools, deny, echo, linger, invalid-utf8, long=<chars>, child
-//! (a sleeping grandchild in the group), fork (resume yields a new id).
-//! Without any: a short answer.
+//! What one run does, chosen by `FAKE:` words in the prompt (`words.rs`):
+//! slow=<ms>, hang, hang-ignore-term, error, api-error[=<status>] (see
+//! `api_error.rs`), garbage, no-result, huge=<bytes> (one long text line),
+//! huge-line=<bytes> (no newline, then hang), tools, deny, echo, recall
+//! (answers with the session's earlier prompts), linger, invalid-utf8,
+//! long=<chars>, child (a background tool shell in its own session, which
+//! the run waits for after its result; see `shell.rs`),
+//! fork (resume yields a new id). Without any: a short answer.
 
+use crate::api_error::ApiFailure;
 use crate::args::Args;
 use crate::messages::{self as msg, ResultSpec};
 use crate::output::Out;
-use crate::state::Sessions;
+use crate::shell;
+use crate::state::{Session, Sessions};
+use crate::words::Words;
 use serde_json::{Value, json};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-struct Words<'a>(Vec<&'a str>);
+/// What a tool failing mid-run (`FAKE:error`) reports.
+const TOOL_ERROR: &str = "Tool execution failed: EACCES: permission denied, open 'src/lib.rs'";
 
-impl<'a> Words<'a> {
-    fn of(prompt: &'a str) -> Self {
-        Self(
-            prompt
-                .split_whitespace()
-                .filter_map(|w| w.strip_prefix("FAKE:"))
-                .collect(),
-        )
-    }
-    fn has(&self, word: &str) -> bool {
-        self.0.contains(&word)
-    }
-    fn number(&self, word: &str) -> Option<usize> {
-        self.0
-            .iter()
-            .find_map(|w| w.strip_prefix(word)?.strip_prefix('=')?.parse().ok())
+/// How a run that prints a result ends.
+enum Ending {
+    Answer(String),
+    ToolError,
+    ApiError(ApiFailure),
+}
+
+impl Ending {
+    fn exit_code(&self) -> u8 {
+        match self {
+            Self::Answer(_) => 0,
+            Self::ToolError | Self::ApiError(_) => 1,
+        }
     }
 }
 
-struct Run<'a> {
+struct Run {
     out: Out,
     session: String,
     model: String,
@@ -43,10 +46,11 @@ struct Run<'a> {
     /// Numbers the API messages: the blocks of one share its id, and a
     /// tool result ends it.
     message: usize,
-    _args: &'a Args,
+    /// The `permission_denials` entries so far.
+    denials: Vec<Value>,
 }
 
-impl Run<'_> {
+impl Run {
     fn say(&mut self, block: Value) {
         let id = format!("msg_01Fake{:04}", self.message);
         let line = msg::assistant(&self.session, &self.model, &id, block);
@@ -67,21 +71,151 @@ impl Run<'_> {
         self.out.emit(msg::tool_result(&self.session, &id, output));
     }
 
-    /// A call the permission rules refuse, as 2.1 reports it; returns its
-    /// `permission_denials` entry.
-    fn refused(&mut self, name: &str, input: Value, message: &str) -> Value {
+    /// A call the permission rules refuse, as 2.1 reports it.
+    fn refused(&mut self, name: &str, input: Value, message: &str) {
         let id = self.call(name, input.clone());
         let denied = msg::permission_denied(&self.session, name, &id, message);
         self.out.emit(denied);
         self.out
             .emit(msg::denied_result(&self.session, &id, message));
-        json!({"tool_name": name, "tool_use_id": id, "tool_input": input})
+        let entry = json!({"tool_name": name, "tool_use_id": id, "tool_input": input});
+        self.denials.push(entry);
+    }
+
+    /// Starts the tool shell and says its pid.
+    fn start_shell(&mut self) {
+        match shell::start() {
+            Ok(pid) => self.say(msg::text(&format!("started helper pid {pid}"))),
+            Err(e) => eprintln!("fake-claude: cannot start the helper: {e}"),
+        }
+    }
+
+    /// Everything between init and result; `Err` is an exit code for a run
+    /// that ends without a result.
+    fn script(
+        &mut self,
+        words: &Words,
+        prompt: &str,
+        history: &[String],
+        failure: Option<ApiFailure>,
+    ) -> Result<Ending, u8> {
+        self.before_any_call(words)?;
+        if let Some(failure) = failure {
+            failure.report(&mut self.out, &self.session);
+            return Ok(Ending::ApiError(failure));
+        }
+        self.say(json!({"type": "thinking", "thinking": "The user wants a change.", "signature": "EqQBCkYIBxgC"}));
+        self.say(msg::text("Let me look at the project."));
+        self.work(words);
+        if words.has("no-result") {
+            return Err(0);
+        }
+        if words.has("error") {
+            self.say(msg::text("Something went wrong."));
+            return Ok(Ending::ToolError);
+        }
+        let answer = answer(words, prompt, history);
+        self.say(msg::text(&answer));
+        Ok(Ending::Answer(answer))
+    }
+
+    /// What happens before the first API call: garbage, an endless line,
+    /// ignoring SIGTERM, the tool shell.
+    fn before_any_call(&mut self, words: &Words) -> Result<(), u8> {
+        if words.has("garbage") {
+            self.out.raw(
+                b"Welcome to Claude Code!\n{\"type\":\"assistant\",\"mess\n\x1b[31mnot json\x1b[0m\n",
+            );
+            eprintln!("Error: unexpected end of JSON input");
+            return Err(1);
+        }
+        if let Some(n) = words.number("huge-line") {
+            self.out.raw(&vec![b'x'; n]);
+            hang();
+        }
+        if words.has("hang-ignore-term") {
+            // SAFETY: installing SIG_IGN has no preconditions.
+            unsafe { libc::signal(libc::SIGTERM, libc::SIG_IGN) };
+        }
+        if words.has("child") {
+            self.start_shell();
+        }
+        Ok(())
+    }
+
+    /// The turn's tool calls and other output before the answer.
+    fn work(&mut self, words: &Words) {
+        if words.has("tools") {
+            tools(self);
+        }
+        if words.has("deny") {
+            deny(self);
+        }
+        if words.has("invalid-utf8") {
+            self.invalid_utf8();
+        }
+        if let Some(n) = words.number("huge") {
+            self.say(msg::text(&"x".repeat(n)));
+        }
+        if words.has("hang") || words.has("hang-ignore-term") {
+            hang();
+        }
+        if let Some(ms) = words.number("slow") {
+            std::thread::sleep(Duration::from_millis(ms as u64));
+        }
+    }
+
+    /// A line that is not UTF-8, then an assistant line with a broken byte.
+    fn invalid_utf8(&mut self) {
+        self.out.raw(b"\xff\xfe not utf-8 \xc3\x28\n");
+        let line = msg::assistant(
+            &self.session,
+            &self.model,
+            "msg_01Bad",
+            msg::text("caf\u{e9} BROKEN"),
+        );
+        let bytes = line.to_string().replace("BROKEN", "\u{1}").into_bytes();
+        let broken: Vec<u8> = bytes
+            .into_iter()
+            .map(|b| if b == 1 { 0xff } else { b })
+            .collect();
+        self.out.raw(&[broken.as_slice(), b"\n"].concat());
+    }
+
+    /// The result line; `prior` is the session's `modelUsage` before.
+    fn result(&self, ending: &Ending, started: Instant, prior: Value) -> Value {
+        let (subtype, is_error, text, errors, api_error) = match ending {
+            Ending::Answer(text) => ("success", false, Some(text.as_str()), None, None),
+            Ending::ToolError => (
+                "error_during_execution",
+                true,
+                None,
+                Some(vec![TOOL_ERROR.to_string()]),
+                None,
+            ),
+            Ending::ApiError(f) => ("success", true, Some(f.text()), None, Some(*f)),
+        };
+        let spec = ResultSpec {
+            subtype,
+            is_error,
+            text,
+            session: &self.session,
+            model: &self.model,
+            num_turns: self.turns,
+            started,
+            denials: self.denials.clone(),
+            errors,
+            api_error,
+            prior,
+        };
+        spec.build()
     }
 }
 
 /// `--resume` of a session this fake never issued: no init, the requested
 /// id in the result, and the reason on stderr too.
-fn unknown_session(mut out: Out, id: &str, model: &str, started: Instant) -> u8 {
+fn unknown_session(mut out: Out, id: &str, args: &Args, started: Instant) -> u8 {
+    let model = msg::model_id(args.model.as_deref());
     let error = format!("No conversation found with session ID: {id}");
     eprintln!("{error}");
     let spec = ResultSpec {
@@ -89,12 +223,12 @@ fn unknown_session(mut out: Out, id: &str, model: &str, started: Instant) -> u8 
         is_error: true,
         text: None,
         session: id,
-        model,
+        model: &model,
         num_turns: 0,
         started,
         denials: vec![],
         errors: Some(vec![error]),
-        api_error_status: None,
+        api_error: None,
         prior: json!({}),
     };
     out.emit(spec.build());
@@ -105,24 +239,29 @@ fn unknown_session(mut out: Out, id: &str, model: &str, started: Instant) -> u8 
 pub fn perform(args: &Args, prompt: &str, cwd: &Path) -> u8 {
     let started = Instant::now();
     let words = Words::of(prompt);
-    let sessions = Sessions::for_cwd(cwd);
-    let model = msg::model_id(args.model.as_deref());
-    let mut out = Out::new(args);
-    let session = match &args.resume {
-        Some(id) if !sessions.knows(id) => return unknown_session(out, id, &model, started),
-        Some(_) if words.has("fork") => msg::uuid(),
-        Some(id) => id.clone(),
-        None => msg::uuid(),
+    let failure = match ApiFailure::chosen(&words) {
+        Ok(failure) => failure,
+        Err(message) => {
+            eprintln!("{message}");
+            return 1;
+        }
     };
-    // A fork's totals include its parent's.
-    let prior = sessions.usage(args.resume.as_deref().unwrap_or(&session));
-    sessions.remember(&session, &prior);
-    let mode = args
-        .permission_mode
-        .clone()
-        .unwrap_or_else(|| "default".into());
+    let sessions = Sessions::from_env();
+    let mut out = Out::new(args);
+    let (session, parent) = match &args.resume {
+        Some(id) if !sessions.knows(id) => return unknown_session(out, id, args, started),
+        // A fork starts with its parent's history and totals.
+        Some(id) if words.has("fork") => (msg::uuid(), sessions.load(id)),
+        Some(id) => (id.clone(), sessions.load(id)),
+        None => (msg::uuid(), Session::default()),
+    };
+    let model = msg::model_id(args.model.as_deref().or(parent.model.as_deref()));
+    let mut stored = parent.continued(&model, prompt);
+    // Known from the start, as the real CLI writes its transcript as it goes.
+    sessions.save(&session, &stored);
+    let mode = args.permission_mode.as_deref().unwrap_or("default");
     let cwd = cwd.to_string_lossy().into_owned();
-    out.emit(msg::init(&session, &cwd, &model, &mode));
+    out.emit(msg::init(&session, &cwd, &model, mode));
     let mut run = Run {
         out,
         session,
@@ -130,116 +269,30 @@ pub fn perform(args: &Args, prompt: &str, cwd: &Path) -> u8 {
         cwd,
         turns: 1,
         message: 1,
-        _args: args,
+        denials: Vec::new(),
     };
-    if words.has("garbage") {
-        run.out.raw(
-            b"Welcome to Claude Code!\n{\"type\":\"assistant\",\"mess\n\x1b[31mnot json\x1b[0m\n",
-        );
-        eprintln!("Error: unexpected end of JSON input");
-        return 1;
-    }
-    if let Some(n) = words.number("huge-line") {
-        run.out.raw(&vec![b'x'; n]);
-        hang();
-    }
-    if words.has("hang-ignore-term") {
-        // SAFETY: installing SIG_IGN has no preconditions.
-        unsafe { libc::signal(libc::SIGTERM, libc::SIG_IGN) };
-    }
-    if words.has("child") {
-        let child = std::process::Command::new("sleep").arg("1000").spawn();
-        let pid = child.map(|c| c.id()).unwrap_or(0);
-        run.say(msg::text(&format!("started helper pid {pid}")));
-    }
-    run.say(json!({"type": "thinking", "thinking": "The user wants a change.", "signature": "EqQBCkYIBxgC"}));
-    run.say(msg::text("Let me look at the project."));
-    if words.has("tools") {
-        tools(&mut run);
-    }
-    let denials = if words.has("deny") {
-        deny(&mut run)
-    } else {
-        vec![]
+    let ending = match run.script(&words, prompt, &parent.prompts, failure) {
+        Ok(ending) => ending,
+        Err(code) => return code,
     };
-    if words.has("invalid-utf8") {
-        run.out.raw(b"\xff\xfe not utf-8 \xc3\x28\n");
-        let line = msg::assistant(
-            &run.session,
-            &run.model,
-            "msg_01Bad",
-            msg::text("caf\u{e9} BROKEN"),
-        );
-        let bytes = line.to_string().replace("BROKEN", "\u{1}").into_bytes();
-        let broken: Vec<u8> = bytes
-            .into_iter()
-            .map(|b| if b == 1 { 0xff } else { b })
-            .collect();
-        run.out.raw(&[broken.as_slice(), b"\n"].concat());
-    }
-    if let Some(n) = words.number("huge") {
-        run.say(msg::text(&"x".repeat(n)));
-    }
-    if words.has("hang") || words.has("hang-ignore-term") {
-        hang();
-    }
-    if let Some(ms) = words.number("slow") {
-        std::thread::sleep(Duration::from_millis(ms as u64));
-    }
-    if words.has("no-result") {
-        return 0;
-    }
-    let answer = answer(&words, prompt);
-    let api_error_status = words.has("api-error").then_some(529);
-    let (subtype, is_error, text, errors, code) = if words.has("error") {
-        (
-            "error_during_execution",
-            true,
-            None,
-            Some(vec![
-                "Tool execution failed: EACCES: permission denied, open 'src/lib.rs'".to_string(),
-            ]),
-            1,
-        )
-    } else if words.has("api-error") {
-        ("success", true, Some(API_ERROR.to_string()), None, 1)
-    } else {
-        ("success", false, Some(answer), None, 0)
-    };
-    run.say(msg::text(
-        text.as_deref().unwrap_or("Something went wrong."),
-    ));
-    let spec = ResultSpec {
-        subtype,
-        is_error,
-        text: text.as_deref(),
-        session: &run.session,
-        model: &run.model,
-        num_turns: run.turns,
-        started,
-        denials,
-        errors,
-        api_error_status,
-        prior,
-    };
-    let result = spec.build();
-    sessions.remember(&run.session, &result["modelUsage"]);
+    let result = run.result(&ending, started, parent.usage);
+    stored.usage = result["modelUsage"].clone();
+    sessions.save(&run.session, &stored);
     run.out.emit(result);
     run.out.finish();
     if words.has("linger") {
         hang();
     }
-    code
+    shell::wait();
+    ending.exit_code()
 }
 
-/// What 2.1 answers after the API kept saying 529.
-const API_ERROR: &str = "API Error: 529 Overloaded. This is a server-side issue, usually \
-    temporary — try again in a moment. If it persists, check your inference gateway \
-    (api.anthropic.com).";
-
-fn answer(words: &Words, prompt: &str) -> String {
+fn answer(words: &Words, prompt: &str, history: &[String]) -> String {
     if words.has("echo") {
         return prompt.to_string();
+    }
+    if words.has("recall") {
+        return format!("Earlier in this session: {}", history.join(" | "));
     }
     let Some(n) = words.number("long") else {
         return "Done. The project builds and all tests pass.".into();
@@ -267,7 +320,7 @@ fn tools(run: &mut Run) {
 
 /// A Bash call that would remove files and a Write, both refused in the
 /// 2.1 wording.
-fn deny(run: &mut Run) -> Vec<Value> {
+fn deny(run: &mut Run) {
     let cwd = run.cwd.clone();
     let rm = json!({"command": "rm -rf build", "description": "Remove the build folder"});
     let rm_refused = format!(
@@ -279,10 +332,8 @@ fn deny(run: &mut Run) -> Vec<Value> {
     let write = json!({"file_path": file, "content": "pub fn x() {}\n"});
     let write_refused =
         format!("Claude requested permissions to write to {file}, but you haven't granted it yet.");
-    vec![
-        run.refused("Bash", rm, &rm_refused),
-        run.refused("Write", write, &write_refused),
-    ]
+    run.refused("Bash", rm, &rm_refused);
+    run.refused("Write", write, &write_refused);
 }
 
 fn hang() -> ! {

@@ -1,27 +1,43 @@
-//! What outlives one invocation: known sessions per working directory with
-//! their usage so far, the invocation record, and the start/end log that
-//! counts live copies.
+//! What outlives one invocation: the sessions with their history, the
+//! invocation record, and the start/end log that counts live copies.
 
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::fs::OpenOptions;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-/// Sessions this fake has issued, each file holding the session's
-/// `modelUsage` so far. Scoped by cwd, which the real CLI 2.1 no longer
-/// does (it resumes a session from any folder); a test relies on it.
+/// What this fake keeps of a session between runs.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Session {
+    /// The model of its last run, which a resume without --model keeps.
+    pub model: Option<String>,
+    /// Its `modelUsage` so far (`null` when new).
+    pub usage: Value,
+    /// Every prompt it was given, oldest first.
+    pub prompts: Vec<String>,
+}
+
+impl Session {
+    /// The session as this run starts it: on `model`, with `prompt` added.
+    pub fn continued(&self, model: &str, prompt: &str) -> Self {
+        let mut next = self.clone();
+        next.model = Some(model.to_string());
+        next.prompts.push(prompt.to_string());
+        next
+    }
+}
+
+/// The sessions this fake has issued, one file per id in
+/// FAKE_CLAUDE_STATE_DIR. As in the real CLI 2.1, they are not scoped to a
+/// folder: a session resumes from anywhere, with its history.
 pub struct Sessions {
     dir: Option<PathBuf>,
 }
 
 impl Sessions {
-    pub fn for_cwd(cwd: &Path) -> Self {
-        let slug: String = cwd
-            .to_string_lossy()
-            .chars()
-            .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
-            .collect();
-        let dir = std::env::var_os("FAKE_CLAUDE_STATE_DIR").map(|d| PathBuf::from(d).join(slug));
+    pub fn from_env() -> Self {
+        let dir = std::env::var_os("FAKE_CLAUDE_STATE_DIR").map(PathBuf::from);
         Self { dir }
     }
 
@@ -33,21 +49,20 @@ impl Sessions {
         }
     }
 
-    /// The session's `modelUsage` before this run (`{}` when new).
-    pub fn usage(&self, id: &str) -> Value {
+    /// The session as its last run left it (empty when new or unknown).
+    pub fn load(&self, id: &str) -> Session {
         self.dir
             .as_ref()
             .and_then(|dir| std::fs::read(dir.join(id)).ok())
             .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-            .unwrap_or_else(|| json!({}))
+            .unwrap_or_default()
     }
 
-    /// Stores the session with its `modelUsage` so far.
-    pub fn remember(&self, id: &str, usage: &Value) {
-        if let Some(dir) = &self.dir {
-            let text = usage.to_string();
-            let _ = std::fs::create_dir_all(dir).and_then(|()| std::fs::write(dir.join(id), text));
-        }
+    pub fn save(&self, id: &str, session: &Session) {
+        let (Some(dir), Ok(text)) = (&self.dir, serde_json::to_string(session)) else {
+            return;
+        };
+        let _ = std::fs::create_dir_all(dir).and_then(|()| std::fs::write(dir.join(id), text));
     }
 }
 
