@@ -339,7 +339,7 @@ async fn the_schema_refuses_unknown_statuses_and_has_no_message_text() {
             .fetch_all(db.pool())
             .await
             .unwrap();
-    assert_eq!(columns.len(), 16, "{columns:?}");
+    assert_eq!(columns.len(), 17, "{columns:?}");
     assert!(
         !columns
             .iter()
