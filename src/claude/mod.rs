@@ -13,6 +13,7 @@ mod process;
 mod recovery;
 mod runner;
 mod slash;
+mod sweep;
 mod targets;
 
 pub use args::build_args;

@@ -1,20 +1,23 @@
 //! The CLI child process: how it is started, and how it and everything it
 //! started are stopped. The CLI spawns children of its own (MCP servers,
 //! background shells), so it gets its own process group and signals go to
-//! the whole group.
+//! the whole group; what left the group (a tool shell in its own session)
+//! is found by the run's tag (`sweep`).
 
+use super::sweep::{RUN_TAG_VAR, new_tag, sweep_soon};
 use super::{FORBIDDEN_ENV, RunSpec, build_args};
 use std::process::{ExitStatus, Stdio};
 use std::time::Duration;
 use tokio::process::{Child, Command};
 
-/// Starts the CLI in `spec.cwd`, in a new process group, with piped stdio
-/// and without the forbidden variables.
-pub(super) fn spawn(spec: &RunSpec) -> std::io::Result<Child> {
+/// Starts the CLI in `spec.cwd`, in a new process group, with piped stdio,
+/// without the forbidden variables and with the run's `tag`.
+pub(super) fn spawn(spec: &RunSpec, tag: &str) -> std::io::Result<Child> {
     let mut cmd = Command::new(&spec.binary);
     cmd.args(build_args(spec))
         .current_dir(&spec.cwd)
         .envs(spec.extra_env.iter().map(|(k, v)| (k, v)))
+        .env(RUN_TAG_VAR, tag)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -27,20 +30,43 @@ pub(super) fn spawn(spec: &RunSpec) -> std::io::Result<Child> {
     cmd.spawn()
 }
 
-/// The child's process group. Dropping it SIGKILLs whatever is left of the
-/// group, so a dropped run future or a finished CLI leaves nothing behind.
+/// The child's process group and the run's tag. Dropping it unfinished
+/// (a dropped run future) SIGKILLs whatever is left of the group and sweeps
+/// the tag, so nothing is left behind.
 #[derive(Debug)]
 pub(super) struct ProcessGroup {
     pgid: Option<libc::pid_t>,
+    tag: String,
+    finished: bool,
+}
+
+/// A fresh tag for the run about to be spawned.
+pub(super) fn run_tag() -> String {
+    new_tag()
 }
 
 impl ProcessGroup {
-    pub(super) fn of(child: &Child) -> Self {
+    pub(super) fn of(child: &Child, tag: String) -> Self {
         let pgid = child
             .id()
             .and_then(|pid| libc::pid_t::try_from(pid).ok())
             .filter(|pid| *pid > 1);
-        Self { pgid }
+        Self {
+            pgid,
+            tag,
+            finished: false,
+        }
+    }
+
+    /// The CLI is reaped: SIGKILL what is left of its group, and unless it
+    /// ended by itself after its result (the CLI then ended its own tool
+    /// shells), sweep the tag for what left the group.
+    pub(super) fn finish(&mut self, clean: bool) {
+        self.finished = true;
+        self.signal(libc::SIGKILL);
+        if !clean {
+            sweep_soon(std::mem::take(&mut self.tag));
+        }
     }
 
     pub(super) fn signal(&self, signal: libc::c_int) {
@@ -67,9 +93,11 @@ impl ProcessGroup {
 
 impl Drop for ProcessGroup {
     fn drop(&mut self) {
-        // Pids are handed out cyclically, so the group id cannot have been
-        // reused in the moment since its leader was reaped.
-        self.signal(libc::SIGKILL);
+        if !self.finished {
+            // Pids are handed out cyclically, so the group id cannot have
+            // been reused in the moment since its leader was reaped.
+            self.finish(false);
+        }
     }
 }
 

@@ -4,7 +4,7 @@
 use super::events::{ResultMessage, StreamEvent, parse_line_in};
 use super::outcome::{Outcome, RunReport, classify, stderr_says_unknown_session};
 use super::pipes::{LineRead, collect_stderr, feed_stdin, next_line};
-use super::process::{ProcessGroup, exit_code, spawn};
+use super::process::{ProcessGroup, exit_code, run_tag, spawn};
 use super::targets::ProjectRoots;
 use super::{Progress, RunSpec};
 use crate::domain::ClaudeSessionId;
@@ -47,11 +47,12 @@ pub async fn run(
     if cancel.is_cancelled() {
         return report(Outcome::Cancelled, None, String::new());
     }
-    let mut child = match spawn(spec) {
+    let tag = run_tag();
+    let mut child = match spawn(spec, &tag) {
         Ok(child) => child,
         Err(e) => return report(spawn_error(spec, &e), None, String::new()),
     };
-    let group = ProcessGroup::of(&child);
+    let mut group = ProcessGroup::of(&child, tag);
     feed_stdin(child.stdin.take(), spec.prompt.clone());
     let stderr = collect_stderr(child.stderr.take(), spec.max_stderr_bytes);
     let mut init_session = None;
@@ -69,10 +70,10 @@ pub async fn run(
         }
         None => Ending::NoResult { exited: None },
     };
-    let status = stop(&mut child, &group, &ending, spec.kill_grace).await;
-    // Whatever the CLI left running in its group goes too; that also closes
-    // the stderr pipe those children inherited.
-    group.signal(libc::SIGKILL);
+    let (status, by_itself) = stop(&mut child, &group, &ending, spec.kill_grace).await;
+    // Whatever the CLI left running goes too; that also closes the stderr
+    // pipe those children inherited.
+    group.finish(by_itself && matches!(ending, Ending::Result(_)));
     let stderr_tail = timeout(spec.kill_grace, stderr)
         .await
         .ok()
@@ -160,24 +161,25 @@ impl Pump<'_> {
 /// Brings the CLI down as the ending requires and reaps it. After a result
 /// or end of output it gets `grace` to exit on its own: the CLI sometimes
 /// lingers after its result.
+/// Also says whether the CLI exited by itself (not by our signals).
 async fn stop(
     child: &mut Child,
     group: &ProcessGroup,
     ending: &Ending,
     grace: Duration,
-) -> Option<ExitStatus> {
+) -> (Option<ExitStatus>, bool) {
     match ending {
         Ending::NoResult {
             exited: Some(status),
-        } => Some(*status),
+        } => (Some(*status), true),
         Ending::Result(_) | Ending::NoResult { exited: None } | Ending::ReadFailed(_) => {
             match timeout(grace, child.wait()).await {
-                Ok(status) => status.ok(),
-                Err(_) => group.terminate(child, grace).await,
+                Ok(status) => (status.ok(), true),
+                Err(_) => (group.terminate(child, grace).await, false),
             }
         }
         Ending::TooLarge | Ending::Timeout | Ending::Cancelled => {
-            group.terminate(child, grace).await
+            (group.terminate(child, grace).await, false)
         }
     }
 }

@@ -69,7 +69,6 @@ async fn a_hanging_cli_that_ignores_sigterm_is_killed_within_timeout_and_grace()
 }
 
 #[tokio::test]
-#[ignore = "bug: a SIGKILL to the CLI's group misses its setsid tool shell (issue 12 item 8)"]
 async fn a_cli_killed_for_ignoring_sigterm_leaves_no_tool_shell() {
     let fake = FakeCli::new();
     let mut spec = fake.spec("FAKE:child FAKE:hang-ignore-term");
@@ -147,7 +146,6 @@ async fn dropping_the_run_future_kills_the_whole_group() {
 }
 
 #[tokio::test]
-#[ignore = "bug: a SIGKILL to the CLI's group misses its setsid tool shell (issue 12 item 8)"]
 async fn dropping_the_run_future_leaves_no_tool_shell() {
     let fake = FakeCli::new();
     let shell = Helper(drop_the_run_once_the_helper_runs(&fake.spec("FAKE:child FAKE:hang")).await);
@@ -192,7 +190,6 @@ async fn a_cli_that_exits_without_result_while_a_child_holds_stdout_ends_promptl
 }
 
 #[tokio::test]
-#[ignore = "bug: the CLI's group kill misses a setsid tool shell its CLI left running (issue 12 item 8)"]
 async fn a_cli_that_exits_without_ending_its_tool_shell_leaves_none_behind() {
     let fake = FakeCli::new();
     let (_, events) = run_collecting(&fake.spec("FAKE:child FAKE:no-result"), false).await;
