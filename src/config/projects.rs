@@ -52,6 +52,10 @@ pub(super) fn projects(
     out
 }
 
+/// The longest `system_prompt` that fits in one argument: Linux takes at
+/// most 128 KiB per argv string, and it goes as `--append-system-prompt=…`.
+pub(super) const MAX_SYSTEM_PROMPT_BYTES: usize = 128 * 1024 - "--append-system-prompt=".len() - 1;
+
 /// Names and channels of earlier entries, even ones with other problems, so
 /// a duplicate is reported no matter which entry is broken.
 #[derive(Default)]
@@ -126,6 +130,15 @@ fn project(
         .and_then(|p| resolve_folder(&p, base, &mut f));
     let model = f.string("model");
     let system_prompt = f.string("system_prompt");
+    if let Some(text) = &system_prompt
+        && text.len() > MAX_SYSTEM_PROMPT_BYTES
+    {
+        let problem = format!(
+            "is {} bytes, and one command-line argument may be at most {MAX_SYSTEM_PROMPT_BYTES} (Linux), so every run here would fail to start; shorten it",
+            text.len()
+        );
+        f.problem("system_prompt", problem);
+    }
     let permission_mode = f.permission_mode("permission_mode");
     let allowed_tools = f.strings("allowed_tools");
     let allowed_users = f.ids("allowed_users");

@@ -290,3 +290,23 @@ fn run_refuses_an_api_base_that_does_not_answer_instead_of_falling_back_to_disco
 fn log_file(root: &Path) -> PathBuf {
     root.join("logs").join("bot.log")
 }
+
+#[test]
+fn check_refuses_a_system_prompt_too_long_for_the_command_line() {
+    let sb = Sandbox::new();
+    let long = "be brief. ".repeat(20 * 1024);
+    sb.write_config(&format!(
+        "[discord]\nallowed_users = [\"111\"]\n\n[[projects]]\nname = \"demo\"\nchannel_id = \"222\"\npath = \"project\"\nsystem_prompt = \"{long}\"\n"
+    ));
+    let out = sb.run(&["check"]);
+    assert_clean_failure(&out);
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("system_prompt") && stderr.contains("command-line argument"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("be brief. be brief."),
+        "the prompt itself is not echoed"
+    );
+}

@@ -265,3 +265,29 @@ fn every_problem_in_every_project_is_reported_together() {
     let shown = fx.load(&text).unwrap_err().to_string();
     assert_eq!(shown.lines().count(), 7);
 }
+
+#[test]
+fn a_system_prompt_too_long_for_the_command_line_is_a_problem() {
+    let fx = Fixture::new();
+    let long = "x".repeat(200 * 1024);
+    let text = format!("{}system_prompt = \"{long}\"\n", fx.project("web", 1));
+    let p = fx.problems(&text);
+    assert!(
+        has(
+            &p,
+            &[
+                "(#1): system_prompt:",
+                "204800 bytes",
+                "command-line argument",
+                "shorten"
+            ]
+        ),
+        "{p:?}"
+    );
+    let fits = format!(
+        "{}system_prompt = \"{}\"\n",
+        fx.project("web", 1),
+        "x".repeat(100 * 1024)
+    );
+    assert!(fx.load(&fits).is_ok());
+}
