@@ -72,9 +72,9 @@ pub async fn build(setup: ClientSetup<'_>) -> anyhow::Result<Client> {
     if let Some(base) = setup.api_base {
         // On this error serenity would fall back to Discord's own gateway,
         // bypassing the base the operator chose: fail here instead.
-        http.get_gateway().await.with_context(|| {
-            format!("DISCORD_API_BASE {base} did not answer GET /api/v10/gateway")
-        })?;
+        http.get_gateway()
+            .await
+            .map_err(|e| gateway_probe_error(base, e))?;
     }
     let data = BotData {
         config: setup.config.clone(),
@@ -92,6 +92,22 @@ pub async fn build(setup: ClientSetup<'_>) -> anyhow::Result<Client> {
         .event_handler(handler)
         .await
         .context("cannot build the Discord client")
+}
+
+/// A refused token says so; anything else points at the base URL.
+fn gateway_probe_error(base: &str, error: serenity::Error) -> anyhow::Error {
+    use serenity::http::HttpError;
+    if let serenity::Error::Http(HttpError::UnsuccessfulRequest(response)) = &error {
+        let status = response.status_code.as_u16();
+        if status == 401 || status == 403 {
+            return anyhow::anyhow!(
+                "Discord (through DISCORD_API_BASE {base}) refused DISCORD_TOKEN with {status}; copy the bot token again from the developer portal"
+            );
+        }
+    }
+    anyhow::Error::new(error).context(format!(
+        "DISCORD_API_BASE {base} did not answer GET /api/v10/gateway"
+    ))
 }
 
 #[cfg(test)]

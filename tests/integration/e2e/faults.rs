@@ -95,3 +95,23 @@ async fn a_gateway_frame_serenity_cannot_read_is_never_logged_with_its_text() {
         "the frame's text reached a log"
     );
 }
+
+#[tokio::test]
+async fn a_token_refused_with_401_is_named_as_the_token_not_the_api_base() {
+    let mut d = Daemon::start(Options::default()).await;
+    assert!(d.stop().await.success());
+    d.fake.fail_next("GET", "/gateway", 401);
+    let mut again = d.command("run");
+    again.stdin(std::process::Stdio::null());
+    let out = tokio::time::timeout(super::LIMIT, again.output())
+        .await
+        .expect("run gives up")
+        .expect("run the daemon");
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("DISCORD_TOKEN") && stderr.contains("401"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains(d.fake.token()), "{stderr}");
+}
