@@ -93,6 +93,30 @@ async fn on_error(error: poise::FrameworkError<'_, BotData, CommandError>) {
             });
             let _ = reply(ctx, reported.user_text, true).await;
         }
+        // poise answers neither of these, and Discord then shows "This
+        // interaction failed": every interaction gets a reply within 3 s.
+        poise::FrameworkError::UnknownInteraction {
+            framework,
+            interaction,
+            ..
+        } => {
+            let ctx = framework.serenity_context;
+            tracing::warn!(command = %interaction.data.name, "unknown slash command");
+            let answer = serenity::all::CreateInteractionResponse::Message(
+                serenity::all::CreateInteractionResponseMessage::new()
+                    .content(UNKNOWN_COMMAND)
+                    .ephemeral(true),
+            );
+            if let Err(e) = interaction.create_response(ctx, answer).await {
+                tracing::warn!(error = %e, "cannot answer an unknown slash command");
+            }
+        }
+        poise::FrameworkError::CommandStructureMismatch {
+            ctx, description, ..
+        } => {
+            tracing::warn!(command = %ctx.command().name, description, "slash command options did not match");
+            let _ = reply(poise::Context::Application(ctx), BAD_OPTIONS, true).await;
+        }
         other => {
             if let Err(e) = poise::builtins::on_error(other).await {
                 tracing::error!(error = %e, "cannot handle a command error");
@@ -123,6 +147,9 @@ async fn here(ctx: Ctx<'_>) -> Option<(ChannelId, &Project)> {
 }
 
 const NOT_MAPPED: &str = "This channel is not mapped to a project.";
+const UNKNOWN_COMMAND: &str = "I don't know that command (the bot's commands may have just changed). Type / to see the current ones.";
+const BAD_OPTIONS: &str =
+    "That command's options did not match what the bot expects. Type / and pick the command again.";
 
 fn caller(ctx: Ctx<'_>) -> UserId {
     ctx.author().id.into()

@@ -229,3 +229,34 @@ async fn a_member_with_manage_messages_may_reset() {
     d.reply_to(d.alpha, second).await;
     assert_eq!(resume_of(&argvs(&d.cli)[1]), None);
 }
+
+#[tokio::test]
+async fn an_unknown_command_and_wrong_options_get_an_ephemeral_answer_not_silence() {
+    let d = Daemon::start(Options::default()).await;
+    let stale = d
+        .fake
+        .stale_slash_command(SlashCommand::new("frobnicate", d.alpha, d.alice))
+        .await;
+    let reply = answer(&d, &stale).await;
+    assert!(is_ephemeral(&reply), "{reply:?}");
+    assert!(
+        reply.body["content"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("don't know that command"),
+        "{reply:?}"
+    );
+    let wrong = d
+        .fake
+        .slash_command(SlashCommand::new("model", d.alpha, d.admin).integer_option("name", 5))
+        .await;
+    let reply = answer(&d, &wrong).await;
+    assert!(is_ephemeral(&reply), "{reply:?}");
+    assert!(
+        reply.body["content"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("options did not match"),
+        "{reply:?}"
+    );
+}

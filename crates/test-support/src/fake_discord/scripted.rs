@@ -239,7 +239,6 @@ impl FakeDiscord {
 
     /// Dispatches INTERACTION_CREATE (type 2) for a registered command.
     pub async fn slash_command(&self, c: SlashCommand) -> InteractionHandle {
-        let shared = &self.shared;
         let command = self
             .registered_commands()
             .into_iter()
@@ -256,6 +255,18 @@ impl FakeDiscord {
                 c.name
             );
         };
+        self.dispatch_command(c, command["id"].clone()).await
+    }
+
+    /// Dispatches INTERACTION_CREATE for a command the bot never registered,
+    /// as Discord does when a client's command list is stale.
+    pub async fn stale_slash_command(&self, c: SlashCommand) -> InteractionHandle {
+        let id = self.shared.snowflake().to_string();
+        self.dispatch_command(c, json!(id)).await
+    }
+
+    async fn dispatch_command(&self, c: SlashCommand, command_id: Value) -> InteractionHandle {
+        let shared = &self.shared;
         let handle = InteractionHandle {
             id: shared.snowflake(),
             token: format!("fake-interaction-token-{}", shared.snowflake()),
@@ -274,7 +285,7 @@ impl FakeDiscord {
             "channel_id": c.channel_id.to_string(),
             "app_permissions": "2248473465835073",
             "data": {
-                "id": command["id"],
+                "id": command_id,
                 "name": c.name,
                 "type": 1,
                 "options": c.options,
