@@ -10,7 +10,7 @@
 
 use super::attachments;
 use super::messages::{Announce, BeginShutdown, Connected};
-use super::rest::{send, what};
+use super::rest::{deliver, what};
 use crate::actors::messages::{ErrorKind, OutboxError, Outgoing, ReportError};
 use crate::actors::router::SessionRouter;
 use crate::config::Config;
@@ -81,7 +81,7 @@ impl DiscordActor {
         };
         ctx.spawn(
             async move {
-                if let Err(e) = send(&http, post).await {
+                if let Err(e) = deliver(&http, post).await {
                     let report = ReportError {
                         kind: ErrorKind::DiscordError,
                         channel: Some(channel),
@@ -153,7 +153,7 @@ impl Handler<Outgoing> for DiscordActor {
                 });
             };
             let (channel, what) = (msg.channel(), what(&msg));
-            send(&http, msg).await.map_err(|e| {
+            deliver(&http, msg).await.map_err(|e| {
                 tracing::warn!(channel_id = channel.get(), what, error = %e, "Discord refused a request");
                 OutboxError {
                     detail: e.to_string(),

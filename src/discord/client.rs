@@ -61,7 +61,8 @@ pub fn cache_settings() -> CacheSettings {
 }
 
 pub async fn build(setup: ClientSetup<'_>) -> anyhow::Result<Client> {
-    let mut http = HttpBuilder::new(setup.token.expose_secret());
+    let mut http =
+        HttpBuilder::new(setup.token.expose_secret()).client(super::retry::http_client());
     if let Some(base) = setup.api_base {
         http = http
             .proxy(base.trim_end_matches('/'))

@@ -13,3 +13,4 @@ mod inbound;
 pub mod intake;
 pub mod messages;
 pub mod rest;
+mod retry;

@@ -1,11 +1,40 @@
-//! The REST side of an `Outgoing`: one serenity call each, with mentions
-//! always off and replies that survive a deleted question.
+//! The REST side of an `Outgoing`: one serenity call each (retried as
+//! `retry` says), with mentions always off and replies that survive a
+//! deleted question.
 
 use crate::actors::messages::{FileAttachment, Outgoing};
 use crate::domain::{ChannelId, MessageId};
 use serenity::all::{
     CreateAllowedMentions, CreateAttachment, CreateMessage, EditMessage, Http, MessageReference,
 };
+
+/// Sends `msg`, retrying what may pass later (`retry`) within its budget.
+pub async fn deliver(http: &Http, msg: Outgoing) -> serenity::Result<Option<MessageId>> {
+    let budget = super::retry::budget(&msg);
+    let started = std::time::Instant::now();
+    let mut attempt = 0;
+    loop {
+        let error = match send(http, msg.clone()).await {
+            Ok(sent) => return Ok(sent),
+            Err(e) => e,
+        };
+        let Some(wait) = super::retry::wait_before_retry(&error, attempt) else {
+            return Err(error);
+        };
+        if started.elapsed() + wait > budget {
+            return Err(error);
+        }
+        tracing::warn!(
+            channel_id = msg.channel().get(),
+            what = what(&msg),
+            attempt = attempt + 1,
+            error = %error,
+            "Discord request failed; trying again"
+        );
+        tokio::time::sleep(wait).await;
+        attempt += 1;
+    }
+}
 
 /// One REST call; mentions are always off, so Claude's output pings nobody.
 pub async fn send(http: &Http, msg: Outgoing) -> serenity::Result<Option<MessageId>> {

@@ -115,3 +115,34 @@ async fn a_token_refused_with_401_is_named_as_the_token_not_the_api_base() {
     );
     assert!(!stderr.contains(d.fake.token()), "{stderr}");
 }
+
+#[tokio::test]
+async fn an_answer_refused_once_with_a_5xx_or_a_429_is_posted_on_a_later_try() {
+    let d = Daemon::start(Options::default()).await;
+    let path = format!("/channels/{}/messages", d.alpha);
+    for status in [500, 429, 503] {
+        d.fake.fail_next("POST", &path, status);
+        let asked = d
+            .say(d.alpha, d.alice, &format!("FAKE:echo try {status}"))
+            .await;
+        let posts = d.reply_to(d.alpha, asked).await;
+        assert!(
+            posts[0].content.contains(&format!("try {status}")),
+            "{posts:#?}"
+        );
+    }
+    let rows = d.finished_requests(d.alpha, 3).await;
+    assert!(
+        rows.iter().all(|r| r.status.to_string() == "done"),
+        "{rows:?}"
+    );
+    let tries = d
+        .fake
+        .requests()
+        .iter()
+        .filter(|r| r.method == "POST" && r.path == path)
+        .count();
+    assert_eq!(tries, 6, "each answer: one refused try, one that landed");
+    d.wait_log(|r| r["msg"] == "Discord request failed; trying again")
+        .await;
+}
