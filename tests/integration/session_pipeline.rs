@@ -403,16 +403,21 @@ async fn permission_denials_are_shown_after_the_answer() {
     assert!(content(&got[0]).contains("not allowed to use"), "{got:?}");
 }
 
-#[actix_rt::test]
-async fn the_status_message_shows_tools_and_is_replaced_by_the_answer() {
-    let p = Pipeline::start(|_| {}).await;
+/// A run slow enough for status edits; returns what was sent up to the
+/// status message's deletion after the answer.
+async fn tools_until_the_status_is_deleted(p: &Pipeline) -> Vec<Outgoing> {
     p.say(1, ALICE, "FAKE:tools FAKE:slow=400");
-    let events = p
-        .rec
+    p.rec
         .wait_for(LIMIT, |e| {
             e.iter().any(|x| matches!(x, Outgoing::Delete { .. }))
         })
-        .await;
+        .await
+}
+
+#[actix_rt::test]
+async fn the_status_message_shows_tools_and_is_replaced_by_the_answer() {
+    let p = Pipeline::start(|_| {}).await;
+    let events = tools_until_the_status_is_deleted(&p).await;
     let edits: Vec<_> = events
         .iter()
         .filter(|e| matches!(e, Outgoing::Edit { .. }))
@@ -438,13 +443,7 @@ async fn the_status_message_shows_tools_and_is_replaced_by_the_answer() {
 async fn progress_and_denials_show_project_relative_paths_never_the_host_folder() {
     let p = Pipeline::start(|_| {}).await;
     let host = p.cli.project().display().to_string();
-    p.say(1, ALICE, "FAKE:tools FAKE:slow=400");
-    let events = p
-        .rec
-        .wait_for(LIMIT, |e| {
-            e.iter().any(|x| matches!(x, Outgoing::Delete { .. }))
-        })
-        .await;
+    let events = tools_until_the_status_is_deleted(&p).await;
     assert!(events.iter().any(|e| matches!(e, Outgoing::Edit { .. })));
     p.say(2, ALICE, "FAKE:deny");
     let denied = p.replies(2).await;

@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 
 use super::super::http::HttpResponse;
-use super::super::recorder::{PostedMessage, RecordedFile};
+use super::super::recorder::{PostedMessage, RecordedFile, State};
 use super::super::{Shared, gateway, model};
 use super::{Call, invalid_form, not_found, ok};
 
@@ -117,11 +117,7 @@ pub(crate) fn edit_message(
     }
     let updated = {
         let mut state = shared.state();
-        let found = state
-            .messages
-            .iter_mut()
-            .find(|m| Some(m.channel_id) == channel && Some(m.id) == id && !m.deleted);
-        found.map(|m| {
+        live_message(&mut state, channel, id).map(|m| {
             if field(call, "content").is_some() {
                 m.content = content;
             }
@@ -153,6 +149,18 @@ pub(crate) fn edit_message(
     ok(message)
 }
 
+/// The bot's message `id` in `channel`, unless it was deleted.
+fn live_message(
+    state: &mut State,
+    channel: Option<u64>,
+    id: Option<u64>,
+) -> Option<&mut PostedMessage> {
+    state
+        .messages
+        .iter_mut()
+        .find(|m| Some(m.channel_id) == channel && Some(m.id) == id && !m.deleted)
+}
+
 pub(crate) fn delete_message(
     shared: &Shared,
     channel: Option<u64>,
@@ -160,11 +168,7 @@ pub(crate) fn delete_message(
 ) -> HttpResponse {
     let deleted = {
         let mut state = shared.state();
-        let found = state
-            .messages
-            .iter_mut()
-            .find(|m| Some(m.channel_id) == channel && Some(m.id) == id && !m.deleted);
-        found.map(|m| {
+        live_message(&mut state, channel, id).map(|m| {
             m.deleted = true;
             (m.channel_id, m.id)
         })
