@@ -64,9 +64,6 @@ struct Stored {
 
 pub struct SessionActor {
     channel: ChannelId,
-    /// Carries `channel_id` and `project` onto every record the session
-    /// logs; each request's span is its child.
-    span: tracing::Span,
     project: ProjectName,
     deps: Arc<SessionDeps>,
     router: Recipient<SessionIdle>,
@@ -90,13 +87,8 @@ impl SessionActor {
         deps: Arc<SessionDeps>,
         router: Recipient<SessionIdle>,
     ) -> Self {
-        // At error level so that it is enabled whatever LOG_LEVEL says and
-        // its fields reach every record; spans write no records of their
-        // own (see telemetry's span_fields).
-        let span = tracing::error_span!("session", channel_id = channel.get(), project = %project);
         Self {
             channel,
-            span,
             project,
             deps,
             router,
@@ -131,8 +123,7 @@ impl SessionActor {
                 }
             }
             Err(e) => {
-                let _in_session = act.span.enter();
-                tracing::error!(error = %e, "cannot load session");
+                tracing::error!(channel_id = act.channel.get(), error = %e, "cannot load session");
             }
         }));
     }
@@ -171,16 +162,25 @@ impl SessionActor {
     ) {
         ctx.wait(write.into_actor(self).map(move |done, act, _| {
             if let Err(e) = done {
-                let _in_session = act.span.enter();
-                tracing::error!(error = %e, what, "store write failed");
+                tracing::error!(channel_id = act.channel.get(), error = %e, what, "store write failed");
             }
         }));
     }
 
     /// The span a request's records are logged in, from its arrival to
-    /// its "request finished" record.
+    /// its "request finished" record. One per request, not per session:
+    /// tracing keeps the slots of as many spans as were ever open at once,
+    /// and 10,000 idle sessions would hold 10,000. At error level so that
+    /// it is enabled whatever LOG_LEVEL says and its fields reach every
+    /// record; spans write no records of their own (telemetry's
+    /// span_fields).
     fn request_span(&self, request: &Request) -> tracing::Span {
-        tracing::error_span!(parent: &self.span, "request", request_id = %request.id)
+        tracing::error_span!(
+            "request",
+            request_id = %request.id,
+            channel_id = request.channel.get(),
+            project = %request.project
+        )
     }
 
     fn busy(&self) -> bool {
