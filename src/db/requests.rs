@@ -34,6 +34,9 @@ pub struct RequestFinish {
     pub cost_basis: Option<CostBasis>,
     pub error_id: Option<ErrorId>,
     pub error_kind: Option<String>,
+    /// Whether the answer (or the error) reached the channel in full;
+    /// `None` when nothing ran.
+    pub delivered: Option<bool>,
 }
 
 impl RequestFinish {
@@ -49,6 +52,7 @@ impl RequestFinish {
             cost_basis: None,
             error_id: None,
             error_kind: None,
+            delivered: None,
         }
     }
 }
@@ -72,6 +76,7 @@ pub struct RequestRow {
     pub cost_basis: Option<CostBasis>,
     pub error_id: Option<ErrorId>,
     pub error_kind: Option<String>,
+    pub delivered: Option<bool>,
 }
 
 /// Spending so far, for one channel and for its whole project.
@@ -101,6 +106,7 @@ struct StoredRequest {
     cost_basis: Option<String>,
     error_id: Option<String>,
     error_kind: Option<String>,
+    delivered: Option<bool>,
 }
 
 /// Marks queued and running rows interrupted; callers narrow it further.
@@ -147,6 +153,7 @@ impl TryFrom<StoredRequest> for RequestRow {
                 .transpose()?,
             error_id: r.error_id.map(ErrorId::from_stored),
             error_kind: r.error_kind,
+            delivered: r.delivered,
         })
     }
 }
@@ -335,7 +342,7 @@ pub(super) async fn finish_request_on(
              duration_ms = COALESCE(?3,
                 CAST(ROUND((julianday(?8) - julianday(created_at)) * 86400000) AS INTEGER)),
              claude_duration_ms = ?4, cost_usd = ?5, error_id = ?6, error_kind = ?7,
-             finished_at = ?8, cost_basis = ?10
+             finished_at = ?8, cost_basis = ?10, delivered = ?11
          WHERE id = ?9",
     )
     .bind(f.status.as_str())
@@ -348,6 +355,7 @@ pub(super) async fn finish_request_on(
     .bind(now_utc())
     .bind(id.to_string())
     .bind(f.cost_basis.map(CostBasis::as_str))
+    .bind(f.delivered)
     .execute(conn)
     .await
     .map_err(DbError::query("finishing a request"))?;

@@ -61,6 +61,16 @@ pub enum Rendered {
     },
 }
 
+impl Rendered {
+    /// How many Discord messages posting it takes.
+    pub fn message_count(&self) -> usize {
+        match self {
+            Self::Chunks(chunks) => chunks.len(),
+            Self::Attachment { .. } => 1,
+        }
+    }
+}
+
 /// Discord counts characters; measure conservatively in UTF-16 code units
 /// (>= code points) so a chunk never exceeds the limit whichever way Discord
 /// counts.

@@ -3,10 +3,10 @@
 
 use super::job::InFlight;
 use super::{SessionActor, SessionDeps, report_failure, send_out};
-use crate::actors::messages::{ErrorKind, FileAttachment, Outgoing, StopTyping};
+use crate::actors::messages::{ErrorKind, FileAttachment, Outgoing, Request, StopTyping};
 use crate::claude::{Outcome, RunReport, Success};
 use crate::db::{RequestFinish, SessionChange, Turn};
-use crate::domain::{ClaudeSessionId, CostBasis, RequestStatus};
+use crate::domain::{ClaudeSessionId, CostBasis, ErrorId, RequestStatus};
 use crate::format::{Rendered, render_answer};
 use actix::prelude::*;
 use std::sync::Arc;
@@ -185,20 +185,14 @@ impl SessionActor {
 
 /// Posts, records and logs, in that order, so the channel sees the answer
 /// before the next request starts.
-async fn conclude(deps: Arc<SessionDeps>, running: InFlight, report: RunReport, v: Verdict) {
+async fn conclude(deps: Arc<SessionDeps>, running: InFlight, report: RunReport, mut v: Verdict) {
     let request = &running.request;
     let channel = request.channel;
-    let mut chunks = 0;
-    let mut error_id = None;
-    if let Some((kind, detail)) = &v.error
-        && let Some(failure) = report_failure(&deps, *kind, request, detail.clone()).await
-    {
-        chunks += usize::from(failure.told);
-        error_id = Some(failure.error_id);
-    }
-    if let Some(answer) = v.answer {
-        chunks += post_rendered(&deps, request, answer).await;
-    }
+    let Posted {
+        chunks,
+        error_id,
+        delivered,
+    } = post_outcome(&deps, request, v.error.as_ref(), v.answer.take()).await;
     // After the answer, so the user waits for nothing else.
     if let Some(message) = running.status.message() {
         send_out(&deps, Outgoing::Delete { channel, message }).await;
@@ -214,6 +208,7 @@ async fn conclude(deps: Arc<SessionDeps>, running: InFlight, report: RunReport, 
         cost_basis: v.cost_basis,
         error_id: error_id.clone(),
         error_kind: v.error.as_ref().map(|(k, _)| k.as_str().to_string()),
+        delivered: Some(delivered),
     };
     let turn = Turn {
         channel,
@@ -231,19 +226,59 @@ async fn conclude(deps: Arc<SessionDeps>, running: InFlight, report: RunReport, 
         claude_duration_ms = v.claude_duration_ms,
         cost_usd = v.cost_usd,
         chunks,
+        delivered,
         context_lost = report.context_lost,
         error_id = error_id.as_ref().map(|e| e.as_str().to_string()),
         "request finished"
     );
 }
 
+/// What reached the channel.
+struct Posted {
+    chunks: usize,
+    error_id: Option<ErrorId>,
+    /// Everything meant for the user was posted.
+    delivered: bool,
+}
+
+/// Posts the answer, or the failure under an error id. If Discord still
+/// refused part of it after its retries, the user is told so under an
+/// error id of its own (itself retried), so nothing is lost unsaid.
+async fn post_outcome(
+    deps: &SessionDeps,
+    request: &Request,
+    error: Option<&(ErrorKind, String)>,
+    answer: Option<Rendered>,
+) -> Posted {
+    let mut posted = Posted {
+        chunks: 0,
+        error_id: None,
+        delivered: true,
+    };
+    if let Some((kind, detail)) = error
+        && let Some(failure) = report_failure(deps, *kind, request, detail.clone()).await
+    {
+        posted.chunks += usize::from(failure.told);
+        posted.delivered &= failure.told;
+        posted.error_id = Some(failure.error_id);
+    }
+    if let Some(answer) = answer {
+        let expected = answer.message_count();
+        let sent = post_rendered(deps, request, answer).await;
+        posted.chunks += sent;
+        posted.delivered &= sent == expected;
+    }
+    if !posted.delivered {
+        let detail = "the answer could not be posted in full".to_string();
+        let notice = report_failure(deps, ErrorKind::DiscordError, request, detail).await;
+        posted.error_id = posted.error_id.or(notice.map(|n| n.error_id));
+    }
+    posted
+}
+
 /// Posts an answer; the first message replies to the user's. Returns how
 /// many messages went out.
-async fn post_rendered(
-    deps: &SessionDeps,
-    request: &crate::actors::messages::Request,
-    rendered: Rendered,
-) -> usize {
+async fn post_rendered(deps: &SessionDeps, request: &Request, rendered: Rendered) -> usize {
     let messages: Vec<(String, Option<FileAttachment>)> = match rendered {
         Rendered::Chunks(chunks) => chunks.into_iter().map(|c| (c, None)).collect(),
         Rendered::Attachment {

@@ -35,6 +35,7 @@ fn finish(status: RequestStatus, cost: Option<f64>) -> RequestFinish {
         cost_basis: None,
         error_id: None,
         error_kind: None,
+        delivered: None,
     }
 }
 
@@ -90,6 +91,7 @@ async fn a_request_moves_from_queued_to_running_to_done() {
         cost_basis: Some(CostBasis::SessionTotal),
         error_id: Some(error.clone()),
         error_kind: Some("cli_exit".into()),
+        delivered: Some(false),
     };
     db.finish_request(r.id, &f).await.unwrap();
     let row = db.request(r.id).await.unwrap().unwrap();
@@ -102,6 +104,7 @@ async fn a_request_moves_from_queued_to_running_to_done() {
     assert_eq!((row.cost_usd, row.error_id), (Some(0.03), Some(error)));
     assert_eq!(row.error_kind.as_deref(), Some("cli_exit"));
     assert_eq!(row.cost_basis, Some(CostBasis::SessionTotal));
+    assert_eq!(row.delivered, Some(false));
     assert!(row.finished_at.unwrap() >= row.started_at.unwrap());
 }
 
@@ -339,7 +342,7 @@ async fn the_schema_refuses_unknown_statuses_and_has_no_message_text() {
             .fetch_all(db.pool())
             .await
             .unwrap();
-    assert_eq!(columns.len(), 17, "{columns:?}");
+    assert_eq!(columns.len(), 18, "{columns:?}");
     assert!(
         !columns
             .iter()

@@ -44,6 +44,7 @@ fn finish(status: RequestStatus, error_id: Option<ErrorId>) -> RequestFinish {
         cost_basis: None,
         error_id,
         error_kind: None,
+        delivered: Some(true),
     }
 }
 

@@ -146,3 +146,28 @@ async fn an_answer_refused_once_with_a_5xx_or_a_429_is_posted_on_a_later_try() {
     d.wait_log(|r| r["msg"] == "Discord request failed; trying again")
         .await;
 }
+
+#[tokio::test]
+async fn an_answer_discord_refuses_for_good_is_told_to_the_user_and_recorded() {
+    let d = Daemon::start(Options::default()).await;
+    // 403 is final: no retry helps, so the answer cannot be posted.
+    d.fake
+        .fail_next("POST", &format!("/channels/{}/messages", d.alpha), 403);
+    let asked = d.say(d.alpha, d.alice, "FAKE:echo zebra-42").await;
+    let posts = d.reply_to(d.alpha, asked).await;
+    assert!(!posts[0].content.contains("zebra-42"), "{posts:#?}");
+    assert!(
+        posts[0]
+            .content
+            .contains("Discord refused part of the answer")
+            && posts[0].content.contains("error id"),
+        "{posts:#?}"
+    );
+    let rows = d.finished_requests(d.alpha, 1).await;
+    assert_eq!(rows[0].delivered, Some(false));
+    assert!(rows[0].error_id.is_some());
+    let ok = d.say(d.alpha, d.alice, "FAKE:echo next one").await;
+    d.reply_to(d.alpha, ok).await;
+    let rows = d.finished_requests(d.alpha, 2).await;
+    assert!(rows.iter().any(|r| r.delivered == Some(true)), "{rows:?}");
+}
