@@ -77,29 +77,49 @@ impl SessionActor {
                 db.insert_request(&row).await
             }
         };
-        let span = self.request_span(&request);
-        ctx.wait(insert.into_actor(self).map(move |inserted, act, ctx| {
-            match inserted {
-                Ok(()) => {}
-                // The gateway delivered the message again (a RESUME replay,
-                // or after a restart): it has run, or is running, already.
-                Err(DbError::MessageSeen(_)) => {
-                    span.in_scope(|| tracing::info!("message seen before; not run again"));
-                    act.arm_idle_timer(ctx);
-                    return;
-                }
-                Err(e) => span.in_scope(|| tracing::error!(error = %e, "cannot record request")),
-            }
-            let queued = Queued { request, span };
-            if idle {
-                let spec = act.spec_for(&queued.request);
-                act.launch(queued, spec, ctx);
+        let queued = Queued {
+            span: self.request_span(&request),
+            request,
+        };
+        ctx.wait(
+            insert
+                .into_actor(self)
+                .map(move |inserted, act, ctx| act.recorded(inserted, queued, idle, ctx)),
+        );
+    }
+
+    /// The request's row is written (or not): run it, queue it, or drop a
+    /// message that was handled before.
+    fn recorded(
+        &mut self,
+        inserted: Result<(), DbError>,
+        queued: Queued,
+        idle: bool,
+        ctx: &mut Context<Self>,
+    ) {
+        match inserted {
+            Ok(()) => {}
+            // The gateway delivered the message again (a RESUME replay, or
+            // after a restart): it has run, or is running, already.
+            Err(DbError::MessageSeen(_)) => {
+                let _in_request = queued.span.enter();
+                tracing::info!("message seen before; not run again");
+                self.arm_idle_timer(ctx);
                 return;
             }
-            act.tell_position(&queued.request, ctx);
-            act.queue.push_back(queued);
-            act.start_next(ctx);
-        }));
+            Err(e) => {
+                let _in_request = queued.span.enter();
+                tracing::error!(error = %e, "cannot record request");
+            }
+        }
+        if idle {
+            let spec = self.spec_for(&queued.request);
+            self.launch(queued, spec, ctx);
+            return;
+        }
+        self.tell_position(&queued.request, ctx);
+        self.queue.push_back(queued);
+        self.start_next(ctx);
     }
 
     fn tell_position(&self, request: &Request, ctx: &mut Context<Self>) {
