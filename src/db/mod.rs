@@ -139,7 +139,7 @@ impl Db {
             .map_err(|e| open_error(&path, e))?;
         let mut db = Db::migrated(pool, &path).await?;
         match SqliteConnection::connect_with(&options).await {
-            Ok(conn) => db.writer = Arc::new(Writer::start(conn)),
+            Ok(conn) => db.writer = Arc::new(Writer::start(conn, options)),
             Err(e) => {
                 db.close().await;
                 return Err(open_error(&path, e));

@@ -276,3 +276,112 @@ async fn every_write_is_readable_once_it_returns_under_concurrent_load() {
     }
     assert_eq!(db.count_requests().await.unwrap(), 400);
 }
+
+#[tokio::test]
+async fn after_the_disk_was_full_later_writes_land_again() {
+    let ch = ChannelId(9);
+    let (_dir, db) = file_db_with_session(ch).await;
+    let pages: i64 = sqlx::query_scalar("PRAGMA page_count")
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
+    // SQLITE_FULL for real: the writer's connection may not grow the file.
+    db.execute(
+        "capping the file",
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "PRAGMA max_page_count = {pages}"
+        ))),
+    )
+    .await
+    .unwrap();
+    let burst: Vec<_> = (0..400).map(|_| request_in(ch)).collect();
+    let results = futures_util::future::join_all(burst.iter().map(|r| db.insert_request(r))).await;
+    assert!(
+        results.iter().any(Result::is_err),
+        "the cap made no write fail"
+    );
+    let mut lost = 0;
+    for (r, result) in burst.iter().zip(&results) {
+        if result.is_ok() && db.request(r.id).await.unwrap().is_none() {
+            lost += 1;
+        }
+    }
+    let failed = results.iter().filter(|r| r.is_err()).count();
+    assert_eq!(
+        lost, 0,
+        "{lost} writes said Ok but are not stored ({failed} failed)"
+    );
+    // The cause goes away, as when the disk is freed.
+    let _ = db
+        .execute(
+            "lifting the cap",
+            sqlx::query("PRAGMA max_page_count = 1073741823"),
+        )
+        .await;
+    let later = request_in(ch);
+    db.insert_request(&later).await.unwrap();
+    let seen = db.request(later.id).await.unwrap();
+    assert!(
+        seen.is_some(),
+        "a write after the fault is not visible to readers"
+    );
+}
+
+/// A real full filesystem: a 2 MiB tmpfs (needs root; skipped otherwise).
+#[tokio::test]
+async fn after_a_full_filesystem_later_writes_land_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let mounted = std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=2m", "tmpfs"])
+        .arg(dir.path())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !mounted {
+        eprintln!("SKIPPED after_a_full_filesystem_later_writes_land_again: cannot mount a tmpfs");
+        return;
+    }
+    let result = full_filesystem_round(dir.path()).await;
+    let _ = std::process::Command::new("umount")
+        .arg(dir.path())
+        .status();
+    result.unwrap();
+}
+
+async fn full_filesystem_round(root: &Path) -> Result<(), String> {
+    let ch = ChannelId(9);
+    let db = Db::connect(&url_for(&root.join("w.db")))
+        .await
+        .map_err(|e| e.to_string())?;
+    db.ensure_session(ch, &crate::domain::ProjectName::new("p"))
+        .await
+        .map_err(|e| e.to_string())?;
+    let filler = root.join("filler");
+    let _ = std::fs::write(&filler, vec![0u8; 4 * 1024 * 1024]);
+    let burst: Vec<_> = (0..2000).map(|_| request_in(ch)).collect();
+    let results = futures_util::future::join_all(burst.iter().map(|r| db.insert_request(r))).await;
+    let failed = results.iter().filter(|r| r.is_err()).count();
+    std::fs::remove_file(&filler).map_err(|e| e.to_string())?;
+    let mut lost = 0;
+    for (r, result) in burst.iter().zip(&results) {
+        if result.is_ok() && db.request(r.id).await.map_err(|e| e.to_string())?.is_none() {
+            lost += 1;
+        }
+    }
+    let later = request_in(ch);
+    let wrote = db.insert_request(&later).await;
+    let seen = db
+        .request(later.id)
+        .await
+        .map_err(|e| e.to_string())?
+        .is_some();
+    db.close().await;
+    if failed == 0 {
+        return Err("the full filesystem made no write fail".into());
+    }
+    if lost > 0 || wrote.is_err() || !seen {
+        return Err(format!(
+            "failed {failed}, lost {lost}, later write {wrote:?}, seen {seen}"
+        ));
+    }
+    Ok(())
+}

@@ -11,6 +11,10 @@
 //!    the commit's error if the commit failed.
 //! 5. So a returned write is visible to readers, and a busy caller never
 //!    holds the connection.
+//! 6. If the commit failed (a full disk), the task reopens its connection
+//!    before the next batch: SQLite may have rolled the transaction back
+//!    itself, and sqlx would otherwise nest every later write in a
+//!    savepoint of a transaction that never commits.
 //!
 //! Writes never open transactions themselves (inside a batch that would be
 //! a savepoint); a write of several statements asks to be `atomic`
@@ -20,7 +24,7 @@
 
 use super::DbError;
 use sqlx::Connection;
-use sqlx::sqlite::{SqliteConnection, SqlitePool};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection, SqlitePool};
 use std::future::Future;
 use std::pin::Pin;
 use tokio::sync::{mpsc, oneshot};
@@ -56,9 +60,11 @@ pub(super) struct Writer {
 impl Writer {
     /// Starts the task on the current tokio runtime. It ends, closing the
     /// connection, on `close` or when every handle is gone.
-    pub(super) fn start(conn: SqliteConnection) -> Writer {
+    /// `options` reopen the connection when a failed commit has left it
+    /// unusable.
+    pub(super) fn start(conn: SqliteConnection, options: SqliteConnectOptions) -> Writer {
         let (tx, rx) = mpsc::unbounded_channel();
-        tokio::spawn(serve(conn, rx));
+        tokio::spawn(serve(conn, options, rx));
         Writer { jobs: Some(tx) }
     }
 
@@ -126,7 +132,11 @@ impl Writer {
     }
 }
 
-async fn serve(mut conn: SqliteConnection, mut inbox: mpsc::UnboundedReceiver<Command>) {
+async fn serve(
+    mut conn: SqliteConnection,
+    options: SqliteConnectOptions,
+    mut inbox: mpsc::UnboundedReceiver<Command>,
+) {
     let mut closing = None;
     while closing.is_none() {
         let Some(first) = inbox.recv().await else {
@@ -143,7 +153,9 @@ async fn serve(mut conn: SqliteConnection, mut inbox: mpsc::UnboundedReceiver<Co
                 next = inbox.try_recv().ok();
             }
         }
-        run(&mut conn, batch).await;
+        if run(&mut conn, batch).await == Health::Broken {
+            conn = reopen(conn, &options).await;
+        }
     }
     if let Err(e) = conn.close().await {
         tracing::warn!(error = %e, "closing the database writer failed");
@@ -153,9 +165,20 @@ async fn serve(mut conn: SqliteConnection, mut inbox: mpsc::UnboundedReceiver<Co
     }
 }
 
+/// Whether the connection can take the next batch.
+#[derive(Debug, PartialEq, Eq)]
+enum Health {
+    Fine,
+    /// A commit failed (a full disk, say): SQLite may have rolled the
+    /// transaction back itself, and sqlx's count of open transactions no
+    /// longer matches, so every later "transaction" would be a savepoint
+    /// inside one that never commits.
+    Broken,
+}
+
 /// Several writes share a transaction, and so does an atomic one alone; a
 /// single plain write runs in autocommit.
-async fn run(conn: &mut SqliteConnection, batch: Vec<(Job, bool)>) {
+async fn run(conn: &mut SqliteConnection, batch: Vec<(Job, bool)>) -> Health {
     if batch.len() > 1 || batch.first().is_some_and(|(_, atomic)| *atomic) {
         match conn.begin().await {
             Ok(mut tx) => {
@@ -167,7 +190,11 @@ async fn run(conn: &mut SqliteConnection, batch: Vec<(Job, bool)>) {
                 for answer in answers {
                     answer(failed.as_deref());
                 }
-                return;
+                if let Some(reason) = failed {
+                    tracing::error!(error = %reason, "a batch of writes could not be committed");
+                    return Health::Broken;
+                }
+                return Health::Fine;
             }
             Err(e) => {
                 tracing::warn!(error = %e, "cannot begin a batch of writes; running them one by one")
@@ -176,5 +203,24 @@ async fn run(conn: &mut SqliteConnection, batch: Vec<(Job, bool)>) {
     }
     for (job, _) in batch {
         job(conn).await(None);
+    }
+    Health::Fine
+}
+
+/// A fresh connection in place of one a failed commit left unusable;
+/// if none can be opened yet, the old one with its transaction rolled back.
+async fn reopen(old: SqliteConnection, options: &SqliteConnectOptions) -> SqliteConnection {
+    let mut old = old;
+    let _ = sqlx::raw_sql("ROLLBACK").execute(&mut old).await;
+    match SqliteConnection::connect_with(options).await {
+        Ok(fresh) => {
+            let _ = old.close().await;
+            tracing::warn!("the database writer reopened its connection after a failed commit");
+            fresh
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "cannot reopen the database writer's connection");
+            old
+        }
     }
 }
