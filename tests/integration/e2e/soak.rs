@@ -46,6 +46,17 @@ fn live_clis(d: &Daemon) -> i64 {
 #[tokio::test]
 #[ignore = "soak: about a minute; run with --ignored"]
 async fn twenty_channels_of_twenty_five_messages_each_get_one_answer_apiece() {
+    soak(None).await;
+}
+
+#[tokio::test]
+#[ignore = "soak: about a minute; run with --ignored"]
+async fn with_one_in_twenty_discord_writes_failing_once_every_message_still_gets_one_answer() {
+    soak(Some(20)).await;
+}
+
+/// `flaky`: one in that many of the bot's Discord writes fails once.
+async fn soak(flaky: Option<u64>) {
     let started = Instant::now();
     let deadline = started + Duration::from_secs(120);
     let d = Daemon::start(Options {
@@ -55,6 +66,9 @@ async fn twenty_channels_of_twenty_five_messages_each_get_one_answer_apiece() {
         ..Options::default()
     })
     .await;
+    if let Some(every) = flaky {
+        d.fake.fail_one_in(every);
+    }
     let mut asked = Vec::with_capacity(TOTAL);
     for round in 0..PER_CHANNEL {
         for (i, channel) in d.threads.iter().enumerate() {
@@ -67,9 +81,13 @@ async fn twenty_channels_of_twenty_five_messages_each_get_one_answer_apiece() {
     let rss_end = d.rss_kib();
 
     println!(
-        "soak: {TOTAL} answers in {:.1} s; daemon RSS {rss_half} KiB at half way, {rss_end} KiB at the end",
-        started.elapsed().as_secs_f64()
+        "soak: {TOTAL} answers in {:.1} s; daemon RSS {rss_half} KiB at half way, {rss_end} KiB at the end; {} Discord writes failed once",
+        started.elapsed().as_secs_f64(),
+        d.fake.flaky_failures()
     );
+    if flaky.is_some() {
+        assert!(d.fake.flaky_failures() > 0, "nothing was made to fail");
+    }
     let answers = finals(&d);
     for message in &asked {
         let got = answers.get(message).map_or(0, Vec::len);

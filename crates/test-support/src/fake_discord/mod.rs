@@ -335,6 +335,23 @@ impl FakeDiscord {
         });
     }
 
+    /// From now on one in `every` of the bot's channel writes (posts,
+    /// edits, deletes, typing) fails once, with 429, 500, 502 and 503 in
+    /// turn; returns nothing, `flaky_failures` says how many failed.
+    pub fn fail_one_in(&self, every: u64) {
+        self.shared.state().flaky = Some(recorder::Flaky {
+            every: every.max(1),
+            statuses: vec![429, 500, 502, 503],
+            seen: 0,
+            failed: 0,
+        });
+    }
+
+    /// How many requests `fail_one_in` has failed so far.
+    pub fn flaky_failures(&self) -> u64 {
+        self.shared.read().flaky.as_ref().map_or(0, |f| f.failed)
+    }
+
     pub async fn shutdown(self) {
         gateway::close_session(&self.shared);
         for task in &self.tasks {

@@ -116,6 +116,9 @@ pub(crate) struct State {
     pub messages: Vec<PostedMessage>,
     pub commands: Vec<(Option<u64>, Value)>,
     pub failures: Vec<Failure>,
+    /// Fails one in `n` of the bot's channel writes, cycling through the
+    /// statuses (`FakeDiscord::fail_one_in`).
+    pub flaky: Option<Flaky>,
     pub attachments: Vec<(String, String, Vec<u8>)>,
     pub interactions: Vec<InteractionHandle>,
     pub identifies: Vec<Value>,
@@ -134,10 +137,36 @@ impl State {
     }
 
     pub fn take_failure(&mut self, method: &str, path: &str) -> Option<u16> {
-        let index = self.failures.iter().position(|f| {
-            f.method.eq_ignore_ascii_case(method) && path.starts_with(&f.path_prefix)
-        })?;
-        Some(self.failures.remove(index).status)
+        if let Some(index) = self
+            .failures
+            .iter()
+            .position(|f| f.method.eq_ignore_ascii_case(method) && path.starts_with(&f.path_prefix))
+        {
+            return Some(self.failures.remove(index).status);
+        }
+        let writes = method != "GET" && path.starts_with("/channels/");
+        self.flaky.as_mut().filter(|_| writes).and_then(Flaky::next)
+    }
+}
+
+/// One in `every` requests fails, with the next of `statuses`.
+#[derive(Debug, Clone)]
+pub struct Flaky {
+    pub every: u64,
+    pub statuses: Vec<u16>,
+    pub seen: u64,
+    pub failed: u64,
+}
+
+impl Flaky {
+    fn next(&mut self) -> Option<u16> {
+        self.seen += 1;
+        if self.statuses.is_empty() || self.seen % self.every != 0 {
+            return None;
+        }
+        let status = self.statuses[(self.failed as usize) % self.statuses.len()];
+        self.failed += 1;
+        Some(status)
     }
 }
 
