@@ -161,7 +161,7 @@ pub struct Flaky {
 impl Flaky {
     fn next(&mut self) -> Option<u16> {
         self.seen += 1;
-        if self.statuses.is_empty() || self.seen % self.every != 0 {
+        if self.statuses.is_empty() || !self.seen.is_multiple_of(self.every) {
             return None;
         }
         let status = self.statuses[(self.failed as usize) % self.statuses.len()];
