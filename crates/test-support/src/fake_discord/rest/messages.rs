@@ -56,14 +56,21 @@ pub(crate) fn store_attachments(
         .collect()
 }
 
-pub(crate) fn create_message(shared: &Shared, channel: u64, call: &Call) -> HttpResponse {
-    let content = content_of(call);
-    if content.chars().count() > MAX_CONTENT_CHARS {
-        return invalid_form(
+/// Discord's answer to content over its limit.
+fn too_long(content: &str) -> Option<HttpResponse> {
+    (content.chars().count() > MAX_CONTENT_CHARS).then(|| {
+        invalid_form(
             "content",
             "BASE_TYPE_MAX_LENGTH",
             "Must be 2000 or fewer in length.",
-        );
+        )
+    })
+}
+
+pub(crate) fn create_message(shared: &Shared, channel: u64, call: &Call) -> HttpResponse {
+    let content = content_of(call);
+    if let Some(refused) = too_long(&content) {
+        return refused;
     }
     let embeds = embeds_of(call);
     if content.is_empty() && embeds.is_empty() && call.files.is_empty() {
@@ -108,12 +115,8 @@ pub(crate) fn edit_message(
     call: &Call,
 ) -> HttpResponse {
     let content = content_of(call);
-    if content.chars().count() > MAX_CONTENT_CHARS {
-        return invalid_form(
-            "content",
-            "BASE_TYPE_MAX_LENGTH",
-            "Must be 2000 or fewer in length.",
-        );
+    if let Some(refused) = too_long(&content) {
+        return refused;
     }
     let updated = {
         let mut state = shared.state();
