@@ -4,7 +4,7 @@
 //! the whole group; what left the group (a tool shell in its own session)
 //! is found by the run's tag (`sweep`).
 
-use super::sweep::{RUN_TAG_VAR, new_tag, sweep_soon};
+use super::sweep::{RUN_TAG_VAR, sweep_soon};
 use super::{FORBIDDEN_ENV, RunSpec, build_args};
 use std::process::{ExitStatus, Stdio};
 use std::time::Duration;
@@ -38,11 +38,6 @@ pub(super) struct ProcessGroup {
     pgid: Option<libc::pid_t>,
     tag: String,
     finished: bool,
-}
-
-/// A fresh tag for the run about to be spawned.
-pub(super) fn run_tag() -> String {
-    new_tag()
 }
 
 impl ProcessGroup {

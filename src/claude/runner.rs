@@ -4,7 +4,8 @@
 use super::events::{ResultMessage, StreamEvent, parse_line_in};
 use super::outcome::{Outcome, RunReport, classify, stderr_says_unknown_session};
 use super::pipes::{LineRead, collect_stderr, feed_stdin, next_line};
-use super::process::{ProcessGroup, exit_code, run_tag, spawn};
+use super::process::{ProcessGroup, exit_code, spawn};
+use super::sweep::new_tag;
 use super::targets::ProjectRoots;
 use super::{Progress, RunSpec};
 use crate::domain::ClaudeSessionId;
@@ -47,7 +48,7 @@ pub async fn run(
     if cancel.is_cancelled() {
         return report(Outcome::Cancelled, None, String::new());
     }
-    let tag = run_tag();
+    let tag = new_tag();
     let mut child = match spawn(spec, &tag) {
         Ok(child) => child,
         Err(e) => return report(spawn_error(spec, &e), None, String::new()),
@@ -158,10 +159,10 @@ impl Pump<'_> {
     }
 }
 
-/// Brings the CLI down as the ending requires and reaps it. After a result
-/// or end of output it gets `grace` to exit on its own: the CLI sometimes
-/// lingers after its result.
-/// Also says whether the CLI exited by itself (not by our signals).
+/// Brings the CLI down as the ending requires and reaps it, and says
+/// whether it exited by itself (not by our signals). After a result or end
+/// of output it gets `grace` to exit on its own: the CLI sometimes lingers
+/// after its result.
 async fn stop(
     child: &mut Child,
     group: &ProcessGroup,

@@ -120,12 +120,7 @@ impl Db {
             return Db::in_memory().await;
         }
         let (options, path) = file_options(url)?;
-        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent).map_err(|source| DbError::CreateFolder {
-                path: parent.to_path_buf(),
-                source,
-            })?;
-        }
+        make_folder_of(&path)?;
         let options = options
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
@@ -155,12 +150,7 @@ impl Db {
             return Ok(None);
         }
         let (_, path) = file_options(url)?;
-        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent).map_err(|source| DbError::CreateFolder {
-                path: parent.to_path_buf(),
-                source,
-            })?;
-        }
+        make_folder_of(&path)?;
         Ok(Some(DaemonLock::acquire(&path)?))
     }
 
@@ -253,6 +243,17 @@ pub(crate) fn now_utc() -> String {
     chrono::Utc::now()
         .format("%Y-%m-%dT%H:%M:%S%.3fZ")
         .to_string()
+}
+
+/// Creates the folder the database file goes in.
+fn make_folder_of(path: &Path) -> Result<(), DbError> {
+    match path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        Some(parent) => std::fs::create_dir_all(parent).map_err(|source| DbError::CreateFolder {
+            path: parent.to_path_buf(),
+            source,
+        }),
+        None => Ok(()),
+    }
 }
 
 fn is_memory_url(url: &str) -> bool {

@@ -1,7 +1,7 @@
 //! Commands on a channel's session: cancel, reset, status, model, and the
 //! CLI slash commands a prompt may carry.
 
-use super::{SessionActor, post};
+use super::SessionActor;
 use crate::actors::messages::Request;
 use crate::actors::messages::{
     CancelJob, CancelReply, CommandReply, Routed, SessionCommand, SessionStatus,
@@ -55,10 +55,7 @@ impl SessionActor {
             }
             Slash::Refuse(text) => text,
         };
-        let deps = self.deps.clone();
-        let (channel, message) = (request.channel, request.message);
-        let reply = async move { post(&deps, channel, text.into(), Some(message)).await };
-        ctx.spawn(reply.into_actor(self).map(|_, _, _| ()));
+        self.reply_later(&request, text.into(), ctx);
         None
     }
 

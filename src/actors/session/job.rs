@@ -127,12 +127,18 @@ impl SessionActor {
         let text = format!(
             "⏳ Queued: position {position}. I'll answer once the request before it finishes."
         );
-        let (deps, channel, reply_to) = (self.deps.clone(), request.channel, request.message);
-        ctx.spawn(
-            async move { post(&deps, channel, text, Some(reply_to)).await }
-                .into_actor(self)
-                .map(|_, _, _| ()),
-        );
+        self.reply_later(request, text, ctx);
+    }
+
+    /// Replies to the user's message without waiting; a refusal is reported.
+    pub(super) fn reply_later(&self, request: &Request, content: String, ctx: &mut Context<Self>) {
+        let reply = Outgoing::Post {
+            channel: request.channel,
+            content,
+            reply_to: Some(request.message),
+            attachment: None,
+        };
+        self.send_later(reply, ctx);
     }
 
     pub(super) fn start_next(&mut self, ctx: &mut Context<Self>) {
