@@ -205,3 +205,24 @@ async fn without_message_content_intent_only_mentions_and_dms_carry_text_and_att
     );
     run.stop().await;
 }
+
+#[tokio::test]
+async fn a_post_with_an_enforced_nonce_seen_before_returns_the_first_message() {
+    use serenity::all::{ChannelId, CreateMessage, Nonce};
+    let run = start().await;
+    let channel = ChannelId::new(run.channel);
+    let post = |enforce: bool| {
+        CreateMessage::new()
+            .content("once")
+            .nonce(Nonce::String("n-1".into()))
+            .enforce_nonce(enforce)
+    };
+    let first = channel.send_message(&run.http, post(true)).await.unwrap();
+    let again = channel.send_message(&run.http, post(true)).await.unwrap();
+    assert_eq!(first.id, again.id);
+    assert_eq!(run.fake.posted_messages(run.channel).len(), 1);
+    // Without `enforce_nonce` Discord does not deduplicate.
+    let other = channel.send_message(&run.http, post(false)).await.unwrap();
+    assert_ne!(other.id, first.id);
+    assert_eq!(run.fake.posted_messages(run.channel).len(), 2);
+}

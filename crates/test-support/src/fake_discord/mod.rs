@@ -89,6 +89,28 @@ impl Drop for StateGuard<'_> {
     }
 }
 
+/// A request the fake holds back (`FakeDiscord::hold_next`).
+pub struct Held {
+    release: watch::Sender<bool>,
+    reached: watch::Receiver<bool>,
+}
+
+impl Held {
+    /// Waits until the held request has arrived; panics after `limit`.
+    pub async fn reached(&mut self, limit: Duration) {
+        let arrived = tokio::time::timeout(limit, self.reached.wait_for(|r| *r)).await;
+        assert!(
+            matches!(arrived, Ok(Ok(_))),
+            "fake Discord: the request to hold did not come within {limit:?}"
+        );
+    }
+
+    /// Lets a `hold_next` request go on.
+    pub fn release(&self) {
+        self.release.send_replace(true);
+    }
+}
+
 pub struct FakeDiscord {
     shared: Arc<Shared>,
     tasks: Vec<JoinHandle<()>>,
@@ -333,6 +355,32 @@ impl FakeDiscord {
             path_prefix: path_prefix.to_string(),
             status,
         });
+    }
+
+    /// The next `method` request whose path starts with `path_prefix`
+    /// (without `/api/v10`) waits, unanswered and not yet carried out,
+    /// until the returned handle is released or dropped.
+    pub fn hold_next(&self, method: &str, path_prefix: &str) -> Held {
+        self.hold(method, path_prefix, recorder::HoldMode::UntilReleased)
+    }
+
+    /// The next matching request is carried out (a post is created), but
+    /// its answer never comes, as when a response is lost on the way.
+    pub fn lose_next_answer(&self, method: &str, path_prefix: &str) -> Held {
+        self.hold(method, path_prefix, recorder::HoldMode::AnswerLost)
+    }
+
+    fn hold(&self, method: &str, path_prefix: &str, mode: recorder::HoldMode) -> Held {
+        let (release, released) = watch::channel(false);
+        let (reached_tx, reached) = watch::channel(false);
+        self.shared.state().holds.push(recorder::Hold {
+            method: method.to_string(),
+            path_prefix: path_prefix.to_string(),
+            mode,
+            release: released,
+            reached: reached_tx,
+        });
+        Held { release, reached }
     }
 
     /// From now on one in `every` of the bot's channel writes (posts,

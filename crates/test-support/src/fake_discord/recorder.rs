@@ -49,6 +49,8 @@ pub struct PostedMessage {
     pub allowed_mentions: Option<Value>,
     pub message_reference: Option<Value>,
     pub attachments: Vec<RecordedFile>,
+    /// The nonce it was posted with, if Discord was asked to enforce it.
+    pub nonce: Option<String>,
     pub edits: usize,
     pub deleted: bool,
 }
@@ -87,6 +89,26 @@ impl InteractionReply {
     }
 }
 
+/// What a held request does (`FakeDiscord::hold_next`,
+/// `FakeDiscord::lose_next_answer`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum HoldMode {
+    /// Waits, not yet carried out, until released.
+    UntilReleased,
+    /// Is carried out (a post is created), but never answered.
+    AnswerLost,
+}
+
+pub(crate) struct Hold {
+    pub method: String,
+    pub path_prefix: String,
+    pub mode: HoldMode,
+    /// Flips to true (or closes) when the test releases the request.
+    pub release: tokio::sync::watch::Receiver<bool>,
+    /// Set when the request arrives.
+    pub reached: tokio::sync::watch::Sender<bool>,
+}
+
 pub(crate) struct Failure {
     pub method: String,
     pub path_prefix: String,
@@ -116,6 +138,7 @@ pub(crate) struct State {
     pub messages: Vec<PostedMessage>,
     pub commands: Vec<(Option<u64>, Value)>,
     pub failures: Vec<Failure>,
+    pub holds: Vec<Hold>,
     /// Fails one in `n` of the bot's channel writes, cycling through the
     /// statuses (`FakeDiscord::fail_one_in`).
     pub flaky: Option<Flaky>,
@@ -134,6 +157,13 @@ pub(crate) struct State {
 impl State {
     pub fn channel(&self, id: u64) -> Option<&Channel> {
         self.channels.iter().find(|c| c.id == id)
+    }
+
+    pub fn take_hold(&mut self, method: &str, path: &str) -> Option<Hold> {
+        let index = self.holds.iter().position(|h| {
+            h.method.eq_ignore_ascii_case(method) && path.starts_with(&h.path_prefix)
+        })?;
+        Some(self.holds.remove(index))
     }
 
     pub fn take_failure(&mut self, method: &str, path: &str) -> Option<u16> {

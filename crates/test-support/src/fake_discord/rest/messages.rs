@@ -79,6 +79,13 @@ pub(crate) fn create_message(shared: &Shared, channel: u64, call: &Call) -> Http
             &json!({ "message": "Cannot send an empty message", "code": 50006 }),
         );
     }
+    let nonce = nonce_of(call);
+    if let Some(earlier) = nonce
+        .as_deref()
+        .and_then(|n| already_posted(shared, channel, n))
+    {
+        return ok(earlier);
+    }
     let id = shared.snowflake();
     let message_reference = field(call, "message_reference").cloned();
     let attachments = store_attachments(shared, channel, &call.files);
@@ -101,6 +108,7 @@ pub(crate) fn create_message(shared: &Shared, channel: u64, call: &Call) -> Http
         allowed_mentions: field(call, "allowed_mentions").cloned(),
         message_reference,
         attachments: call.files.clone(),
+        nonce,
         edits: 0,
         deleted: false,
     });
@@ -150,6 +158,37 @@ pub(crate) fn edit_message(
     });
     echo(shared, "MESSAGE_UPDATE", m.channel_id, &message);
     ok(message)
+}
+
+/// The nonce Discord enforces: sent with `enforce_nonce: true`.
+fn nonce_of(call: &Call) -> Option<String> {
+    let enforced = field(call, "enforce_nonce").and_then(Value::as_bool) == Some(true);
+    let nonce = field(call, "nonce")?;
+    let nonce = nonce
+        .as_str()
+        .map_or_else(|| nonce.to_string(), str::to_string);
+    enforced.then_some(nonce)
+}
+
+/// Discord's answer to a post whose enforced nonce it has seen in this
+/// channel: the message created then, not a second one.
+fn already_posted(shared: &Shared, channel: u64, nonce: &str) -> Option<Value> {
+    let state = shared.read();
+    let m = state
+        .messages
+        .iter()
+        .find(|m| m.channel_id == channel && m.nonce.as_deref() == Some(nonce))?;
+    Some(model::message(model::MessageParts {
+        id: m.id,
+        channel_id: m.channel_id,
+        author: shared.bot_user(),
+        content: &m.content,
+        mentions: Vec::new(),
+        attachments: Vec::new(),
+        embeds: m.embeds.clone(),
+        message_reference: m.message_reference.clone(),
+        edited: m.edits > 0,
+    }))
 }
 
 /// The bot's message `id` in `channel`, unless it was deleted.

@@ -9,7 +9,7 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
 use super::http::{HttpResponse, serve as serve_http};
-use super::recorder::{RecordedFile, RecordedRequest, parse_multipart};
+use super::recorder::{Hold, HoldMode, RecordedFile, RecordedRequest, parse_multipart};
 use super::{Shared, TOKEN, model};
 use crate::http::Request;
 pub(super) use interactions::interaction_replies;
@@ -25,8 +25,31 @@ const API_PREFIX: &str = "/api/v10";
 pub fn serve(listener: TcpListener, shared: Arc<Shared>) -> JoinHandle<()> {
     serve_http(listener, move |request| {
         let shared = Arc::clone(&shared);
-        async move { handle(&shared, request) }
+        async move {
+            let hold = held(&shared, &request);
+            let Some(mut hold) = hold else {
+                return handle(&shared, request);
+            };
+            hold.reached.send_replace(true);
+            match hold.mode {
+                HoldMode::UntilReleased => {
+                    // A closed channel (the handle dropped) releases too.
+                    let _ = hold.release.wait_for(|released| *released).await;
+                    handle(&shared, request)
+                }
+                HoldMode::AnswerLost => {
+                    let _ = handle(&shared, request);
+                    std::future::pending().await
+                }
+            }
+        }
     })
+}
+
+fn held(shared: &Shared, request: &Request) -> Option<Hold> {
+    let path = request.target.split('?').next().unwrap_or_default();
+    let path = path.strip_prefix(API_PREFIX)?;
+    shared.state().take_hold(&request.method, path)
 }
 
 struct Call {
