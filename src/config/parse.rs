@@ -20,7 +20,7 @@ pub(super) const CLAUDE_KEYS: [&str; 8] = [
     "max_output_bytes",
     "max_api_retries",
 ];
-pub(super) const DISCORD_KEYS: [&str; 7] = [
+pub(super) const DISCORD_KEYS: [&str; 8] = [
     "trigger",
     "allowed_users",
     "allowed_roles",
@@ -28,6 +28,7 @@ pub(super) const DISCORD_KEYS: [&str; 7] = [
     "guild_id",
     "max_attachment_bytes",
     "max_chunks",
+    "request_timeout_secs",
 ];
 pub(super) const SESSION_KEYS: [&str; 3] =
     ["queue_size", "idle_timeout_secs", "shutdown_grace_secs"];
@@ -164,6 +165,7 @@ fn discord(t: &Table, file: &Path, problems: &mut Vec<ConfigProblem>) -> Discord
         guild_id: f.id("guild_id"),
         max_attachment_bytes: f.number("max_attachment_bytes", 0, d.max_attachment_bytes),
         max_chunks: size(f.number("max_chunks", 1, d.max_chunks as u64)),
+        request_timeout: secs(f.number("request_timeout_secs", 1, d.request_timeout.as_secs())),
     }
 }
 

@@ -77,6 +77,8 @@ pub struct DiscordSettings {
     pub guild_id: Option<GuildId>,
     pub max_attachment_bytes: u64,
     pub max_chunks: usize,
+    /// The deadline of one Discord REST call, connect included.
+    pub request_timeout: Duration,
 }
 
 impl Default for DiscordSettings {
@@ -89,6 +91,7 @@ impl Default for DiscordSettings {
             guild_id: None,
             max_attachment_bytes: 1024 * 1024,
             max_chunks: 4,
+            request_timeout: Duration::from_secs(15),
         }
     }
 }

@@ -61,8 +61,9 @@ pub fn cache_settings() -> CacheSettings {
 }
 
 pub async fn build(setup: ClientSetup<'_>) -> anyhow::Result<Client> {
+    let deadline = setup.config.discord.request_timeout;
     let mut http =
-        HttpBuilder::new(setup.token.expose_secret()).client(super::retry::http_client());
+        HttpBuilder::new(setup.token.expose_secret()).client(super::retry::http_client(deadline));
     if let Some(base) = setup.api_base {
         http = http
             .proxy(base.trim_end_matches('/'))

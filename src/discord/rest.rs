@@ -6,15 +6,17 @@ use crate::actors::messages::{FileAttachment, Outgoing};
 use crate::domain::{ChannelId, MessageId};
 use serenity::all::{
     CreateAllowedMentions, CreateAttachment, CreateMessage, EditMessage, Http, MessageReference,
+    Nonce,
 };
 
 /// Sends `msg`, retrying what may pass later (`retry`) within its budget.
 pub async fn deliver(http: &Http, msg: Outgoing) -> serenity::Result<Option<MessageId>> {
     let budget = super::retry::budget(&msg);
     let started = std::time::Instant::now();
+    let nonce = post_nonce();
     let mut attempt = 0;
     loop {
-        let error = match send(http, msg.clone()).await {
+        let error = match send(http, msg.clone(), &nonce).await {
             Ok(sent) => return Ok(sent),
             Err(e) => e,
         };
@@ -36,8 +38,17 @@ pub async fn deliver(http: &Http, msg: Outgoing) -> serenity::Result<Option<Mess
     }
 }
 
+/// One post's nonce, the same on every try: Discord then creates the
+/// message once even when an earlier try reached it but its answer was
+/// lost (a timeout), instead of posting the answer twice. At most 25
+/// characters.
+fn post_nonce() -> String {
+    uuid::Uuid::new_v4().simple().to_string()[..25].to_string()
+}
+
 /// One REST call; mentions are always off, so Claude's output pings nobody.
-pub async fn send(http: &Http, msg: Outgoing) -> serenity::Result<Option<MessageId>> {
+/// A post carries `nonce`, enforced.
+async fn send(http: &Http, msg: Outgoing, nonce: &str) -> serenity::Result<Option<MessageId>> {
     let no_pings = CreateAllowedMentions::new();
     match msg {
         Outgoing::Typing { channel } => {
@@ -55,7 +66,9 @@ pub async fn send(http: &Http, msg: Outgoing) -> serenity::Result<Option<Message
             let id = serenity::all::ChannelId::from(channel);
             let mut builder = CreateMessage::new()
                 .content(content)
-                .allowed_mentions(no_pings);
+                .allowed_mentions(no_pings)
+                .nonce(Nonce::String(nonce.to_string()))
+                .enforce_nonce(true);
             if let Some(reply_to) = reply_to {
                 builder = builder.reference_message(reply_reference(channel, reply_to));
             }
@@ -112,6 +125,13 @@ fn reply_reference(channel: ChannelId, message: MessageId) -> MessageReference {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_post_gets_its_own_nonce_within_discords_limit() {
+        let (a, b) = (post_nonce(), post_nonce());
+        assert_eq!(a.len(), 25);
+        assert_ne!(a, b);
+    }
 
     #[test]
     fn a_reply_posts_even_if_the_message_it_answers_is_gone() {

@@ -1,5 +1,6 @@
 //! Discord requests that fail for a while are tried again. Every request
-//! has a deadline (`REQUEST_TIMEOUT`, connect included), so a hung call
+//! has a deadline (`[discord] request_timeout_secs`, 15 s by default,
+//! connect included), so a hung call
 //! ends; a 429, a 5xx or a timeout is retried with growing waits until the
 //! request's budget is spent: about two minutes for a post (an answer must
 //! arrive), less for edits and deletes of the status message, none for
@@ -12,8 +13,6 @@ use crate::actors::messages::Outgoing;
 use serenity::http::HttpError;
 use std::time::Duration;
 
-/// Connect and total time of one request.
-pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
 const FIRST_WAIT: Duration = Duration::from_millis(500);
 const LONGEST_WAIT: Duration = Duration::from_secs(20);
 
@@ -49,11 +48,11 @@ fn backoff(attempt: u32) -> Duration {
 }
 
 /// The REST client: rustls, as serenity builds it, with a deadline.
-pub fn http_client() -> reqwest::Client {
+pub fn http_client(deadline: Duration) -> reqwest::Client {
     reqwest::Client::builder()
         .use_rustls_tls()
-        .connect_timeout(REQUEST_TIMEOUT)
-        .timeout(REQUEST_TIMEOUT)
+        .connect_timeout(deadline)
+        .timeout(deadline)
         .build()
         .unwrap_or_else(|e| {
             tracing::warn!(error = %e, "cannot build the REST client with a deadline; using the default");

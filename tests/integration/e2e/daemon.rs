@@ -46,6 +46,8 @@ pub struct Options {
     pub max_concurrent: Option<usize>,
     /// `[claude].max_api_retries`.
     pub max_api_retries: Option<u32>,
+    /// `[discord].request_timeout_secs`.
+    pub request_timeout_secs: Option<u64>,
 }
 
 /// A running daemon and its world. Channels alpha and beta map to projects
@@ -99,11 +101,14 @@ impl Daemon {
         let attachment_limit = options
             .max_attachment_bytes
             .map_or(String::new(), |b| format!("max_attachment_bytes = {b}\n"));
+        let request_timeout = options
+            .request_timeout_secs
+            .map_or(String::new(), |s| format!("request_timeout_secs = {s}\n"));
         let config = format!(
             "[claude]\nbinary = '{binary}'\nmax_concurrent = {max_concurrent}\n{tools}{retries}\n\
              [discord]\nallowed_users = [\"{alice}\", \"{admin}\"]\nadmin_users = [\"{admin}\"]\n\
              allowed_roles = [\"{role}\"]\n{trigger}\
-             guild_id = \"{guild}\"\n{attachment_limit}\n\
+             guild_id = \"{guild}\"\n{attachment_limit}{request_timeout}\n\
              [sessions]\nshutdown_grace_secs = 2\nqueue_size = {queue_size}\n\n\
              [[projects]]\nname = \"alpha\"\nchannel_id = \"{alpha}\"\npath = '{alpha_dir}'\n{timeout}\n\
              [[projects]]\nname = \"beta\"\nchannel_id = \"{beta}\"\npath = '{beta_dir}'\n",

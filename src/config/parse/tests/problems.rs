@@ -108,7 +108,7 @@ fn a_string_where_a_number_belongs_is_a_type_problem() {
 fn zero_limits_and_timeouts_are_rejected() {
     let fx = Fixture::new();
     let text = format!(
-        "[claude]\ntimeout_secs = 0\nmax_concurrent = 0\n[discord]\nmax_chunks = 0\n\
+        "[claude]\ntimeout_secs = 0\nmax_concurrent = 0\n[discord]\nmax_chunks = 0\nrequest_timeout_secs = 0\n\
          [sessions]\nqueue_size = 0\nidle_timeout_secs = -1\n{}timeout_secs = 0\n",
         fx.project("web", 1)
     );
@@ -117,6 +117,7 @@ fn zero_limits_and_timeouts_are_rejected() {
         "[claude]: timeout_secs",
         "max_concurrent",
         "max_chunks",
+        "request_timeout_secs",
         "queue_size",
         "idle_timeout_secs",
         "(#1): timeout_secs",
@@ -126,7 +127,7 @@ fn zero_limits_and_timeouts_are_rejected() {
             "{key}: {p:?}"
         );
     }
-    assert_eq!(p.len(), 6, "{p:?}");
+    assert_eq!(p.len(), 7, "{p:?}");
 }
 
 #[test]

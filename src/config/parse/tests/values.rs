@@ -16,6 +16,7 @@ fn a_minimal_file_gets_every_default() {
     assert_eq!(c.claude.max_output_bytes, 16_777_216);
     assert_eq!(c.discord.trigger, Trigger::Mention);
     assert_eq!(c.discord.max_attachment_bytes, 1_048_576);
+    assert_eq!(c.discord.request_timeout, Duration::from_secs(15));
     assert_eq!(c.sessions.idle_timeout, Duration::from_secs(900));
     assert_eq!(c.source, fx.source());
 }
@@ -27,7 +28,7 @@ fn every_setting_is_read_into_its_typed_field() {
         "[claude]\nbinary = \"/opt/claude\"\ntimeout_secs = 60\nmax_concurrent = 7\nmodel = \"opus\"\n\
          permission_mode = \"plan\"\nallowed_tools = [\"Read\"]\nmax_output_bytes = 99\n\
          [discord]\ntrigger = \"all\"\nallowed_users = [5]\nallowed_roles = [\"6\"]\nadmin_users = [\"7\"]\n\
-         guild_id = 8\nmax_attachment_bytes = 0\nmax_chunks = 2\n\
+         guild_id = 8\nmax_attachment_bytes = 0\nmax_chunks = 2\nrequest_timeout_secs = 4\n\
          [sessions]\nqueue_size = 1\nidle_timeout_secs = 10\nshutdown_grace_secs = 0\n{}\
          model = \"haiku\"\nsystem_prompt = \"be brief\"\npermission_mode = \"dontAsk\"\n\
          allowed_tools = []\nallowed_users = [9]\nallowed_roles = [10]\ntimeout_secs = 30\n",
@@ -40,6 +41,7 @@ fn every_setting_is_read_into_its_typed_field() {
     assert_eq!(c.discord.trigger, Trigger::All);
     assert_eq!(c.discord.guild_id, Some(GuildId(8)));
     assert_eq!(c.discord.admin_users, vec![UserId(7)]);
+    assert_eq!(c.discord.request_timeout, Duration::from_secs(4));
     assert_eq!(c.sessions.shutdown_grace, Duration::ZERO);
     let p = &c.projects[0];
     assert_eq!(p.permission_mode, Some(PermissionMode::DontAsk));
