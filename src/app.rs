@@ -131,6 +131,12 @@ pub async fn serve(daemon: Daemon, shutdown: impl Future<Output = ()>) -> anyhow
         stopped = summary.stopped,
         "requests settled; closing"
     );
+    if summary.undelivered > 0 {
+        tracing::warn!(
+            channels = summary.undelivered,
+            "Discord did not take every post before the shutdown deadline; those posts are lost"
+        );
+    }
     shards.shutdown_all().await;
     db.close().await;
     outcome

@@ -74,6 +74,10 @@ pub fn user_text(kind: ErrorKind, id: &ErrorId) -> String {
             "Discord refused part of the answer. Check the bot's permissions in this \
              channel, then try again."
         }
+        ErrorKind::StoreError => {
+            "The bot could not save this turn in its history, so its records will miss it. \
+             If it keeps happening, give an admin the error id."
+        }
         ErrorKind::ApiOverloaded => {
             "Claude's API is overloaded right now, so this was not answered. \
              Try again in a few minutes."
@@ -99,7 +103,7 @@ mod tests {
     use super::*;
     use crate::domain::{ChannelId, RequestId};
 
-    const ALL: [ErrorKind; 12] = [
+    const ALL: [ErrorKind; 13] = [
         ErrorKind::Timeout,
         ErrorKind::ClaudeError,
         ErrorKind::ParseError,
@@ -108,6 +112,7 @@ mod tests {
         ErrorKind::SessionError,
         ErrorKind::QueueFull,
         ErrorKind::DiscordError,
+        ErrorKind::StoreError,
         ErrorKind::ApiOverloaded,
         ErrorKind::ApiRateLimited,
         ErrorKind::ApiAuthentication,

@@ -82,6 +82,8 @@ pub enum ErrorKind {
     SessionError,
     QueueFull,
     DiscordError,
+    /// A turn's record could not be stored (a full disk, say).
+    StoreError,
     /// Claude's API was overloaded (529) after the CLI's retries.
     ApiOverloaded,
     /// Claude's API rate limited the account (429).
@@ -114,6 +116,7 @@ impl ErrorKind {
             Self::SessionError => "session_error",
             Self::QueueFull => "queue_full",
             Self::DiscordError => "discord_error",
+            Self::StoreError => "store_error",
             Self::ApiOverloaded => "api_overloaded",
             Self::ApiRateLimited => "api_rate_limited",
             Self::ApiAuthentication => "api_authentication",
@@ -326,17 +329,29 @@ pub struct ShutdownSummary {
     pub finished: usize,
     /// Requests stopped when the grace period ran out.
     pub stopped: usize,
+    /// Sessions whose posts were still waiting on Discord when the
+    /// shutdown stopped waiting for them.
+    pub undelivered: usize,
 }
 
-/// Sent to a session by the router on shutdown; answers with a receiver
-/// that completes when its running request (if any) has ended.
+/// Sent to a session by the router on shutdown; answers, if it has a
+/// request running or posts to deliver, with what to wait for.
 #[derive(Debug, Clone, Copy, Message)]
-#[rtype(result = "Option<tokio::sync::oneshot::Receiver<()>>")]
+#[rtype(result = "Option<Draining>")]
 pub struct Drain;
 
+#[derive(Debug)]
+pub struct Draining {
+    /// Completes when nothing runs and every post is delivered.
+    pub done: tokio::sync::oneshot::Receiver<()>,
+    /// A request was running when the drain began.
+    pub running: bool,
+}
+
 /// The grace period is over: stop the running request and say why.
+/// Answers whether a request was running.
 #[derive(Debug, Clone, Copy, Message)]
-#[rtype(result = "()")]
+#[rtype(result = "bool")]
 pub struct StopForShutdown;
 
 /// Makes a session panic, to test supervision. Nothing a user sends can

@@ -186,35 +186,47 @@ impl Handler<Shutdown> for SessionRouter {
     fn handle(&mut self, Shutdown { grace }: Shutdown, _: &mut Self::Context) -> Self::Result {
         let sessions: Vec<Addr<SessionActor>> =
             self.sessions.values().map(|e| e.addr.clone()).collect();
-        Box::pin(async move {
-            let mut running = Vec::new();
-            for addr in &sessions {
-                if let Ok(Some(done)) = addr.send(Drain).await {
-                    running.push((addr.clone(), done));
-                }
-            }
-            let mut summary = ShutdownSummary::default();
-            let deadline = tokio::time::Instant::now() + grace;
-            let mut late = Vec::new();
-            for (addr, mut done) in running {
-                match tokio::time::timeout_at(deadline, &mut done).await {
-                    Ok(_) => summary.finished += 1,
-                    Err(_) => {
-                        addr.do_send(StopForShutdown);
-                        late.push(done);
-                    }
-                }
-            }
-            summary.stopped = late.len();
-            // A stopped run still ends through the runner's kill grace.
-            let deadline = tokio::time::Instant::now() + STOP_WAIT;
-            for done in late {
-                let _ = tokio::time::timeout_at(deadline, done).await;
-            }
-            summary
-        })
+        Box::pin(shut_down(sessions, grace))
     }
 }
 
-/// How long a stopped run may take to be killed and reported.
-const STOP_WAIT: std::time::Duration = std::time::Duration::from_secs(15);
+/// Drains every session: each gets `grace` to finish its run and deliver
+/// its posts; then running requests are stopped and get `STOP_WAIT` to
+/// end and say so. Posts still pending after that are given up.
+async fn shut_down(sessions: Vec<Addr<SessionActor>>, grace: Duration) -> ShutdownSummary {
+    let deadline = tokio::time::Instant::now() + grace;
+    let mut waiting = Vec::new();
+    for addr in sessions {
+        // Answered at once (no session awaits Discord), but bounded.
+        if let Ok(Ok(Some(draining))) = tokio::time::timeout_at(deadline, addr.send(Drain)).await {
+            waiting.push((addr, draining));
+        }
+    }
+    let mut summary = ShutdownSummary::default();
+    let mut late = Vec::new();
+    for (addr, mut draining) in waiting {
+        match tokio::time::timeout_at(deadline, &mut draining.done).await {
+            Ok(_) => summary.finished += usize::from(draining.running),
+            Err(_) => late.push((addr, draining.done)),
+        }
+    }
+    let mut stopping = Vec::new();
+    for (addr, done) in late {
+        if addr.send(StopForShutdown).await.unwrap_or(false) {
+            summary.stopped += 1;
+            stopping.push(done);
+        } else {
+            summary.undelivered += 1;
+        }
+    }
+    let deadline = tokio::time::Instant::now() + STOP_WAIT;
+    for done in stopping {
+        if tokio::time::timeout_at(deadline, done).await.is_err() {
+            summary.undelivered += 1;
+        }
+    }
+    summary
+}
+
+/// How long a stopped run may take to be killed, reported and told.
+const STOP_WAIT: Duration = Duration::from_secs(15);

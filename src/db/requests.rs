@@ -244,6 +244,24 @@ impl Db {
         .await
     }
 
+    /// Notes whether a finished request's answer reached the channel, and
+    /// the error id its user was given if it did not and the run had none.
+    pub async fn record_delivery(
+        &self,
+        id: RequestId,
+        delivered: bool,
+        error_id: Option<&ErrorId>,
+    ) -> Result<(), DbError> {
+        let statement = sqlx::query(
+            "UPDATE requests SET delivered = ?, error_id = COALESCE(error_id, ?) WHERE id = ?",
+        )
+        .bind(delivered)
+        .bind(error_id.map(|e| e.as_str().to_string()))
+        .bind(id.to_string());
+        let changed = self.execute("recording a delivery", statement).await?;
+        request_found(changed, id)
+    }
+
     /// One request row, as tests read it back.
     #[cfg(any(test, feature = "testing"))]
     pub async fn request(&self, id: RequestId) -> Result<Option<RequestRow>, DbError> {

@@ -214,6 +214,20 @@ async fn wait_status(
     }
 }
 
+/// Waits until the request's row notes its delivery: its answer is out
+/// and its `request finished` record logged.
+async fn wait_delivered(p: &Pipeline, id: claude_coordinator::domain::RequestId) -> bool {
+    let deadline = Instant::now() + LIMIT;
+    loop {
+        let row = p.db.request(id).await.unwrap();
+        if let Some(delivered) = row.and_then(|r| r.delivered) {
+            return delivered;
+        }
+        assert!(Instant::now() < deadline, "request {id} never noted its delivery");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 #[actix_rt::test]
 async fn reset_forgets_the_session_but_history_keeps_it() {
     let p = Pipeline::start(|_| {}).await;
@@ -494,10 +508,7 @@ async fn requests_and_failures_are_logged_with_their_ids_and_never_their_text() 
     let p = Pipeline::start(|_| {}).await;
     let (id, _) = p.say(1, ALICE, "FAKE:echo FAKE:tools confidential-words-xyz");
     p.replies(1).await;
-    assert_eq!(
-        wait_status(&p, id, RequestStatus::Done).await,
-        RequestStatus::Done
-    );
+    assert!(wait_delivered(&p, id).await);
     let records = records_with_msg(&logs, "request finished");
     assert_eq!(records.len(), 1, "{records:?}");
     let r = &records[0];
@@ -509,6 +520,7 @@ async fn requests_and_failures_are_logged_with_their_ids_and_never_their_text() 
     assert!(r["claude_duration_ms"].as_u64().is_some());
     assert!(r["cost_usd"].as_f64().unwrap() > 0.0);
     assert!(r["chunks"].as_u64().unwrap() >= 1);
+    assert_eq!(r["delivered"], true);
 
     let (failed, _) = p.say(2, ALICE, "FAKE:error private-prompt-words");
     let got = p.replies(2).await;
@@ -555,7 +567,8 @@ async fn shutdown_lets_a_short_run_finish_and_stops_a_long_one_telling_everyone(
         summary,
         ShutdownSummary {
             finished: 1,
-            stopped: 1
+            stopped: 1,
+            undelivered: 0
         }
     );
     assert_eq!(
@@ -672,4 +685,41 @@ async fn typing_stops_when_a_request_ends_whatever_the_outcome() {
     p.say(1, ALICE, "fine");
     p.replies(3).await;
     assert_eq!(typing_channels(&p).await, 0, "after an answer");
+}
+
+#[actix_rt::test]
+async fn an_answer_whose_turn_cannot_be_stored_is_posted_and_the_user_gets_an_error_id() {
+    let p = Pipeline::start(|_| {}).await;
+    // The store refuses to finish any request, as a full disk would.
+    sqlx::query(
+        "CREATE TRIGGER refuse_the_end BEFORE UPDATE OF finished_at ON requests
+         BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END",
+    )
+    .execute(p.db.pool())
+    .await
+    .unwrap();
+    let (id, message) = p.say(1, ALICE, "FAKE:echo kept-answer-31");
+    let posted = p.replies(2).await;
+    assert!(content(&posted[0]).contains("kept-answer-31"), "{posted:?}");
+    let notice = content(&posted[1]);
+    assert_eq!(reply_to(&posted[1]), Some(message));
+    assert!(
+        notice.contains("could not save this turn") && notice.contains("error id"),
+        "{notice}"
+    );
+    let row = p.db.request(id).await.unwrap().unwrap();
+    assert_eq!(row.finished_at, None, "the refused write changed nothing");
+    // The channel goes on: the next turn resumes the same session.
+    sqlx::query("DROP TRIGGER refuse_the_end")
+        .execute(p.db.pool())
+        .await
+        .unwrap();
+    let (next, _) = p.say(1, ALICE, "FAKE:echo after the fault");
+    p.replies(3).await;
+    assert_eq!(
+        wait_status(&p, next, RequestStatus::Done).await,
+        RequestStatus::Done
+    );
+    let records = p.cli.records();
+    assert!(resume_arg(&records[1]).is_some(), "{records:?}");
 }

@@ -1,15 +1,17 @@
-//! The end of a request: post the answer (or a user-safe error with an
-//! id), record the turn in SQLite, log one record, and start the next.
+//! The end of a run: judge what it means for the channel (answer,
+//! failure, cancel), update the session in memory, hand the rest to
+//! `ending` (store, then deliver in order), and start the next request
+//! without waiting for Discord.
 
+use super::ending::Ending;
 use super::job::InFlight;
-use super::{SessionActor, SessionDeps, report_failure, send_out};
-use crate::actors::messages::{ErrorKind, FileAttachment, Outgoing, Request, StopTyping};
+use super::{SessionActor, SessionDeps};
+use crate::actors::messages::{ErrorKind, StopTyping};
 use crate::claude::{Outcome, RunReport, Success};
-use crate::db::{RequestFinish, SessionChange, Turn};
-use crate::domain::{ClaudeSessionId, CostBasis, ErrorId, RequestStatus};
+use crate::db::SessionChange;
+use crate::domain::{ClaudeSessionId, CostBasis, RequestStatus};
 use crate::format::{Rendered, render_answer};
 use actix::prelude::*;
-use std::sync::Arc;
 use tracing::Instrument;
 
 const CONTEXT_LOST: &str =
@@ -19,16 +21,16 @@ const STOPPED_FOR_RESTART: &str =
     "🔄 Stopped: the bot is restarting. Send your message again in a minute.";
 
 /// What a finished run means for the channel.
-struct Verdict {
-    status: RequestStatus,
+pub(super) struct Verdict {
+    pub status: RequestStatus,
     /// `None` for success and cancel: not an error.
-    error: Option<(ErrorKind, String)>,
-    answer: Option<Rendered>,
-    session: SessionChange,
-    cost_usd: f64,
+    pub error: Option<(ErrorKind, String)>,
+    pub answer: Option<Rendered>,
+    pub session: SessionChange,
+    pub cost_usd: f64,
     /// `None` when nothing ran (or nothing was reported).
-    cost_basis: Option<CostBasis>,
-    claude_duration_ms: Option<u64>,
+    pub cost_basis: Option<CostBasis>,
+    pub claude_duration_ms: Option<u64>,
 }
 
 impl Verdict {
@@ -173,137 +175,19 @@ impl SessionActor {
             }
         }
         let span = running.span.clone();
-        let done = conclude(self.deps.clone(), running, report, verdict).instrument(span);
-        ctx.wait(done.into_actor(self).map(|_, act, ctx| {
-            if let Some(drained) = act.drained.take() {
-                let _ = drained.send(());
-            }
+        let ending = Ending::new(running, &report, verdict);
+        let record = ending.record(self.deps.clone()).instrument(span.clone());
+        ctx.wait(record.into_actor(self).map(move |ending, act, ctx| {
+            let announce = ending.announce(act.deps.clone()).instrument(span.clone());
+            let then = move |ending: Ending, act: &mut Self, ctx: &mut Context<Self>| {
+                span.in_scope(|| ending.log());
+                if let Some(write) = ending.note(act.deps.db.clone()) {
+                    act.store(ctx, "record a delivery", write);
+                }
+            };
+            act.deliver(announce, then, ctx);
             act.start_next(ctx);
+            act.settle(ctx);
         }));
     }
-}
-
-/// Posts, records and logs, in that order, so the channel sees the answer
-/// before the next request starts.
-async fn conclude(deps: Arc<SessionDeps>, running: InFlight, report: RunReport, mut v: Verdict) {
-    let request = &running.request;
-    let channel = request.channel;
-    let Posted {
-        chunks,
-        error_id,
-        delivered,
-    } = post_outcome(&deps, request, v.error.as_ref(), v.answer.take()).await;
-    // After the answer, so the user waits for nothing else.
-    if let Some(message) = running.status.message() {
-        send_out(&deps, Outgoing::Delete { channel, message }).await;
-    }
-    let session_returned = report.outcome.session_id().or(running.announced_session);
-    let duration_ms = i64::try_from(running.started.elapsed().as_millis()).unwrap_or(i64::MAX);
-    let finish = RequestFinish {
-        status: v.status,
-        session_id_returned: session_returned,
-        duration_ms: Some(duration_ms),
-        claude_duration_ms: v.claude_duration_ms.map(|d| d as i64),
-        cost_usd: Some(v.cost_usd),
-        cost_basis: v.cost_basis,
-        error_id: error_id.clone(),
-        error_kind: v.error.as_ref().map(|(k, _)| k.as_str().to_string()),
-        delivered: Some(delivered),
-    };
-    let turn = Turn {
-        channel,
-        session: v.session,
-        cost_usd: v.cost_usd,
-        error_id: error_id.clone(),
-    };
-    if let Err(e) = deps.db.end_turn(&turn, request.id, &finish).await {
-        tracing::error!(error = %e, "cannot record the end of a turn");
-    }
-    tracing::info!(
-        outcome = report.outcome.kind(),
-        status = %v.status,
-        duration_ms,
-        claude_duration_ms = v.claude_duration_ms,
-        cost_usd = v.cost_usd,
-        chunks,
-        delivered,
-        context_lost = report.context_lost,
-        error_id = error_id.as_ref().map(|e| e.as_str().to_string()),
-        "request finished"
-    );
-}
-
-/// What reached the channel.
-struct Posted {
-    chunks: usize,
-    error_id: Option<ErrorId>,
-    /// Everything meant for the user was posted.
-    delivered: bool,
-}
-
-/// Posts the answer, or the failure under an error id. If Discord still
-/// refused part of it after its retries, the user is told so under an
-/// error id of its own (itself retried), so nothing is lost unsaid.
-async fn post_outcome(
-    deps: &SessionDeps,
-    request: &Request,
-    error: Option<&(ErrorKind, String)>,
-    answer: Option<Rendered>,
-) -> Posted {
-    let mut posted = Posted {
-        chunks: 0,
-        error_id: None,
-        delivered: true,
-    };
-    if let Some((kind, detail)) = error
-        && let Some(failure) = report_failure(deps, *kind, request, detail.clone()).await
-    {
-        posted.chunks += usize::from(failure.told);
-        posted.delivered &= failure.told;
-        posted.error_id = Some(failure.error_id);
-    }
-    if let Some(answer) = answer {
-        let expected = answer.message_count();
-        let sent = post_rendered(deps, request, answer).await;
-        posted.chunks += sent;
-        posted.delivered &= sent == expected;
-    }
-    if !posted.delivered {
-        let detail = "the answer could not be posted in full".to_string();
-        let notice = report_failure(deps, ErrorKind::DiscordError, request, detail).await;
-        posted.error_id = posted.error_id.or(notice.map(|n| n.error_id));
-    }
-    posted
-}
-
-/// Posts an answer; the first message replies to the user's. Returns how
-/// many messages went out.
-async fn post_rendered(deps: &SessionDeps, request: &Request, rendered: Rendered) -> usize {
-    let messages: Vec<(String, Option<FileAttachment>)> = match rendered {
-        Rendered::Chunks(chunks) => chunks.into_iter().map(|c| (c, None)).collect(),
-        Rendered::Attachment {
-            message,
-            filename,
-            body,
-        } => vec![(
-            message,
-            Some(FileAttachment {
-                filename,
-                body: body.into_bytes(),
-            }),
-        )],
-    };
-    let mut posted = 0;
-    for (i, (content, attachment)) in messages.into_iter().enumerate() {
-        let msg = Outgoing::Post {
-            channel: request.channel,
-            content,
-            reply_to: (i == 0).then_some(request.message),
-            attachment,
-        };
-        if send_out(deps, msg).await.is_some() {
-            posted += 1;
-        }
-    }
-    posted
 }

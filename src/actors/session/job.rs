@@ -42,17 +42,13 @@ impl SessionActor {
         if self.in_flight.is_some() && self.queue.len() >= queue_size {
             let detail = format!("queue of {queue_size} is full");
             let report = self.report(ErrorKind::QueueFull, &request, detail);
-            ctx.spawn(report.into_actor(self).map(|_, _, _| ()));
+            self.deliver_and_forget(report, ctx);
             return;
         }
         let Some(stored) = &self.stored else {
             let detail = "the session row could not be loaded".to_string();
             let report = self.report(ErrorKind::SessionError, &request, detail);
-            ctx.spawn(
-                report
-                    .into_actor(self)
-                    .map(|_, act, ctx| act.arm_idle_timer(ctx)),
-            );
+            self.deliver_and_forget(report, ctx);
             self.load(ctx);
             return;
         };
@@ -122,7 +118,7 @@ impl SessionActor {
         self.start_next(ctx);
     }
 
-    fn tell_position(&self, request: &Request, ctx: &mut Context<Self>) {
+    fn tell_position(&mut self, request: &Request, ctx: &mut Context<Self>) {
         let position = self.queue.len() + 1;
         let text = format!(
             "⏳ Queued: position {position}. I'll answer once the request before it finishes."
@@ -131,7 +127,12 @@ impl SessionActor {
     }
 
     /// Replies to the user's message without waiting; a refusal is reported.
-    pub(super) fn reply_later(&self, request: &Request, content: String, ctx: &mut Context<Self>) {
+    pub(super) fn reply_later(
+        &mut self,
+        request: &Request,
+        content: String,
+        ctx: &mut Context<Self>,
+    ) {
         let reply = Outgoing::Post {
             channel: request.channel,
             content,
@@ -225,18 +226,18 @@ impl SessionActor {
             return;
         };
         let (deps, channel, request) = (self.deps.clone(), self.channel, running.request.id);
-        ctx.spawn(
-            async move { post(&deps, channel, text, None).await }
-                .into_actor(self)
-                .map(move |id, act, ctx| match &mut act.in_flight {
-                    Some(running) if running.request.id == request => running.status.posted(id),
-                    // The answer came first: the status message is stale.
-                    _ => {
-                        if let Some(message) = id {
-                            act.send_later(Outgoing::Delete { channel, message }, ctx);
-                        }
+        self.deliver(
+            async move { post(&deps, channel, text, None).await },
+            move |id, act, ctx| match &mut act.in_flight {
+                Some(running) if running.request.id == request => running.status.posted(id),
+                // The answer came first: the status message is stale.
+                _ => {
+                    if let Some(message) = id {
+                        act.send_later(Outgoing::Delete { channel, message }, ctx);
                     }
-                }),
+                }
+            },
+            ctx,
         );
     }
 
@@ -262,14 +263,10 @@ impl SessionActor {
         }
     }
 
-    /// Sends without waiting for the answer; a refusal is reported.
-    fn send_later(&self, msg: Outgoing, ctx: &mut Context<Self>) {
+    /// Sends in delivery order without waiting; a refusal is reported.
+    pub(super) fn send_later(&mut self, msg: Outgoing, ctx: &mut Context<Self>) {
         let deps = self.deps.clone();
-        ctx.spawn(
-            async move { send_out(&deps, msg).await }
-                .into_actor(self)
-                .map(|_, _, _| ()),
-        );
+        self.deliver_and_forget(async move { send_out(&deps, msg).await }, ctx);
     }
 
     fn on_progress(&mut self, progress: Progress) {

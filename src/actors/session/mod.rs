@@ -8,20 +8,23 @@
 //! `StopForShutdown`.
 
 mod commands;
+mod delivery;
+mod ending;
 mod finish;
 mod job;
 mod shutdown;
 mod status;
 
 use super::messages::{
-    CancelJob, ErrorKind, Outgoing, ReportError, Routed, RunJob, SessionIdle, StartTyping,
-    StopSession, StopTyping,
+    CancelJob, ErrorKind, Outgoing, ReportError, Reported, Routed, RunJob, SessionIdle,
+    StartTyping, StopSession, StopTyping,
 };
 use crate::config::Config;
 use crate::db::Db;
-use crate::domain::{ChannelId, ClaudeSessionId, MessageId, ProjectName};
+use crate::domain::{ChannelId, ClaudeSessionId, ErrorId, MessageId, ProjectName};
 use crate::format::FormatOptions;
 use actix::prelude::*;
+use delivery::Deliveries;
 use job::{InFlight, Queued};
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -71,12 +74,14 @@ pub struct SessionActor {
     queue: VecDeque<Queued>,
     /// Boxed: an idle session (most of them) then holds one pointer.
     in_flight: Option<Box<InFlight>>,
+    deliveries: Deliveries,
     /// The last router number handled, reported back when idle.
     seq: u64,
     idle_timer: Option<SpawnHandle>,
     /// Set on shutdown: new requests are turned away.
     draining: bool,
-    /// Completed when the running request ends during shutdown.
+    /// Completed during a shutdown once nothing runs or waits to be
+    /// delivered.
     drained: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
@@ -95,6 +100,7 @@ impl SessionActor {
             stored: None,
             queue: VecDeque::new(),
             in_flight: None,
+            deliveries: Deliveries::default(),
             seq: 0,
             idle_timer: None,
             draining: false,
@@ -149,7 +155,7 @@ impl SessionActor {
             );
             post(&deps, channel, text, None).await
         };
-        ctx.spawn(notice.into_actor(self).map(|_, _, _| ()));
+        self.deliver_and_forget(notice, ctx);
     }
 
     /// A store write that must land before the next message is handled;
@@ -184,7 +190,7 @@ impl SessionActor {
     }
 
     fn busy(&self) -> bool {
-        self.in_flight.is_some() || !self.queue.is_empty()
+        self.in_flight.is_some() || !self.queue.is_empty() || self.deliveries.pending() > 0
     }
 
     fn touch(&mut self, seq: u64, ctx: &mut Context<Self>) {
@@ -218,46 +224,42 @@ impl SessionActor {
         kind: ErrorKind,
         request: &Request,
         detail: String,
-    ) -> impl Future<Output = Option<Failure>> + 'static {
+    ) -> impl Future<Output = Option<ErrorId>> + 'static {
         let deps = self.deps.clone();
         let request = request.clone();
         async move { report_failure(&deps, kind, &request, detail).await }
     }
 }
 
-/// A failure that was logged and, if Discord took it, told to the user.
-struct Failure {
-    error_id: crate::domain::ErrorId,
-    told: bool,
-}
-
 /// Logs a request's failure under a new error id and replies to the
-/// user's message with the user-safe text.
+/// user's message with the user-safe text (a refusal is reported in turn).
 async fn report_failure(
     deps: &SessionDeps,
     kind: ErrorKind,
     request: &Request,
     detail: String,
-) -> Option<Failure> {
+) -> Option<ErrorId> {
+    let reported = log_failure(deps, kind, request, detail).await?;
+    let reply_to = Some(request.message);
+    post(deps, request.channel, reported.user_text, reply_to).await;
+    Some(reported.error_id)
+}
+
+/// Logs a request's failure under a new error id; the user is not told
+/// yet.
+async fn log_failure(
+    deps: &SessionDeps,
+    kind: ErrorKind,
+    request: &Request,
+    detail: String,
+) -> Option<Reported> {
     let report = ReportError {
         kind,
         channel: Some(request.channel),
         request: Some(request.id),
         detail,
     };
-    let reported = deps.errors.send(report).await.ok()?;
-    let told = post(
-        deps,
-        request.channel,
-        reported.user_text,
-        Some(request.message),
-    )
-    .await
-    .is_some();
-    Some(Failure {
-        error_id: reported.error_id,
-        told,
-    })
+    deps.errors.send(report).await.ok()
 }
 
 /// Posts one message; a refusal is logged with an error id, never fatal.

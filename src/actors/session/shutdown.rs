@@ -1,10 +1,11 @@
 //! A session's part in a graceful shutdown: turn new requests away, tell
 //! queued users their request will not run, and report when the running
-//! one has ended (or stop it when the grace period is over).
+//! one has ended and every post is delivered (or stop the run when the
+//! grace period is over).
 
 use super::SessionActor;
 use super::post;
-use crate::actors::messages::{CancelJob, Drain, Request, StopForShutdown};
+use crate::actors::messages::{CancelJob, Drain, Draining, Request, StopForShutdown};
 use crate::db::RequestFinish;
 use crate::domain::RequestStatus;
 use actix::prelude::*;
@@ -15,22 +16,18 @@ const RESTARTING: &str =
 impl SessionActor {
     /// Tells the user their request will not run, and records that.
     pub(super) fn turn_away(&mut self, request: Request, ctx: &mut Context<Self>) {
+        let (db, id) = (self.deps.db.clone(), request.id);
+        let finish = RequestFinish::unrun(RequestStatus::Interrupted);
+        // Requests turned away before they were queued have no row.
+        let write = async move {
+            let _ = db.finish_request(id, &finish).await;
+            Ok(())
+        };
+        self.store(ctx, "record a turned-away request", write);
         let deps = self.deps.clone();
-        ctx.spawn(
-            async move {
-                post(
-                    &deps,
-                    request.channel,
-                    RESTARTING.into(),
-                    Some(request.message),
-                )
-                .await;
-                let finish = RequestFinish::unrun(RequestStatus::Interrupted);
-                // Requests turned away before they were queued have no row.
-                let _ = deps.db.finish_request(request.id, &finish).await;
-            }
-            .into_actor(self),
-        );
+        let (channel, message) = (request.channel, Some(request.message));
+        let notice = async move { post(&deps, channel, RESTARTING.into(), message).await };
+        self.deliver_and_forget(notice, ctx);
     }
 }
 
@@ -43,22 +40,29 @@ impl Handler<Drain> for SessionActor {
         for request in queued {
             self.turn_away(request, ctx);
         }
-        if self.in_flight.is_none() {
+        if self.in_flight.is_none() && self.deliveries.pending() == 0 {
             return MessageResult(None);
         }
-        let (tx, rx) = tokio::sync::oneshot::channel();
+        let (tx, done) = tokio::sync::oneshot::channel();
         self.drained = Some(tx);
-        MessageResult(Some(rx))
+        MessageResult(Some(Draining {
+            done,
+            running: self.in_flight.is_some(),
+        }))
     }
 }
 
 impl Handler<StopForShutdown> for SessionActor {
-    type Result = ();
+    type Result = bool;
 
-    fn handle(&mut self, _: StopForShutdown, _: &mut Self::Context) {
-        if let Some(running) = &mut self.in_flight {
-            running.stopped_for_shutdown = true;
-            self.deps.cancel_job.do_send(CancelJob(running.request.id));
-        }
+    /// Stops the running request; false if nothing was running (only
+    /// deliveries were pending).
+    fn handle(&mut self, _: StopForShutdown, _: &mut Self::Context) -> bool {
+        let Some(running) = &mut self.in_flight else {
+            return false;
+        };
+        running.stopped_for_shutdown = true;
+        self.deps.cancel_job.do_send(CancelJob(running.request.id));
+        true
     }
 }

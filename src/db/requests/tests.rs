@@ -406,3 +406,42 @@ async fn a_discord_message_gets_one_request_row_only() {
     );
     assert!(db.request(again.id).await.unwrap().is_none());
 }
+
+#[tokio::test]
+async fn delivery_is_noted_after_the_end_and_keeps_the_runs_error_id() {
+    let db = db_with_session("api").await;
+    let r = new_request(CH, "api", None);
+    db.insert_running_request(&r).await.unwrap();
+    let run_error = ErrorId::new();
+    let ended = RequestFinish {
+        error_id: Some(run_error.clone()),
+        ..finish(RequestStatus::Failed, Some(0.01))
+    };
+    db.finish_request(r.id, &ended).await.unwrap();
+    assert_eq!(db.request(r.id).await.unwrap().unwrap().delivered, None);
+
+    let notice = ErrorId::new();
+    db.record_delivery(r.id, false, Some(&notice))
+        .await
+        .unwrap();
+    let row = db.request(r.id).await.unwrap().unwrap();
+    assert_eq!(row.delivered, Some(false));
+    assert_eq!(row.error_id, Some(run_error), "the run's own id stays");
+
+    let answered = new_request(CH, "api", None);
+    db.insert_running_request(&answered).await.unwrap();
+    db.finish_request(answered.id, &finish(RequestStatus::Done, Some(0.01)))
+        .await
+        .unwrap();
+    db.record_delivery(answered.id, false, Some(&notice))
+        .await
+        .unwrap();
+    let row = db.request(answered.id).await.unwrap().unwrap();
+    assert_eq!(row.error_id, Some(notice), "the notice's id is the row's");
+
+    let unknown = db.record_delivery(RequestId::new(), true, None).await;
+    assert!(
+        matches!(unknown, Err(DbError::RequestNotFound(_))),
+        "{unknown:?}"
+    );
+}

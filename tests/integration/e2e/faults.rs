@@ -1,8 +1,10 @@
 //! Faults at the edges (issue 12): a gateway that delivers a message
-//! twice, a project whose attachments folder is a symlink, and (in
-//! `lifecycle`) a second daemon on the same database.
+//! twice, a project whose attachments folder is a symlink, Discord
+//! refusing, holding or losing the answer to a post, and (in `lifecycle`)
+//! a second daemon on the same database.
 
-use super::{Daemon, Options, replies_to};
+use super::{Daemon, LIMIT, Options, replies_to};
+use std::time::Duration;
 
 #[tokio::test]
 async fn a_replayed_message_runs_claude_once_also_after_a_restart() {
@@ -163,11 +165,108 @@ async fn an_answer_discord_refuses_for_good_is_told_to_the_user_and_recorded() {
             && posts[0].content.contains("error id"),
         "{posts:#?}"
     );
-    let rows = d.finished_requests(d.alpha, 1).await;
+    let rows = d.delivered_requests(d.alpha, 1).await;
     assert_eq!(rows[0].delivered, Some(false));
     assert!(rows[0].error_id.is_some());
     let ok = d.say(d.alpha, d.alice, "FAKE:echo next one").await;
     d.reply_to(d.alpha, ok).await;
-    let rows = d.finished_requests(d.alpha, 2).await;
+    let rows = d.delivered_requests(d.alpha, 2).await;
     assert!(rows.iter().any(|r| r.delivered == Some(true)), "{rows:?}");
+}
+
+#[tokio::test]
+async fn a_held_answer_blocks_neither_commands_nor_the_next_run_and_answers_keep_their_order() {
+    use test_support::fake_discord::SlashCommand;
+    let d = Daemon::start(Options::default()).await;
+    let mut held = d
+        .fake
+        .hold_next("POST", &format!("/channels/{}/messages", d.alpha));
+    let first = d.say(d.alpha, d.alice, "FAKE:echo first answer").await;
+    held.reached(LIMIT).await;
+
+    // The channel's session is not stuck behind the post:
+    let status = d
+        .fake
+        .slash_command(SlashCommand::new("status", d.alpha, d.alice))
+        .await;
+    d.fake
+        .wait_for(LIMIT, |_| !d.fake.interaction_replies(&status).is_empty())
+        .await;
+    let answered = d.fake.posted_messages(d.alpha);
+    assert!(
+        !answered.iter().any(|m| replies_to(m) == Some(first)),
+        "/status waited for the held answer: {answered:#?}"
+    );
+    let second = d.say(d.alpha, d.alice, "FAKE:echo second answer").await;
+    d.finished_requests(d.alpha, 2).await;
+    assert_eq!(d.cli.records().len(), 2, "the next message ran meanwhile");
+    // but its answer waits for the one before it.
+    let early = d.fake.posted_messages(d.alpha);
+    assert!(
+        !early.iter().any(|m| replies_to(m) == Some(second)),
+        "{early:#?}"
+    );
+
+    held.release();
+    let first_answer = d.reply_to(d.alpha, first).await[0].id;
+    let second_answer = d.reply_to(d.alpha, second).await[0].id;
+    assert!(first_answer < second_answer, "answers keep their order");
+    let rows = d.delivered_requests(d.alpha, 2).await;
+    assert!(rows.iter().all(|r| r.delivered == Some(true)), "{rows:?}");
+}
+
+#[tokio::test]
+async fn an_answer_whose_reply_was_lost_is_tried_again_and_posted_once() {
+    let d = Daemon::start(Options {
+        request_timeout_secs: Some(1),
+        ..Options::default()
+    })
+    .await;
+    // Discord creates the message, but its answer never arrives: the
+    // daemon's deadline ends the call and it tries again.
+    let mut lost = d
+        .fake
+        .lose_next_answer("POST", &format!("/channels/{}/messages", d.alpha));
+    let asked = d.say(d.alpha, d.alice, "FAKE:echo only-once-7").await;
+    lost.reached(LIMIT).await;
+    d.wait_log(|r| r["msg"] == "Discord request failed; trying again")
+        .await;
+    let rows = d.delivered_requests(d.alpha, 1).await;
+    assert_eq!(rows[0].delivered, Some(true), "{rows:?}");
+    let answers: Vec<_> = d
+        .fake
+        .posted_messages(d.alpha)
+        .into_iter()
+        .filter(|m| m.content.contains("only-once-7"))
+        .collect();
+    assert_eq!(
+        answers.len(),
+        1,
+        "the retry posted no second copy: {answers:#?}"
+    );
+    assert_eq!(replies_to(&answers[0]), Some(asked));
+}
+
+#[tokio::test]
+async fn shutdown_is_not_held_up_by_a_post_discord_never_answers() {
+    let mut d = Daemon::start(Options::default()).await;
+    let mut held = d
+        .fake
+        .hold_next("POST", &format!("/channels/{}/messages", d.alpha));
+    d.say(d.alpha, d.alice, "FAKE:echo never delivered").await;
+    held.reached(LIMIT).await;
+    let began = std::time::Instant::now();
+    let status = d.stop().await;
+    let took = began.elapsed();
+    assert!(status.success(), "{status:?}");
+    // shutdown_grace_secs = 2; the 15 s deadline of the held call and its
+    // retries would take far longer.
+    assert!(took < Duration::from_secs(8), "stopping took {took:?}");
+    d.wait_log(|r| {
+        r["msg"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("Discord did not take every post"))
+    })
+    .await;
+    drop(held);
 }

@@ -72,6 +72,20 @@ impl Daemon {
         .await
     }
 
+    /// Waits until `n` requests of `channel` have noted whether their
+    /// answer was delivered (after they finished).
+    pub async fn delivered_requests(&self, channel: u64, n: usize) -> Vec<RequestRow> {
+        poll_async(
+            || async {
+                let rows = self.requests(channel).await;
+                let noted = rows.iter().filter(|r| r.delivered.is_some()).count();
+                (noted >= n).then_some(rows)
+            },
+            "requests with their delivery noted",
+        )
+        .await
+    }
+
     /// Everything the daemon wrote: bot.log (and rotations), stdout, stderr.
     pub fn all_output(&self) -> String {
         let mut paths: Vec<PathBuf> = std::fs::read_dir(self.cli.dir("logs"))
