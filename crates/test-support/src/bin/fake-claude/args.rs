@@ -8,6 +8,8 @@
 pub struct Args {
     pub print: bool,
     pub output_format: String,
+    pub input_format: String,
+    pub permission_prompt_tool: Option<String>,
     pub verbose: bool,
     pub resume: Option<String>,
     pub model: Option<String>,
@@ -27,8 +29,9 @@ const BOOLEAN: [&str; 7] = [
     "--dangerously-skip-permissions",
     "--include-partial-messages",
 ];
-const SINGLE: [&str; 11] = [
+const SINGLE: [&str; 12] = [
     "--output-format",
+    "--input-format",
     "-r",
     "--resume",
     "--model",
@@ -62,6 +65,7 @@ impl Args {
     pub fn parse(argv: &[String]) -> Result<Self, String> {
         let mut args = Args {
             output_format: "text".into(),
+            input_format: "text".into(),
             ..Args::default()
         };
         let mut i = 0;
@@ -129,6 +133,11 @@ impl Args {
                     "error: option '--output-format <format>' argument '{value}' is invalid. Allowed choices are text, json, stream-json."
                 ));
             }
+            "--input-format" if !["text", "stream-json"].contains(&value.as_str()) => {
+                return Err(format!(
+                    "error: option '--input-format <format>' argument '{value}' is invalid. Allowed choices are text, stream-json."
+                ));
+            }
             "--permission-mode" if value != "default" && !MODES.contains(&value.as_str()) => {
                 return Err(format!(
                     "error: option '--permission-mode <mode>' argument '{value}' is invalid. Allowed choices are {}.",
@@ -136,6 +145,8 @@ impl Args {
                 ));
             }
             "--output-format" => self.output_format = value,
+            "--input-format" => self.input_format = value,
+            "--permission-prompt-tool" => self.permission_prompt_tool = Some(value),
             "-r" | "--resume" => self.resume = Some(value),
             "--model" => self.model = Some(value),
             "--permission-mode" => self.permission_mode = Some(value),

@@ -1,7 +1,8 @@
 //! A stand-in for the Claude Code CLI in print mode. It parses the real
 //! flags, enforces the real argument errors, keeps sessions (by id alone,
 //! so they resume from any folder, as the real ones do; see `state.rs`),
-//! speaks stream-json / json / text, and on SIGTERM ends its tool shell and
+//! speaks stream-json / json / text, takes stream-json input with the
+//! control protocol (`control.rs`), and on SIGTERM ends its tool shell and
 //! exits 143 without a result line (`shell.rs`).
 //! Words in the prompt (`FAKE:<word>[=<n>]`) choose a behaviour; see
 //! `script.rs`. Env: FAKE_CLAUDE_STATE_DIR (known sessions),
@@ -11,6 +12,7 @@
 
 mod api_error;
 mod args;
+mod control;
 mod messages;
 mod output;
 mod script;
@@ -41,6 +43,10 @@ fn run() -> u8 {
     if args.output_format == "stream-json" && !args.verbose {
         return fail("Error: When using --print, --output-format=stream-json requires --verbose");
     }
+    let streamed = args.input_format == "stream-json";
+    if streamed && args.output_format != "stream-json" {
+        return fail("Error: --input-format=stream-json requires output-format=stream-json.");
+    }
     let bypass =
         args.skip_permissions || args.permission_mode.as_deref() == Some("bypassPermissions");
     // SAFETY: getuid has no preconditions.
@@ -51,9 +57,12 @@ fn run() -> u8 {
     }
     // An empty prompt argument counts as none: the real CLI reads stdin.
     let given = args.prompt.clone().filter(|p| !p.is_empty());
-    let stdin = match &given {
-        Some(_) => String::new(),
-        None => {
+    let asks = args.permission_prompt_tool.as_deref() == Some("stdio");
+    let control = streamed.then(|| control::Control::start(asks));
+    let stdin = match (&given, &control) {
+        (Some(_), _) => String::new(),
+        (None, Some(control)) => control.prompt(),
+        (None, None) => {
             let mut bytes = Vec::new();
             let _ = std::io::stdin().read_to_end(&mut bytes);
             String::from_utf8_lossy(&bytes).into_owned()
@@ -65,7 +74,7 @@ fn run() -> u8 {
     if let Some(error) = unusable(&prompt) {
         return fail(error);
     }
-    script::perform(&args, &prompt, &cwd)
+    script::perform(&args, &prompt, &cwd, control)
 }
 
 /// Why the real CLI refuses a prompt, if it does.

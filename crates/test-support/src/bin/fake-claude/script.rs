@@ -5,10 +5,13 @@
 //! (answers with the session's earlier prompts), linger, invalid-utf8,
 //! long=<chars>, child (a background tool shell in its own session, which
 //! the run waits for after its result; see `shell.rs`),
-//! fork (resume yields a new id). Without any: a short answer.
+//! fork (resume yields a new id). Without any: a short answer. With
+//! stream-json input, `deny`'s calls are asked about over stdio (with
+//! `--permission-prompt-tool stdio`) and `hang` ends on an interrupt.
 
 use crate::api_error::ApiFailure;
 use crate::args::Args;
+use crate::control::{Answer, Control};
 use crate::messages::{self as msg, ResultSpec};
 use crate::output::Out;
 use crate::shell;
@@ -26,16 +29,21 @@ enum Ending {
     Answer(String),
     ToolError,
     ApiError(ApiFailure),
+    /// An interrupt on stdin ended the turn.
+    Interrupted,
 }
 
 impl Ending {
     fn exit_code(&self) -> u8 {
         match self {
-            Self::Answer(_) => 0,
+            Self::Answer(_) | Self::Interrupted => 0,
             Self::ToolError | Self::ApiError(_) => 1,
         }
     }
 }
+
+/// An interrupt arrived: the turn ends now.
+struct Interrupt;
 
 struct Run {
     out: Out,
@@ -48,6 +56,8 @@ struct Run {
     message: usize,
     /// The `permission_denials` entries so far.
     denials: Vec<Value>,
+    /// stdin in stream-json: control requests go out and answers come in.
+    control: Option<Control>,
 }
 
 impl Run {
@@ -71,13 +81,36 @@ impl Run {
         self.out.emit(msg::tool_result(&self.session, &id, output));
     }
 
-    /// A call the permission rules refuse, as 2.1 reports it.
-    fn refused(&mut self, name: &str, input: Value, message: &str) {
+    /// A call the permission rules refuse: asked about over stdio when
+    /// the run may ask, else refused as 2.1 reports it.
+    fn refused(&mut self, name: &str, input: Value, message: &str) -> Result<(), Interrupt> {
         let id = self.call(name, input.clone());
-        let denied = msg::permission_denied(&self.session, name, &id, message);
+        let answer = match &self.control {
+            Some(control) if control.asks => {
+                control.ask(&mut self.out, &self.session, name, &input, &id)
+            }
+            _ => {
+                self.refuse(name, &input, &id, message);
+                return Ok(());
+            }
+        };
+        match answer {
+            Answer::Allow(input) => {
+                let ran = format!("ran {name} {input}");
+                self.out.emit(msg::tool_result(&self.session, &id, &ran));
+            }
+            Answer::Deny(reason) => self.refuse(name, &input, &id, &reason),
+            Answer::Closed => self.refuse(name, &input, &id, "stdin closed"),
+            Answer::Interrupted => return Err(Interrupt),
+        }
+        Ok(())
+    }
+
+    fn refuse(&mut self, name: &str, input: &Value, id: &str, message: &str) {
+        let denied = msg::permission_denied(&self.session, name, id, message);
         self.out.emit(denied);
         self.out
-            .emit(msg::denied_result(&self.session, &id, message));
+            .emit(msg::denied_result(&self.session, id, message));
         let entry = json!({"tool_name": name, "tool_use_id": id, "tool_input": input});
         self.denials.push(entry);
     }
@@ -106,7 +139,9 @@ impl Run {
         }
         self.say(json!({"type": "thinking", "thinking": "The user wants a change.", "signature": "EqQBCkYIBxgC"}));
         self.say(msg::text("Let me look at the project."));
-        self.work(words);
+        if self.work(words).is_err() {
+            return Ok(Ending::Interrupted);
+        }
         if words.has("no-result") {
             return Err(0);
         }
@@ -144,12 +179,12 @@ impl Run {
     }
 
     /// The turn's tool calls and other output before the answer.
-    fn work(&mut self, words: &Words) {
+    fn work(&mut self, words: &Words) -> Result<(), Interrupt> {
         if words.has("tools") {
             tools(self);
         }
         if words.has("deny") {
-            deny(self);
+            deny(self)?;
         }
         if words.has("invalid-utf8") {
             self.invalid_utf8();
@@ -157,12 +192,22 @@ impl Run {
         if let Some(n) = words.number("huge") {
             self.say(msg::text(&"x".repeat(n)));
         }
-        if words.has("hang") || words.has("hang-ignore-term") {
+        if words.has("hang") {
+            // Stream-json input: an interrupt ends the turn.
+            if let Some(control) = &self.control
+                && control.wait_for_interrupt(&mut self.out)
+            {
+                return Err(Interrupt);
+            }
+            hang();
+        }
+        if words.has("hang-ignore-term") {
             hang();
         }
         if let Some(ms) = words.number("slow") {
             std::thread::sleep(Duration::from_millis(ms as u64));
         }
+        Ok(())
     }
 
     /// A line that is not UTF-8, then an assistant line with a broken byte.
@@ -194,6 +239,7 @@ impl Run {
                 None,
             ),
             Ending::ApiError(f) => ("success", true, Some(f.text()), None, Some(*f)),
+            Ending::Interrupted => ("error_during_execution", true, None, None, None),
         };
         let spec = ResultSpec {
             subtype,
@@ -208,7 +254,11 @@ impl Run {
             api_error,
             prior,
         };
-        spec.build()
+        let mut result = spec.build();
+        if matches!(ending, Ending::Interrupted) {
+            result["terminal_reason"] = json!("aborted_streaming");
+        }
+        result
     }
 }
 
@@ -236,7 +286,7 @@ fn unknown_session(mut out: Out, id: &str, args: &Args, started: Instant) -> u8 
     1
 }
 
-pub fn perform(args: &Args, prompt: &str, cwd: &Path) -> u8 {
+pub fn perform(args: &Args, prompt: &str, cwd: &Path, control: Option<Control>) -> u8 {
     let started = Instant::now();
     let words = Words::of(prompt);
     let failure = match ApiFailure::chosen(&words) {
@@ -270,6 +320,7 @@ pub fn perform(args: &Args, prompt: &str, cwd: &Path) -> u8 {
         turns: 1,
         message: 1,
         denials: Vec::new(),
+        control,
     };
     let ending = match run.script(&words, prompt, &parent.prompts, failure) {
         Ok(ending) => ending,
@@ -282,6 +333,9 @@ pub fn perform(args: &Args, prompt: &str, cwd: &Path) -> u8 {
     run.out.finish();
     if words.has("linger") {
         hang();
+    }
+    if let Some(control) = &run.control {
+        control.wait_for_close();
     }
     shell::wait();
     ending.exit_code()
@@ -319,8 +373,8 @@ fn tools(run: &mut Run) {
 }
 
 /// A Bash call that would remove files and a Write, both refused in the
-/// 2.1 wording.
-fn deny(run: &mut Run) {
+/// 2.1 wording, or asked about one after the other.
+fn deny(run: &mut Run) -> Result<(), Interrupt> {
     let cwd = run.cwd.clone();
     let rm = json!({"command": "rm -rf build", "description": "Remove the build folder"});
     let rm_refused = format!(
@@ -332,8 +386,8 @@ fn deny(run: &mut Run) {
     let write = json!({"file_path": file, "content": "pub fn x() {}\n"});
     let write_refused =
         format!("Claude requested permissions to write to {file}, but you haven't granted it yet.");
-    run.refused("Bash", rm, &rm_refused);
-    run.refused("Write", write, &write_refused);
+    run.refused("Bash", rm, &rm_refused)?;
+    run.refused("Write", write, &write_refused)
 }
 
 fn hang() -> ! {
