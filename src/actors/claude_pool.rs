@@ -80,7 +80,7 @@ fn failed_task_report(detail: String) -> RunReport {
 
 fn cancelled_report() -> RunReport {
     RunReport {
-        outcome: Outcome::Cancelled,
+        outcome: Outcome::cancelled(),
         context_lost: false,
         elapsed: Duration::ZERO,
         exit_code: None,

@@ -1,14 +1,23 @@
 //! The CLI's argv. User text never appears here: the prompt goes through
-//! stdin, and every free-form value uses `--flag=value` so it cannot be read
+//! stdin as a stream-json user message, and every free-form value uses `--flag=value` so it cannot be read
 //! as a flag or swallowed by a variadic option.
 
 use super::RunSpec;
 
 /// The arguments after the binary name, in a fixed order.
 pub fn build_args(spec: &RunSpec) -> Vec<String> {
-    let mut args: Vec<String> = ["-p", "--output-format", "stream-json", "--verbose"]
-        .map(String::from)
-        .to_vec();
+    let mut args: Vec<String> = [
+        "-p",
+        "--output-format",
+        "stream-json",
+        "--verbose",
+        "--input-format",
+        "stream-json",
+        "--permission-prompt-tool",
+        "stdio",
+    ]
+    .map(String::from)
+    .to_vec();
     if let Some(id) = spec.resume {
         // A validated UUID: it cannot look like a flag.
         args.push("--resume".into());
@@ -39,10 +48,19 @@ mod tests {
     }
 
     #[test]
-    fn a_bare_run_asks_for_verbose_stream_json_in_print_mode() {
+    fn a_bare_run_speaks_stream_json_both_ways_and_asks_over_stdio() {
         assert_eq!(
             build_args(&spec()),
-            ["-p", "--output-format", "stream-json", "--verbose"]
+            [
+                "-p",
+                "--output-format",
+                "stream-json",
+                "--verbose",
+                "--input-format",
+                "stream-json",
+                "--permission-prompt-tool",
+                "stdio"
+            ]
         );
     }
 
@@ -67,7 +85,7 @@ mod tests {
         s.allowed_tools = vec!["Read".into(), "Bash(git log:*)".into()];
         s.append_system_prompt = Some("--be brief\nplease".into());
         assert_eq!(
-            build_args(&s)[4..],
+            build_args(&s)[8..],
             [
                 "--resume",
                 "6f1c2a4e-0b7d-4c1e-9a55-3c2d1e0f9a88",

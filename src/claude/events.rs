@@ -4,6 +4,7 @@
 //! the CLI adds message kinds between releases.
 
 use super::Progress;
+use super::control::{ControlRequest, request_of};
 use super::outcome::{PermissionDenial, Usage};
 use super::targets::{ProjectRoots, tool_target};
 use crate::domain::ClaudeSessionId;
@@ -14,6 +15,8 @@ use serde_json::Value;
 pub enum StreamEvent {
     Progress(Progress),
     Result(ResultMessage),
+    /// The CLI waits for an answer on stdin.
+    Control(ControlRequest),
 }
 
 /// The CLI's final `result` object, the fields this crate uses.
@@ -88,6 +91,10 @@ fn events_of(value: &Value, roots: &ProjectRoots) -> Vec<StreamEvent> {
             .collect(),
         (Some("user"), _) => blocks(value).filter_map(user_block).collect(),
         (Some("result"), _) => vec![StreamEvent::Result(result_of(value, roots))],
+        (Some("control_request"), _) => request_of(value)
+            .map(StreamEvent::Control)
+            .into_iter()
+            .collect(),
         _ => Vec::new(),
     }
 }

@@ -1,11 +1,14 @@
-//! Runs the Claude Code CLI headless (`-p --output-format stream-json`) and
-//! turns its output into progress events and one typed outcome.
+//! Runs the Claude Code CLI headless (`-p`, stream-json in and out, tool
+//! approvals over stdio) and turns its output into progress events and
+//! one typed outcome.
 //!
-//! `args` builds the argv, `events` parses stream-json lines, `outcome`
-//! classifies the result, `runner` owns the child process and `recovery`
-//! retries a failed resume without the stale session.
+//! `args` builds the argv, `control` speaks the control protocol, `events`
+//! parses stream-json lines, `outcome` classifies the result, `runner` owns
+//! the child process and `recovery` retries a failed resume without the
+//! stale session.
 
 mod args;
+mod control;
 mod events;
 mod outcome;
 mod pipes;
@@ -17,6 +20,7 @@ mod sweep;
 mod targets;
 
 pub use args::build_args;
+pub use control::{Approver, Ask, ControlRequest, Permission, ToolRequest};
 pub use events::{
     JsonOutputError, ResultMessage, StreamEvent, parse_json_output, parse_line, parse_line_in,
 };
@@ -59,6 +63,9 @@ pub struct RunSpec {
     /// Added to the inherited environment; `FORBIDDEN_ENV` is removed even
     /// from here.
     pub extra_env: Vec<(String, String)>,
+    /// Where calls the CLI's rules would not allow go for approval; with
+    /// none they are denied at once, and listed after the answer.
+    pub approver: Option<Approver>,
 }
 
 impl RunSpec {
@@ -83,6 +90,7 @@ impl RunSpec {
             max_output_bytes: 16 * 1024 * 1024,
             max_stderr_bytes: 64 * 1024,
             extra_env: Vec::new(),
+            approver: None,
         }
     }
 }
@@ -104,6 +112,7 @@ impl fmt::Debug for RunSpec {
             .field("max_output_bytes", &self.max_output_bytes)
             .field("max_stderr_bytes", &self.max_stderr_bytes)
             .field("extra_env", &env_names)
+            .field("approver", &self.approver.is_some())
             .finish()
     }
 }

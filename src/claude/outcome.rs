@@ -78,7 +78,12 @@ pub enum Outcome {
         log_detail: String,
     },
     Timeout,
-    Cancelled,
+    /// Stopped by a cancel. When the CLI ended the turn itself on the
+    /// interrupt, its result said what the run had cost.
+    Cancelled {
+        cost: Option<(f64, CostBasis)>,
+        session_id: Option<ClaudeSessionId>,
+    },
     /// The CLI ended without a usable result line.
     ParseError {
         log_detail: String,
@@ -91,11 +96,21 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// A cancel that left no result: the CLI was killed, or never ran.
+    pub fn cancelled() -> Self {
+        Self::Cancelled {
+            cost: None,
+            session_id: None,
+        }
+    }
+
     /// The session to store for the next message, if this run left one.
     pub fn session_id(&self) -> Option<ClaudeSessionId> {
         match self {
             Self::Success(s) => Some(s.session_id),
-            Self::ClaudeError { session_id, .. } => *session_id,
+            Self::ClaudeError { session_id, .. } | Self::Cancelled { session_id, .. } => {
+                *session_id
+            }
             _ => None,
         }
     }
@@ -107,7 +122,7 @@ impl Outcome {
             Self::ClaudeError { .. } => "claude_error",
             Self::ResumeFailed { .. } => "resume_failed",
             Self::Timeout => "timeout",
-            Self::Cancelled => "cancelled",
+            Self::Cancelled { .. } => "cancelled",
             Self::ParseError { .. } => "parse_error",
             Self::SpawnError { .. } => "spawn_error",
             Self::OutputTooLarge => "output_too_large",
@@ -124,6 +139,20 @@ pub struct RunReport {
     pub exit_code: Option<i32>,
     /// The end of the CLI's stderr; for logs only.
     pub stderr_tail: String,
+}
+
+/// A cancel the CLI ended itself, on the interrupt: its result carries
+/// the cost (`error_during_execution`, `aborted_streaming` or
+/// `aborted_tools`).
+pub fn interrupted(
+    result: &ResultMessage,
+    resume_requested: bool,
+    init_session: Option<ClaudeSessionId>,
+) -> Outcome {
+    Outcome::Cancelled {
+        cost: Some(run_cost(result, resume_requested)),
+        session_id: result.session_id.or(init_session),
+    }
 }
 
 /// Classifies a result object. API and auth failures arrive as subtype

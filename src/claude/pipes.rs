@@ -1,8 +1,10 @@
-//! The child's three pipes: the prompt written to stdin then closed, stdout
-//! read line by line under a byte budget, stderr kept as a capped tail.
+//! The child's three pipes: stdin fed the lines the run sends (the prompt,
+//! then control answers) and closed when their sender goes, stdout read
+//! line by line under a byte budget, stderr kept as a capped tail.
 
 use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
 use tokio::process::{ChildStderr, ChildStdin};
+use tokio::sync::mpsc::UnboundedReceiver;
 use tokio::task::JoinHandle;
 
 #[derive(Debug, PartialEq, Eq)]
@@ -47,12 +49,17 @@ pub(super) async fn next_line<R: AsyncBufRead + Unpin>(
     }
 }
 
-/// Writes the prompt and closes stdin, so the CLI never waits for more. A
-/// CLI that exits without reading gives EPIPE, which is not our failure.
-pub(super) fn feed_stdin(stdin: Option<ChildStdin>, prompt: String) {
+/// Writes each line sent on `lines` to stdin, and closes stdin once every
+/// sender is gone, so the CLI then stops waiting for more. A CLI that
+/// exits without reading gives EPIPE, which is not our failure.
+pub(super) fn feed_stdin(stdin: Option<ChildStdin>, mut lines: UnboundedReceiver<String>) {
     let Some(mut stdin) = stdin else { return };
     tokio::spawn(async move {
-        let _ = stdin.write_all(prompt.as_bytes()).await;
+        while let Some(line) = lines.recv().await {
+            if stdin.write_all(line.as_bytes()).await.is_err() {
+                return;
+            }
+        }
         let _ = stdin.shutdown().await;
     });
 }

@@ -1,8 +1,12 @@
-//! One CLI run: spawn, stream stdout into progress events, stop the process
-//! group on timeout, cancel or oversized output, and always reap.
+//! One CLI run: spawn, send the prompt as a stream-json user message,
+//! stream stdout into progress events, answer the CLI's tool requests
+//! (through the run's approver, or with a denial), close stdin after the
+//! result, interrupt on cancel, stop the process group on timeout, a cancel
+//! the CLI does not end, or oversized output, and always reap.
 
+use super::control::{self, Ask, ControlRequest, Permission, ToolRequest};
 use super::events::{ResultMessage, StreamEvent, parse_line_in};
-use super::outcome::{Outcome, RunReport, classify, stderr_says_unknown_session};
+use super::outcome::{Outcome, RunReport, classify, interrupted, stderr_says_unknown_session};
 use super::pipes::{LineRead, collect_stderr, feed_stdin, next_line};
 use super::process::{ProcessGroup, exit_code, spawn};
 use super::sweep::new_tag;
@@ -13,13 +17,24 @@ use std::process::ExitStatus;
 use std::time::Duration;
 use tokio::io::BufReader;
 use tokio::process::{Child, ChildStdout};
-use tokio::sync::mpsc::UnboundedSender;
+use tokio::sync::mpsc::{self, UnboundedSender};
+use tokio::sync::oneshot;
 use tokio::time::{Instant, sleep_until, timeout};
 use tokio_util::sync::CancellationToken;
+
+/// What Claude is told of a call nobody can approve (no approver).
+const NO_APPROVER: &str =
+    "This tool call needs approval, and nobody can approve it from here, so it was not run.";
+/// What Claude is told of a call whose approval never came back.
+const NOBODY_ANSWERED: &str = "Nobody approved this tool call, so it was not run.";
+/// The id of the one interrupt a run may send.
+const INTERRUPT_ID: &str = "coordinator-interrupt";
 
 /// How reading stdout ended.
 enum Ending {
     Result(ResultMessage),
+    /// The CLI ended the turn on a cancel's interrupt, with its result.
+    Interrupted(ResultMessage),
     /// stdout closed (or the CLI exited and stdout drained) with no result.
     NoResult {
         exited: Option<ExitStatus>,
@@ -46,7 +61,7 @@ pub async fn run(
         stderr_tail,
     };
     if cancel.is_cancelled() {
-        return report(Outcome::Cancelled, None, String::new());
+        return report(Outcome::cancelled(), None, String::new());
     }
     let tag = new_tag();
     let mut child = match spawn(spec, &tag) {
@@ -54,7 +69,10 @@ pub async fn run(
         Err(e) => return report(spawn_error(spec, &e), None, String::new()),
     };
     let mut group = ProcessGroup::of(&child, tag);
-    feed_stdin(child.stdin.take(), spec.prompt.clone());
+    let (stdin, lines) = mpsc::unbounded_channel();
+    let _ = stdin.send(control::user_message(&spec.prompt));
+    feed_stdin(child.stdin.take(), lines);
+    let ended = CancellationToken::new();
     let stderr = collect_stderr(child.stderr.take(), spec.max_stderr_bytes);
     let mut init_session = None;
     let deadline = started + spec.timeout;
@@ -66,11 +84,15 @@ pub async fn run(
                 progress,
                 init_session: &mut init_session,
                 roots: ProjectRoots::of(&spec.cwd),
+                stdin: Some(stdin),
+                ended: ended.clone(),
             };
+            // Dropping the pump drops stdin's sender: the CLI sees EOF.
             pump.read(stdout, deadline, cancel).await
         }
         None => Ending::NoResult { exited: None },
     };
+    ended.cancel();
     let (status, by_itself) = stop(&mut child, &group, &ending, spec.kill_grace).await;
     // Whatever the CLI left running goes too; that also closes the stderr
     // pipe those children inherited.
@@ -101,6 +123,10 @@ struct Pump<'a> {
     progress: &'a UnboundedSender<Progress>,
     init_session: &'a mut Option<ClaudeSessionId>,
     roots: ProjectRoots,
+    /// Lines for the CLI's stdin; `None` once it was closed.
+    stdin: Option<UnboundedSender<String>>,
+    /// Cancelled when reading ends: approvals still awaited are dropped.
+    ended: CancellationToken,
 }
 
 impl Pump<'_> {
@@ -117,10 +143,21 @@ impl Pump<'_> {
         // Once the CLI exits, children holding stdout open get `kill_grace`
         // to let it drain.
         let mut drain_until = deadline;
+        // After a cancel's interrupt, the CLI gets `kill_grace` to end the
+        // turn with a result (and its cost).
+        let mut interrupted_until: Option<Instant> = None;
         loop {
             tokio::select! {
                 biased;
-                _ = cancel.cancelled() => return Ending::Cancelled,
+                _ = cancel.cancelled(), if interrupted_until.is_none() => {
+                    if !self.send(control::interrupt(INTERRUPT_ID)) {
+                        return Ending::Cancelled;
+                    }
+                    interrupted_until = Some(Instant::now() + self.spec.kill_grace);
+                }
+                _ = sleep_until(interrupted_until.unwrap_or(deadline)), if interrupted_until.is_some() => {
+                    return Ending::Cancelled;
+                }
                 _ = sleep_until(drain_until), if exited.is_some() => return Ending::NoResult { exited },
                 _ = sleep_until(deadline) => return Ending::Timeout,
                 status = self.child.wait(), if exited.is_none() => {
@@ -130,7 +167,10 @@ impl Pump<'_> {
                 read = next_line(&mut reader, &mut line, &mut budget) => match read {
                     Ok(LineRead::Line) => {
                         if let Some(result) = self.handle(&line) {
-                            return Ending::Result(result);
+                            return match interrupted_until {
+                                Some(_) => Ending::Interrupted(result),
+                                None => Ending::Result(result),
+                            };
                         }
                         line.clear();
                     }
@@ -149,6 +189,10 @@ impl Pump<'_> {
             let progress = match event {
                 StreamEvent::Result(result) => return Some(result),
                 StreamEvent::Progress(progress) => progress,
+                StreamEvent::Control(request) => {
+                    self.on_control(request);
+                    continue;
+                }
             };
             if let Progress::Init { session_id, .. } = &progress {
                 *self.init_session = Some(*session_id);
@@ -156,6 +200,57 @@ impl Pump<'_> {
             let _ = self.progress.send(progress);
         }
         None
+    }
+}
+
+impl Pump<'_> {
+    /// Sends a line to the CLI; false if its stdin is gone.
+    fn send(&self, line: String) -> bool {
+        self.stdin.as_ref().is_some_and(|s| s.send(line).is_ok())
+    }
+
+    fn on_control(&mut self, request: ControlRequest) {
+        match request {
+            ControlRequest::CanUseTool(request) => self.ask(request),
+            ControlRequest::Unsupported {
+                request_id,
+                subtype,
+            } => {
+                self.send(control::unsupported(&request_id, &subtype));
+            }
+        }
+    }
+
+    /// Hands the call to the approver and answers the CLI when it decides,
+    /// without holding up the reading of stdout; with no approver (or one
+    /// that is gone) the call is denied at once.
+    fn ask(&mut self, request: ToolRequest) {
+        let id = request.request_id.clone();
+        let (answer, answered) = oneshot::channel();
+        let asked = self
+            .spec
+            .approver
+            .as_ref()
+            .is_some_and(|approver| approver.0.send(Ask { request, answer }).is_ok());
+        let (Some(stdin), true) = (&self.stdin, asked) else {
+            let deny = Permission::Deny {
+                message: NO_APPROVER.into(),
+            };
+            self.send(control::answer(&id, &deny));
+            return;
+        };
+        let (stdin, ended) = (stdin.downgrade(), self.ended.clone());
+        tokio::spawn(async move {
+            let permission = tokio::select! {
+                answered = answered => answered.unwrap_or_else(|_| Permission::Deny {
+                    message: NOBODY_ANSWERED.into(),
+                }),
+                () = ended.cancelled() => return,
+            };
+            if let Some(stdin) = stdin.upgrade() {
+                let _ = stdin.send(control::answer(&id, &permission));
+            }
+        });
     }
 }
 
@@ -173,12 +268,13 @@ async fn stop(
         Ending::NoResult {
             exited: Some(status),
         } => (Some(*status), true),
-        Ending::Result(_) | Ending::NoResult { exited: None } | Ending::ReadFailed(_) => {
-            match timeout(grace, child.wait()).await {
-                Ok(status) => (status.ok(), true),
-                Err(_) => (group.terminate(child, grace).await, false),
-            }
-        }
+        Ending::Result(_)
+        | Ending::Interrupted(_)
+        | Ending::NoResult { exited: None }
+        | Ending::ReadFailed(_) => match timeout(grace, child.wait()).await {
+            Ok(status) => (status.ok(), true),
+            Err(_) => (group.terminate(child, grace).await, false),
+        },
         Ending::TooLarge | Ending::Timeout | Ending::Cancelled => {
             (group.terminate(child, grace).await, false)
         }
@@ -194,9 +290,10 @@ fn decide(
 ) -> Outcome {
     match ending {
         Ending::Result(result) => classify(result, resume_requested, init_session),
+        Ending::Interrupted(result) => interrupted(&result, resume_requested, init_session),
         Ending::TooLarge => Outcome::OutputTooLarge,
         Ending::Timeout => Outcome::Timeout,
-        Ending::Cancelled => Outcome::Cancelled,
+        Ending::Cancelled => Outcome::cancelled(),
         Ending::ReadFailed(e) => Outcome::ParseError {
             log_detail: format!("reading the CLI output failed: {e}"),
         },

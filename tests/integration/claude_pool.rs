@@ -158,7 +158,7 @@ async fn a_queued_job_is_cancelled_without_ever_starting() {
     match h.next().await {
         JobEvent::Finished { id, report } => {
             assert_eq!(id, queued);
-            assert_eq!(report.outcome, Outcome::Cancelled);
+            assert_eq!(report.outcome, Outcome::cancelled());
         }
         other => panic!("expected the queued job to finish, got {other:?}"),
     }
@@ -167,7 +167,12 @@ async fn a_queued_job_is_cancelled_without_ever_starting() {
     let events = h.until_finished(1).await;
     let done = finished(&events);
     assert_eq!(done[0].0, running);
-    assert_eq!(done[0].1.outcome, Outcome::Cancelled);
+    // The CLI ended the turn on the interrupt, with its cost.
+    assert!(
+        matches!(done[0].1.outcome, Outcome::Cancelled { cost: Some(_), .. }),
+        "{:?}",
+        done[0].1.outcome
+    );
     assert!(!started(&events).contains(&queued));
     let spawned_queued = h
         .cli

@@ -51,7 +51,19 @@ async fn a_prompt_that_looks_like_a_flag_arrives_as_stdin_text() {
         .iter()
         .filter_map(|a| a.as_str())
         .collect();
-    assert_eq!(argv, ["-p", "--output-format", "stream-json", "--verbose"]);
+    assert_eq!(
+        argv,
+        [
+            "-p",
+            "--output-format",
+            "stream-json",
+            "--verbose",
+            "--input-format",
+            "stream-json",
+            "--permission-prompt-tool",
+            "stdio"
+        ]
+    );
 }
 
 #[tokio::test]
@@ -69,7 +81,7 @@ async fn options_reach_the_cli_and_the_cwd_is_the_project() {
     );
     let record = fake.record();
     assert_eq!(
-        record["argv"].as_array().unwrap()[4..].to_vec(),
+        record["argv"].as_array().unwrap()[8..].to_vec(),
         [
             "--model=opus",
             "--permission-mode=acceptEdits",

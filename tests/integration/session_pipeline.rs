@@ -223,7 +223,10 @@ async fn wait_delivered(p: &Pipeline, id: claude_coordinator::domain::RequestId)
         if let Some(delivered) = row.and_then(|r| r.delivered) {
             return delivered;
         }
-        assert!(Instant::now() < deadline, "request {id} never noted its delivery");
+        assert!(
+            Instant::now() < deadline,
+            "request {id} never noted its delivery"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }

@@ -111,7 +111,13 @@ fn judge(report: &RunReport, announced: Option<ClaudeSessionId>, deps: &SessionD
             Verdict::failed(Status::Failed, kind, detail, session)
                 .costing((*cost_usd, *cost_basis), *duration_ms)
         }
-        Outcome::Cancelled => Verdict::cancelled(stored(announced)),
+        Outcome::Cancelled { cost, session_id } => {
+            let cancelled = Verdict::cancelled(stored(session_id.or(announced)));
+            match cost {
+                Some(cost) => cancelled.costing(*cost, None),
+                None => cancelled,
+            }
+        }
         Outcome::Timeout => {
             let detail = with_stderr(&format!("no result after {:?}", report.elapsed));
             Verdict::failed(Status::Timeout, Kind::Timeout, detail, stored(announced))
@@ -161,7 +167,7 @@ impl SessionActor {
         if running.discard_session {
             verdict.session = SessionChange::Keep;
         }
-        if running.stopped_for_shutdown && report.outcome == Outcome::Cancelled {
+        if running.stopped_for_shutdown && matches!(report.outcome, Outcome::Cancelled { .. }) {
             verdict.status = RequestStatus::Interrupted;
             verdict.answer = Some(Rendered::Chunks(vec![STOPPED_FOR_RESTART.into()]));
         }

@@ -94,15 +94,34 @@ async fn a_hanging_cli_stops_on_sigterm_at_the_timeout() {
 }
 
 #[tokio::test]
-async fn cancelling_a_running_cli_kills_it_and_its_children() {
+async fn a_cancel_interrupts_the_turn_records_its_cost_and_leaves_no_children() {
     let fake = FakeCli::new();
     let spec = fake.spec("FAKE:child FAKE:hang");
+    let (outcome, _, helper, elapsed) = run_cancelled_after_helper(&spec).await;
+    let Outcome::Cancelled {
+        cost: Some((cost, _)),
+        session_id: Some(_),
+    } = outcome
+    else {
+        panic!("not ended by the interrupt: {outcome:?}");
+    };
+    assert!(cost > 0.0);
+    assert!(elapsed < Duration::from_secs(10));
+    assert!(group_is_gone(recorded_pgid(&fake)).await);
+    assert!(process_is_gone(helper).await);
+}
+
+#[tokio::test]
+async fn a_cli_that_ignores_the_interrupt_is_killed_after_the_grace() {
+    let fake = FakeCli::new();
+    let spec = fake.spec("FAKE:child FAKE:hang-ignore-term");
     let (outcome, exit_code, helper, elapsed) = run_cancelled_after_helper(&spec).await;
     assert_eq!(
         (outcome, exit_code),
-        (Outcome::Cancelled, Some(128 + libc::SIGTERM))
+        (Outcome::cancelled(), Some(128 + libc::SIGKILL))
     );
-    assert!(elapsed < Duration::from_secs(10));
+    // The interrupt's grace, then SIGTERM's.
+    assert!(elapsed < 2 * spec.kill_grace + Duration::from_secs(5));
     assert!(group_is_gone(recorded_pgid(&fake)).await);
     assert!(process_is_gone(helper).await);
 }
@@ -114,7 +133,7 @@ async fn a_run_cancelled_before_it_starts_spawns_nothing() {
     let cancel = CancellationToken::new();
     cancel.cancel();
     let report = run(&fake.spec("hi"), &tx, &cancel).await;
-    assert_eq!(report.outcome, Outcome::Cancelled);
+    assert_eq!(report.outcome, Outcome::cancelled());
     assert!(fake.records().is_empty());
 }
 

@@ -6,6 +6,7 @@
 //! CLI fails instead.
 
 mod answers;
+mod approvals;
 mod cli;
 mod commands;
 mod failures;

@@ -1,6 +1,7 @@
 //! Tools under the real CLI: a tool use shown in the status message, a
-//! denied tool listed after the answer, and cancel and timeout ending the
-//! CLI together with the tool shell it started (in a session of its own).
+//! denied tool listed after the answer, and cancel (by interrupt, keeping
+//! the cost) and timeout ending the CLI together with the tool shell it
+//! started (in a session of its own).
 
 use super::World;
 use crate::e2e::{Options, poll};
@@ -157,6 +158,8 @@ async fn cancel_ends_the_cli_and_its_tool_shell() {
     assert!(posts[0].content.contains("Cancelled"), "{posts:#?}");
     let rows = w.d.finished_requests(w.d.alpha, 1).await;
     assert_eq!(rows[0].status.to_string(), "cancelled");
+    // Ended by the interrupt: the result said what the turn cost.
+    assert!(rows[0].cost_usd.is_some_and(|c| c > 0.0), "{rows:?}");
     w.nothing_runs_in_the_project().await;
 }
 
@@ -178,7 +181,7 @@ async fn a_timeout_ends_the_cli_and_its_tool_shell() {
 }
 
 /// Writes an executable script into the project.
-fn script(project: &Path, name: &str, body: &str) {
+pub(super) fn script(project: &Path, name: &str, body: &str) {
     use std::os::unix::fs::PermissionsExt;
     let path = project.join(name);
     std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).expect("write the script");

@@ -73,6 +73,8 @@ async fn cancel_stops_the_requesters_hanging_run() {
     assert!(posts[0].content.contains("Cancelled"), "{posts:#?}");
     let rows = d.finished_requests(d.alpha, 1).await;
     assert_eq!(rows[0].status.to_string(), "cancelled");
+    // The CLI ended the turn on the interrupt; what it cost is kept.
+    assert!(rows[0].cost_usd.is_some_and(|c| c > 0.0), "{rows:?}");
     assert!(crate::helpers::process_is_gone(pid as i32).await);
     assert_pings_nobody(&d.fake.requests());
 }

@@ -122,7 +122,7 @@ async fn a_token_refused_with_401_is_named_as_the_token_not_the_api_base() {
 async fn an_answer_refused_once_with_a_5xx_or_a_429_is_posted_on_a_later_try() {
     let d = Daemon::start(Options::default()).await;
     let path = format!("/channels/{}/messages", d.alpha);
-    for status in [500, 429, 503] {
+    for status in [500, 502, 429, 503] {
         d.fake.fail_next("POST", &path, status);
         let asked = d
             .say(d.alpha, d.alice, &format!("FAKE:echo try {status}"))
@@ -133,7 +133,7 @@ async fn an_answer_refused_once_with_a_5xx_or_a_429_is_posted_on_a_later_try() {
             "{posts:#?}"
         );
     }
-    let rows = d.finished_requests(d.alpha, 3).await;
+    let rows = d.finished_requests(d.alpha, 4).await;
     assert!(
         rows.iter().all(|r| r.status.to_string() == "done"),
         "{rows:?}"
@@ -144,7 +144,7 @@ async fn an_answer_refused_once_with_a_5xx_or_a_429_is_posted_on_a_later_try() {
         .iter()
         .filter(|r| r.method == "POST" && r.path == path)
         .count();
-    assert_eq!(tries, 6, "each answer: one refused try, one that landed");
+    assert_eq!(tries, 8, "each answer: one refused try, one that landed");
     d.wait_log(|r| r["msg"] == "Discord request failed; trying again")
         .await;
 }

@@ -1,0 +1,224 @@
+//! The CLI's control protocol on stdin and stdout (`--input-format
+//! stream-json --permission-prompt-tool stdio`): the prompt as a user
+//! message, the CLI's `can_use_tool` requests and their answers, and the
+//! `interrupt` that ends a turn with its cost. Shapes as observed on CLI
+//! 2.1.328 (docs/TESTING.md, the contract tier).
+
+use serde_json::{Value, json};
+use std::fmt;
+use tokio::sync::{mpsc, oneshot};
+
+/// A tool call handed to whoever approves them, with the way back. An
+/// answer never sent counts as a denial.
+pub struct Ask {
+    pub request: ToolRequest,
+    pub answer: oneshot::Sender<Permission>,
+}
+
+/// Where a run's tool calls go for approval (`RunSpec::approver`).
+#[derive(Clone)]
+pub struct Approver(pub mpsc::UnboundedSender<Ask>);
+
+impl fmt::Debug for Approver {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Approver")
+    }
+}
+
+/// A call the CLI's own rules would not allow, waiting for an answer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ToolRequest {
+    /// The control request's id, echoed in the answer.
+    pub request_id: String,
+    pub tool_name: String,
+    /// The tool's input as Claude wrote it; an allow may change it.
+    pub input: Value,
+    pub tool_use_id: Option<String>,
+}
+
+/// What the CLI asks on stdout.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ControlRequest {
+    CanUseTool(ToolRequest),
+    /// A subtype this daemon does not handle; answered with an error so
+    /// the CLI does not wait for it.
+    Unsupported {
+        request_id: String,
+        subtype: String,
+    },
+}
+
+/// The answer to a `ToolRequest`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Permission {
+    /// Runs the tool with `updated_input`.
+    Allow { updated_input: Value },
+    /// Refuses the call; Claude is told `message` and the turn goes on.
+    Deny { message: String },
+}
+
+/// The prompt, as the one user message of a turn.
+pub fn user_message(prompt: &str) -> String {
+    line(&json!({
+        "type": "user",
+        "message": { "role": "user", "content": prompt },
+        "parent_tool_use_id": null,
+        "session_id": "",
+    }))
+}
+
+/// The answer to the control request `request_id`.
+pub fn answer(request_id: &str, permission: &Permission) -> String {
+    let decision = match permission {
+        Permission::Allow { updated_input } => {
+            json!({ "behavior": "allow", "updatedInput": updated_input })
+        }
+        Permission::Deny { message } => json!({ "behavior": "deny", "message": message }),
+    };
+    success(request_id, decision)
+}
+
+/// Refuses a control request the daemon does not handle.
+pub fn unsupported(request_id: &str, subtype: &str) -> String {
+    line(&json!({
+        "type": "control_response",
+        "response": {
+            "subtype": "error",
+            "request_id": request_id,
+            "error": format!("unsupported control request: {subtype}"),
+        },
+    }))
+}
+
+/// Asks the CLI to end the turn now; it answers with a `result`.
+pub fn interrupt(request_id: &str) -> String {
+    line(&json!({
+        "type": "control_request",
+        "request_id": request_id,
+        "request": { "subtype": "interrupt" },
+    }))
+}
+
+/// Reads a `control_request` line's body; `None` if it is not one.
+pub(super) fn request_of(value: &Value) -> Option<ControlRequest> {
+    let request_id = value.get("request_id")?.as_str()?.to_string();
+    let request = value.get("request")?;
+    let subtype = request.get("subtype").and_then(Value::as_str)?;
+    if subtype != "can_use_tool" {
+        return Some(ControlRequest::Unsupported {
+            request_id,
+            subtype: subtype.to_string(),
+        });
+    }
+    Some(ControlRequest::CanUseTool(ToolRequest {
+        request_id,
+        tool_name: request.get("tool_name")?.as_str()?.to_string(),
+        input: request.get("input").cloned().unwrap_or_else(|| json!({})),
+        tool_use_id: request
+            .get("tool_use_id")
+            .and_then(Value::as_str)
+            .map(str::to_string),
+    }))
+}
+
+fn success(request_id: &str, response: Value) -> String {
+    line(&json!({
+        "type": "control_response",
+        "response": {
+            "subtype": "success",
+            "request_id": request_id,
+            "response": response,
+        },
+    }))
+}
+
+fn line(value: &Value) -> String {
+    let mut text = value.to_string();
+    text.push('\n');
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parsed(text: &str) -> Value {
+        serde_json::from_str(text.trim_end()).unwrap()
+    }
+
+    #[test]
+    fn the_prompt_is_one_json_line_whatever_it_holds() {
+        let prompt = "line one\n--flag \"quoted\" \u{1F600}";
+        let text = user_message(prompt);
+        assert_eq!(text.matches('\n').count(), 1, "{text}");
+        let v = parsed(&text);
+        assert_eq!(v["type"], "user");
+        assert_eq!(v["message"]["role"], "user");
+        assert_eq!(v["message"]["content"], prompt);
+    }
+
+    #[test]
+    fn a_can_use_tool_request_is_read_with_its_input() {
+        let v = json!({"type": "control_request", "request_id": "r-1", "request": {
+            "subtype": "can_use_tool", "tool_name": "Bash", "display_name": "Bash",
+            "input": {"command": "rm -rf build"}, "permission_suggestions": [],
+            "tool_use_id": "toolu_01"}});
+        let Some(ControlRequest::CanUseTool(r)) = request_of(&v) else {
+            panic!("not read: {v}");
+        };
+        assert_eq!(
+            (r.request_id.as_str(), r.tool_name.as_str()),
+            ("r-1", "Bash")
+        );
+        assert_eq!(r.input["command"], "rm -rf build");
+        assert_eq!(r.tool_use_id.as_deref(), Some("toolu_01"));
+    }
+
+    #[test]
+    fn another_subtype_is_unsupported_and_a_broken_request_is_nothing() {
+        let v = json!({"request_id": "r-2", "request": {"subtype": "hook_callback"}});
+        assert_eq!(
+            request_of(&v),
+            Some(ControlRequest::Unsupported {
+                request_id: "r-2".into(),
+                subtype: "hook_callback".into()
+            })
+        );
+        assert_eq!(
+            request_of(&json!({"request": {"subtype": "can_use_tool"}})),
+            None
+        );
+    }
+
+    #[test]
+    fn answers_carry_the_request_id_and_the_decision() {
+        let allow = parsed(&answer(
+            "r-1",
+            &Permission::Allow {
+                updated_input: json!({"command": "ls"}),
+            },
+        ));
+        assert_eq!(allow["type"], "control_response");
+        assert_eq!(allow["response"]["subtype"], "success");
+        assert_eq!(allow["response"]["request_id"], "r-1");
+        assert_eq!(allow["response"]["response"]["behavior"], "allow");
+        assert_eq!(
+            allow["response"]["response"]["updatedInput"]["command"],
+            "ls"
+        );
+        let deny = parsed(&answer(
+            "r-2",
+            &Permission::Deny {
+                message: "no".into(),
+            },
+        ));
+        assert_eq!(
+            deny["response"]["response"],
+            json!({"behavior": "deny", "message": "no"})
+        );
+        let error = parsed(&unsupported("r-3", "x"));
+        assert_eq!(error["response"]["subtype"], "error");
+        let stop = parsed(&interrupt("i-1"));
+        assert_eq!(stop["request"]["subtype"], "interrupt");
+    }
+}
