@@ -178,7 +178,8 @@ fn render(r: &Results) -> String {
          answer's POST (the post whose `message_reference` is the user's message and whose \
          text is the CLI's answer), after {} warm-up mentions; each daemon sample is followed \
          by a floor sample: one direct spawn of the fake CLI with the daemon's argv \
-         (`-p --output-format stream-json --verbose`, prompt on stdin, all output read) plus \
+         (`-p`, stream-json in and out, `--permission-prompt-tool stdio`, the prompt as a user \
+         message on stdin, all output read) plus \
          one keep-alive POST to the fake's REST. Throughput, in three rounds: 2,000 mentions \
          dispatched at once (queue_size 25, so none is refused), from the first dispatch to \
          the last answer's arrival, then its floor, 2,000 direct spawns on 8 threads; the \

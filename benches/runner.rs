@@ -45,8 +45,12 @@ fn direct(spec: &RunSpec) -> Duration {
         .spawn()
         .expect("spawn the fake");
     let mut stdin = child.stdin.take().expect("stdin");
+    let message = serde_json::json!({
+        "type": "user",
+        "message": {"role": "user", "content": spec.prompt},
+    });
     stdin
-        .write_all(spec.prompt.as_bytes())
+        .write_all(format!("{message}\n").as_bytes())
         .expect("write the prompt");
     drop(stdin);
     let output = child.wait_with_output().expect("wait for the fake");

@@ -1,6 +1,7 @@
 //! The floors the daemon is compared with: the fake CLI spawned directly
-//! with the daemon's argv (prompt on stdin, all output read), and one
-//! keep-alive HTTP round trip to the fake's REST, as serenity's post is.
+//! with the daemon's argv (the prompt as a stream-json message on stdin,
+//! all output read), and one keep-alive HTTP round trip to the fake's
+//! REST, as serenity's post is.
 
 use std::io::Write;
 use std::path::Path;
@@ -8,7 +9,17 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use test_support::fake_claude;
 
-const ARGV: [&str; 4] = ["-p", "--output-format", "stream-json", "--verbose"];
+const ARGV: [&str; 8] = [
+    "-p",
+    "--output-format",
+    "stream-json",
+    "--verbose",
+    "--input-format",
+    "stream-json",
+    "--permission-prompt-tool",
+    "stdio",
+];
+const PROMPT: &[u8] = b"{\"type\":\"user\",\"message\":{\"role\":\"user\",\"content\":\"hello there\"}}\n";
 
 /// One direct run of the fake CLI in `cwd`.
 pub fn spawn_cli(cwd: &Path) -> Duration {
@@ -22,7 +33,7 @@ pub fn spawn_cli(cwd: &Path) -> Duration {
         .spawn()
         .expect("spawn the fake CLI");
     let mut stdin = child.stdin.take().expect("stdin");
-    stdin.write_all(b"hello there").expect("write the prompt");
+    stdin.write_all(PROMPT).expect("write the prompt");
     drop(stdin);
     let output = child.wait_with_output().expect("wait for the fake CLI");
     assert!(output.status.success() && output.stdout.ends_with(b"}\n"));
