@@ -19,7 +19,8 @@ const ARGV: [&str; 8] = [
     "--permission-prompt-tool",
     "stdio",
 ];
-const PROMPT: &[u8] = b"{\"type\":\"user\",\"message\":{\"role\":\"user\",\"content\":\"hello there\"}}\n";
+const PROMPT: &[u8] =
+    b"{\"type\":\"user\",\"message\":{\"role\":\"user\",\"content\":\"hello there\"}}\n";
 
 /// One direct run of the fake CLI in `cwd`.
 pub fn spawn_cli(cwd: &Path) -> Duration {

@@ -9,6 +9,7 @@
 
 mod args;
 mod control;
+mod controller;
 mod events;
 mod outcome;
 mod pipes;
@@ -139,6 +140,13 @@ pub enum Progress {
         attempt: u32,
         max_retries: u32,
     },
+    /// A call of `tool` waits for the approver; the run's timeout is
+    /// paused while any does.
+    Asking {
+        tool: String,
+    },
+    /// The approver answered a call.
+    Answered,
 }
 
 #[cfg(test)]

@@ -1,10 +1,11 @@
 //! One CLI run: spawn, send the prompt as a stream-json user message,
 //! stream stdout into progress events, answer the CLI's tool requests
-//! (through the run's approver, or with a denial), close stdin after the
-//! result, interrupt on cancel, stop the process group on timeout, a cancel
-//! the CLI does not end, or oversized output, and always reap.
+//! (`controller`), close stdin after the result, interrupt on cancel, stop
+//! the process group on timeout, a cancel the CLI does not end, or
+//! oversized output, and always reap.
 
-use super::control::{self, Ask, ControlRequest, Permission, ToolRequest};
+use super::control;
+use super::controller::Controller;
 use super::events::{ResultMessage, StreamEvent, parse_line_in};
 use super::outcome::{Outcome, RunReport, classify, interrupted, stderr_says_unknown_session};
 use super::pipes::{LineRead, collect_stderr, feed_stdin, next_line};
@@ -18,15 +19,9 @@ use std::time::Duration;
 use tokio::io::BufReader;
 use tokio::process::{Child, ChildStdout};
 use tokio::sync::mpsc::{self, UnboundedSender};
-use tokio::sync::oneshot;
 use tokio::time::{Instant, sleep_until, timeout};
 use tokio_util::sync::CancellationToken;
 
-/// What Claude is told of a call nobody can approve (no approver).
-const NO_APPROVER: &str =
-    "This tool call needs approval, and nobody can approve it from here, so it was not run.";
-/// What Claude is told of a call whose approval never came back.
-const NOBODY_ANSWERED: &str = "Nobody approved this tool call, so it was not run.";
 /// The id of the one interrupt a run may send.
 const INTERRUPT_ID: &str = "coordinator-interrupt";
 
@@ -84,8 +79,7 @@ pub async fn run(
                 progress,
                 init_session: &mut init_session,
                 roots: ProjectRoots::of(&spec.cwd),
-                stdin: Some(stdin),
-                ended: ended.clone(),
+                control: Controller::new(stdin, spec.approver.clone(), ended.clone()),
             };
             // Dropping the pump drops stdin's sender: the CLI sees EOF.
             pump.read(stdout, deadline, cancel).await
@@ -123,17 +117,14 @@ struct Pump<'a> {
     progress: &'a UnboundedSender<Progress>,
     init_session: &'a mut Option<ClaudeSessionId>,
     roots: ProjectRoots,
-    /// Lines for the CLI's stdin; `None` once it was closed.
-    stdin: Option<UnboundedSender<String>>,
-    /// Cancelled when reading ends: approvals still awaited are dropped.
-    ended: CancellationToken,
+    control: Controller,
 }
 
 impl Pump<'_> {
     async fn read(
         &mut self,
         stdout: ChildStdout,
-        deadline: Instant,
+        mut deadline: Instant,
         cancel: &CancellationToken,
     ) -> Ending {
         let mut reader = BufReader::new(stdout);
@@ -150,7 +141,7 @@ impl Pump<'_> {
             tokio::select! {
                 biased;
                 _ = cancel.cancelled(), if interrupted_until.is_none() => {
-                    if !self.send(control::interrupt(INTERRUPT_ID)) {
+                    if !self.control.send(control::interrupt(INTERRUPT_ID)) {
                         return Ending::Cancelled;
                     }
                     interrupted_until = Some(Instant::now() + self.spec.kill_grace);
@@ -159,7 +150,14 @@ impl Pump<'_> {
                     return Ending::Cancelled;
                 }
                 _ = sleep_until(drain_until), if exited.is_some() => return Ending::NoResult { exited },
-                _ = sleep_until(deadline) => return Ending::Timeout,
+                // Time waiting for the approver does not count.
+                _ = sleep_until(deadline), if !self.control.is_waiting() => return Ending::Timeout,
+                Some(()) = self.control.next_answer() => {
+                    if let Some(waited) = self.control.answered() {
+                        deadline += waited;
+                    }
+                    let _ = self.progress.send(Progress::Answered);
+                }
                 status = self.child.wait(), if exited.is_none() => {
                     exited = status.ok();
                     drain_until = deadline.min(Instant::now() + self.spec.kill_grace);
@@ -190,7 +188,7 @@ impl Pump<'_> {
                 StreamEvent::Result(result) => return Some(result),
                 StreamEvent::Progress(progress) => progress,
                 StreamEvent::Control(request) => {
-                    self.on_control(request);
+                    self.control.on_request(request, self.progress);
                     continue;
                 }
             };
@@ -200,57 +198,6 @@ impl Pump<'_> {
             let _ = self.progress.send(progress);
         }
         None
-    }
-}
-
-impl Pump<'_> {
-    /// Sends a line to the CLI; false if its stdin is gone.
-    fn send(&self, line: String) -> bool {
-        self.stdin.as_ref().is_some_and(|s| s.send(line).is_ok())
-    }
-
-    fn on_control(&mut self, request: ControlRequest) {
-        match request {
-            ControlRequest::CanUseTool(request) => self.ask(request),
-            ControlRequest::Unsupported {
-                request_id,
-                subtype,
-            } => {
-                self.send(control::unsupported(&request_id, &subtype));
-            }
-        }
-    }
-
-    /// Hands the call to the approver and answers the CLI when it decides,
-    /// without holding up the reading of stdout; with no approver (or one
-    /// that is gone) the call is denied at once.
-    fn ask(&mut self, request: ToolRequest) {
-        let id = request.request_id.clone();
-        let (answer, answered) = oneshot::channel();
-        let asked = self
-            .spec
-            .approver
-            .as_ref()
-            .is_some_and(|approver| approver.0.send(Ask { request, answer }).is_ok());
-        let (Some(stdin), true) = (&self.stdin, asked) else {
-            let deny = Permission::Deny {
-                message: NO_APPROVER.into(),
-            };
-            self.send(control::answer(&id, &deny));
-            return;
-        };
-        let (stdin, ended) = (stdin.downgrade(), self.ended.clone());
-        tokio::spawn(async move {
-            let permission = tokio::select! {
-                answered = answered => answered.unwrap_or_else(|_| Permission::Deny {
-                    message: NOBODY_ANSWERED.into(),
-                }),
-                () = ended.cancelled() => return,
-            };
-            if let Some(stdin) = stdin.upgrade() {
-                let _ = stdin.send(control::answer(&id, &permission));
-            }
-        });
     }
 }
 

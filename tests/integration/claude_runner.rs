@@ -1,6 +1,7 @@
 //! The Claude runner against the fake CLI: invocation, every outcome class,
 //! progress. Process control and resume live in the submodules.
 
+mod approvals;
 mod fake_fidelity;
 mod process_control;
 mod resume;

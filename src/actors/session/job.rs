@@ -281,7 +281,8 @@ impl SessionActor {
                 max_retries,
             } => running.status.api_retrying(attempt, max_retries),
             Progress::Text(_) => running.status.api_answered(),
-            Progress::ToolResult { .. } => {}
+            // No approver yet: runs are not asked about.
+            Progress::ToolResult { .. } | Progress::Asking { .. } | Progress::Answered => {}
         }
     }
 }
