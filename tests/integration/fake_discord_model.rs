@@ -74,6 +74,7 @@ fn messages_with_attachments_and_replies_parse_as_serenity_models() {
         embeds: Vec::new(),
         message_reference: Some(json!({ "message_id": "19", "channel_id": "10" })),
         edited: true,
+        components: Vec::new(),
     }));
     assert_eq!(message.attachments[0].filename, "a.txt");
     assert!(message.edited_timestamp.is_some());

@@ -126,6 +126,8 @@ pub struct MessageParts<'a> {
     pub embeds: Vec<Value>,
     pub message_reference: Option<Value>,
     pub edited: bool,
+    /// Action rows of buttons and menus.
+    pub components: Vec<Value>,
 }
 
 pub fn message(parts: MessageParts<'_>) -> Value {
@@ -146,7 +148,7 @@ pub fn message(parts: MessageParts<'_>) -> Value {
         "pinned": false,
         "type": if parts.message_reference.is_some() { 19 } else { 0 },
         "flags": 0,
-        "components": [],
+        "components": parts.components,
         "message_reference": parts.message_reference,
     })
 }

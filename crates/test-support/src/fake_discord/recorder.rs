@@ -49,6 +49,8 @@ pub struct PostedMessage {
     pub allowed_mentions: Option<Value>,
     pub message_reference: Option<Value>,
     pub attachments: Vec<RecordedFile>,
+    /// Its action rows (buttons, menus) as last posted or edited.
+    pub components: Vec<Value>,
     /// The nonce it was posted with, if Discord was asked to enforce it.
     pub nonce: Option<String>,
     pub edits: usize,
@@ -61,6 +63,8 @@ pub struct InteractionHandle {
     pub id: u64,
     pub token: String,
     pub channel_id: u64,
+    /// For a click: the message whose component it was.
+    pub message_id: Option<u64>,
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 
 use super::recorder::{Channel, InteractionHandle};
-use super::{FakeDiscord, gateway, model};
+use super::{FakeDiscord, gateway, model, rest};
 
 const GUILD_MESSAGES: u64 = 1 << 9;
 const DIRECT_MESSAGES: u64 = 1 << 12;
@@ -202,6 +202,7 @@ impl FakeDiscord {
                 |r| json!({ "message_id": r.to_string(), "channel_id": m.channel_id.to_string() }),
             ),
             edited: false,
+            components: Vec::new(),
         });
         if m.guild {
             message["guild_id"] = json!(shared.guild_id.to_string());
@@ -266,41 +267,103 @@ impl FakeDiscord {
     }
 
     async fn dispatch_command(&self, c: SlashCommand, command_id: Value) -> InteractionHandle {
+        let data = json!({
+            "id": command_id,
+            "name": c.name,
+            "type": 1,
+            "options": c.options,
+        });
+        let who = Actor {
+            channel_id: c.channel_id,
+            user_id: c.user_id,
+            roles: &c.roles,
+            guild: c.guild,
+            permissions: c.permissions,
+        };
+        self.dispatch_interaction(who, 2, data, None).await
+    }
+
+    /// Clicks the button `custom_id` of the bot's message `message` in
+    /// `channel`, as guild member `user`: INTERACTION_CREATE of type 3
+    /// (MESSAGE_COMPONENT). Panics if the message has no such button.
+    pub async fn click(
+        &self,
+        channel: u64,
+        message: u64,
+        custom_id: &str,
+        user: u64,
+    ) -> InteractionHandle {
+        let posted = self
+            .posted_messages(channel)
+            .into_iter()
+            .find(|m| m.id == message && !m.deleted);
+        let Some(posted) = posted else {
+            panic!("fake Discord: no live message {message} in channel {channel}");
+        };
+        let clickable = posted
+            .components
+            .iter()
+            .flat_map(|row| row["components"].as_array().cloned().unwrap_or_default())
+            .any(|c| c["custom_id"] == custom_id && c["disabled"] != true);
+        assert!(
+            clickable,
+            "fake Discord: message {message} has no button {custom_id:?}: {:?}",
+            posted.components
+        );
+        let data = json!({ "custom_id": custom_id, "component_type": 2 });
+        let who = Actor {
+            channel_id: channel,
+            user_id: user,
+            roles: &[],
+            guild: true,
+            permissions: MEMBER_PERMISSIONS,
+        };
+        let json = rest::message_json(&self.shared, &posted);
+        self.dispatch_interaction(who, 3, data, Some((message, json)))
+            .await
+    }
+
+    async fn dispatch_interaction(
+        &self,
+        who: Actor<'_>,
+        kind: u8,
+        data: Value,
+        message: Option<(u64, Value)>,
+    ) -> InteractionHandle {
         let shared = &self.shared;
         let handle = InteractionHandle {
             id: shared.snowflake(),
             token: format!("fake-interaction-token-{}", shared.snowflake()),
-            channel_id: c.channel_id,
+            channel_id: who.channel_id,
+            message_id: message.as_ref().map(|(id, _)| *id),
         };
-        let user = model::user(c.user_id, &format!("user{}", c.user_id), false);
+        let user = model::user(who.user_id, &format!("user{}", who.user_id), false);
         let mut interaction = json!({
             "id": handle.id.to_string(),
             "application_id": shared.application_id.to_string(),
-            "type": 2,
+            "type": kind,
             "token": handle.token,
             "version": 1,
             "locale": "en-US",
             "entitlements": [],
             "attachment_size_limit": 10_485_760,
-            "channel_id": c.channel_id.to_string(),
+            "channel_id": who.channel_id.to_string(),
             "app_permissions": "2248473465835073",
-            "data": {
-                "id": command_id,
-                "name": c.name,
-                "type": 1,
-                "options": c.options,
-            },
+            "data": data,
         });
-        if c.guild {
-            let mut member = model::member(user, &c.roles);
-            member["permissions"] = json!(c.permissions.to_string());
+        if let Some((_, message)) = message {
+            interaction["message"] = message;
+        }
+        if who.guild {
+            let mut member = model::member(user, who.roles);
+            member["permissions"] = json!(who.permissions.to_string());
             interaction["guild_id"] = json!(shared.guild_id.to_string());
             interaction["guild_locale"] = json!("en-US");
             interaction["member"] = member.clone();
             interaction["context"] = json!(0);
             let mut state = shared.state();
-            state.members.retain(|(u, _)| *u != c.user_id);
-            state.members.push((c.user_id, member));
+            state.members.retain(|(u, _)| *u != who.user_id);
+            state.members.push((who.user_id, member));
         } else {
             interaction["user"] = user;
             interaction["context"] = json!(1);
@@ -309,4 +372,13 @@ impl FakeDiscord {
         self.dispatch("INTERACTION_CREATE", interaction).await;
         handle
     }
+}
+
+/// Who acts in an interaction, and where.
+struct Actor<'a> {
+    channel_id: u64,
+    user_id: u64,
+    roles: &'a [u64],
+    guild: bool,
+    permissions: u64,
 }

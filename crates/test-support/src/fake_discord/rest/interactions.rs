@@ -82,6 +82,7 @@ pub(crate) fn webhook_message(shared: &Shared, channel: u64, call: &Call) -> Val
         embeds: embeds_of(call),
         message_reference: None,
         edited: call.method == "PATCH",
+        components: Vec::new(),
     });
     message["webhook_id"] = json!(shared.application_id.to_string());
     message["application_id"] = json!(shared.application_id.to_string());

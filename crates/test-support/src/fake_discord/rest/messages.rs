@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 
 use super::super::http::HttpResponse;
-use super::super::recorder::{PostedMessage, RecordedFile, State};
+use super::super::recorder::{InteractionHandle, PostedMessage, RecordedFile, State};
 use super::super::{Shared, gateway, model};
 use super::{Call, invalid_form, not_found, ok};
 
@@ -89,18 +89,7 @@ pub(crate) fn create_message(shared: &Shared, channel: u64, call: &Call) -> Http
     let id = shared.snowflake();
     let message_reference = field(call, "message_reference").cloned();
     let attachments = store_attachments(shared, channel, &call.files);
-    let message = model::message(model::MessageParts {
-        id,
-        channel_id: channel,
-        author: shared.bot_user(),
-        content: &content,
-        mentions: Vec::new(),
-        attachments,
-        embeds: embeds.clone(),
-        message_reference: message_reference.clone(),
-        edited: false,
-    });
-    shared.state().messages.push(PostedMessage {
+    let posted = PostedMessage {
         id,
         channel_id: channel,
         content,
@@ -108,12 +97,57 @@ pub(crate) fn create_message(shared: &Shared, channel: u64, call: &Call) -> Http
         allowed_mentions: field(call, "allowed_mentions").cloned(),
         message_reference,
         attachments: call.files.clone(),
+        components: components_of(call),
         nonce,
         edits: 0,
         deleted: false,
-    });
+    };
+    let mut message = message_json(shared, &posted);
+    message["attachments"] = Value::Array(attachments);
+    shared.state().messages.push(posted);
     echo(shared, "MESSAGE_CREATE", channel, &message);
     ok(message)
+}
+
+fn components_of(call: &Call) -> Vec<Value> {
+    field(call, "components")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// A posted message as Discord returns it.
+pub(crate) fn message_json(shared: &Shared, m: &PostedMessage) -> Value {
+    model::message(model::MessageParts {
+        id: m.id,
+        channel_id: m.channel_id,
+        author: shared.bot_user(),
+        content: &m.content,
+        mentions: Vec::new(),
+        attachments: Vec::new(),
+        embeds: m.embeds.clone(),
+        message_reference: m.message_reference.clone(),
+        edited: m.edits > 0,
+        components: m.components.clone(),
+    })
+}
+
+/// Applies an edit's fields (content, embeds, components, mentions) to a
+/// posted message: by PATCH, or by an interaction's UPDATE_MESSAGE.
+pub(crate) fn apply_edit(m: &mut PostedMessage, call: &Call) {
+    if field(call, "content").is_some() {
+        m.content = content_of(call);
+    }
+    if field(call, "embeds").is_some() {
+        m.embeds = embeds_of(call);
+    }
+    if field(call, "components").is_some() {
+        m.components = components_of(call);
+    }
+    if let Some(allowed) = field(call, "allowed_mentions") {
+        m.allowed_mentions = Some(allowed.clone());
+    }
+    m.edits += 1;
 }
 
 pub(crate) fn edit_message(
@@ -129,35 +163,58 @@ pub(crate) fn edit_message(
     let updated = {
         let mut state = shared.state();
         live_message(&mut state, channel, id).map(|m| {
-            if field(call, "content").is_some() {
-                m.content = content;
-            }
-            if field(call, "embeds").is_some() {
-                m.embeds = embeds_of(call);
-            }
-            if let Some(allowed) = field(call, "allowed_mentions") {
-                m.allowed_mentions = Some(allowed.clone());
-            }
-            m.edits += 1;
+            apply_edit(m, call);
             m.clone()
         })
     };
     let Some(m) = updated else {
         return not_found(10008, "Unknown Message");
     };
-    let message = model::message(model::MessageParts {
-        id: m.id,
-        channel_id: m.channel_id,
-        author: shared.bot_user(),
-        content: &m.content,
-        mentions: Vec::new(),
-        attachments: Vec::new(),
-        embeds: m.embeds.clone(),
-        message_reference: m.message_reference.clone(),
-        edited: true,
-    });
+    let message = message_json(shared, &m);
     echo(shared, "MESSAGE_UPDATE", m.channel_id, &message);
     ok(message)
+}
+
+/// An interaction's callback. UPDATE_MESSAGE (type 7), allowed only for a
+/// click, edits the message whose button was clicked, as Discord does.
+pub(crate) fn interaction_callback(
+    shared: &Shared,
+    handle: &InteractionHandle,
+    call: &Call,
+) -> HttpResponse {
+    let kind = field(call, "type").and_then(Value::as_u64);
+    if kind != Some(7) {
+        return HttpResponse::empty(204);
+    }
+    let Some(message) = handle.message_id else {
+        return invalid_form(
+            "type",
+            "INTERACTION_RESPONSE_TYPE_INVALID",
+            "Invalid response type",
+        );
+    };
+    let update = Call {
+        method: "PATCH".into(),
+        path: call.path.clone(),
+        json: field(call, "data").cloned(),
+        files: Vec::new(),
+    };
+    let updated = {
+        let mut state = shared.state();
+        live_message(&mut state, Some(handle.channel_id), Some(message)).map(|m| {
+            apply_edit(m, &update);
+            m.clone()
+        })
+    };
+    if let Some(m) = updated {
+        echo(
+            shared,
+            "MESSAGE_UPDATE",
+            m.channel_id,
+            &message_json(shared, &m),
+        );
+    }
+    HttpResponse::empty(204)
 }
 
 /// The nonce Discord enforces: sent with `enforce_nonce: true`.
@@ -178,21 +235,11 @@ fn already_posted(shared: &Shared, channel: u64, nonce: &str) -> Option<Value> {
         .messages
         .iter()
         .find(|m| m.channel_id == channel && m.nonce.as_deref() == Some(nonce))?;
-    Some(model::message(model::MessageParts {
-        id: m.id,
-        channel_id: m.channel_id,
-        author: shared.bot_user(),
-        content: &m.content,
-        mentions: Vec::new(),
-        attachments: Vec::new(),
-        embeds: m.embeds.clone(),
-        message_reference: m.message_reference.clone(),
-        edited: m.edits > 0,
-    }))
+    Some(message_json(shared, m))
 }
 
 /// The bot's message `id` in `channel`, unless it was deleted.
-fn live_message(
+pub(crate) fn live_message(
     state: &mut State,
     channel: Option<u64>,
     id: Option<u64>,

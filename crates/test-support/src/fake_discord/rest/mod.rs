@@ -14,8 +14,8 @@ use super::{Shared, TOKEN, model};
 use crate::http::Request;
 pub(super) use interactions::interaction_replies;
 use interactions::{commands, interaction_channel, put_commands, webhook_message};
-pub(super) use messages::store_attachments;
-use messages::{attachment, create_message, delete_message, edit_message};
+use messages::{attachment, create_message, delete_message, edit_message, interaction_callback};
+pub(super) use messages::{message_json, store_attachments};
 
 mod interactions;
 mod messages;
@@ -147,15 +147,15 @@ fn route(shared: &Shared, call: &Call) -> HttpResponse {
             ok(Value::Array(commands(shared, id(g))))
         }
         ("POST", ["interactions", i, token, "callback"]) => {
-            let known = shared
+            let handle = shared
                 .read()
                 .interactions
                 .iter()
-                .any(|h| Some(h.id) == id(i) && h.token == *token);
-            if known {
-                HttpResponse::empty(204)
-            } else {
-                not_found(10062, "Unknown interaction")
+                .find(|h| Some(h.id) == id(i) && h.token == *token)
+                .cloned();
+            match handle {
+                Some(handle) => interaction_callback(shared, &handle, call),
+                None => not_found(10062, "Unknown interaction"),
             }
         }
         ("POST", ["webhooks", _, token]) | ("PATCH", ["webhooks", _, token, "messages", _]) => {
