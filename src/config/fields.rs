@@ -3,6 +3,7 @@
 //! another.
 
 use super::error::{ConfigProblem, Place};
+use super::settings::Approvals;
 use crate::domain::{InvalidSnowflake, PermissionMode};
 use std::path::Path;
 use std::str::FromStr;
@@ -147,6 +148,19 @@ impl<'a> Fields<'a> {
             }
         }
         out
+    }
+
+    pub fn approvals(&mut self, key: &str) -> Option<Approvals> {
+        let text = self.string(key)?;
+        let parsed = Approvals::parse(&text);
+        if parsed.is_none() {
+            let names = Approvals::NAMES.join(", ");
+            self.problem(
+                key,
+                format!("unknown value `{text}` (expected one of: {names})"),
+            );
+        }
+        parsed
     }
 
     pub fn permission_mode(&mut self, key: &str) -> Option<PermissionMode> {

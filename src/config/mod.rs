@@ -12,7 +12,9 @@ mod warnings;
 
 pub use env::{DEFAULT_CONFIG_PATH, DEFAULT_DATABASE_URL, DEFAULT_LOG_LEVEL, EnvSettings};
 pub use error::{ConfigError, ConfigProblem, Place};
-pub use settings::{ClaudeSettings, Config, DiscordSettings, Project, SessionSettings, Trigger};
+pub use settings::{
+    Approvals, ClaudeSettings, Config, DiscordSettings, Project, SessionSettings, Trigger,
+};
 
 use std::path::Path;
 

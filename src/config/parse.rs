@@ -10,7 +10,7 @@ use std::time::Duration;
 use toml::{Table, Value};
 
 pub(super) const TOP_KEYS: [&str; 4] = ["claude", "discord", "sessions", "projects"];
-pub(super) const CLAUDE_KEYS: [&str; 8] = [
+pub(super) const CLAUDE_KEYS: [&str; 10] = [
     "binary",
     "timeout_secs",
     "max_concurrent",
@@ -19,6 +19,8 @@ pub(super) const CLAUDE_KEYS: [&str; 8] = [
     "allowed_tools",
     "max_output_bytes",
     "max_api_retries",
+    "approvals",
+    "approval_timeout_secs",
 ];
 pub(super) const DISCORD_KEYS: [&str; 8] = [
     "trigger",
@@ -32,7 +34,7 @@ pub(super) const DISCORD_KEYS: [&str; 8] = [
 ];
 pub(super) const SESSION_KEYS: [&str; 3] =
     ["queue_size", "idle_timeout_secs", "shutdown_grace_secs"];
-pub(super) const PROJECT_KEYS: [&str; 10] = [
+pub(super) const PROJECT_KEYS: [&str; 12] = [
     "name",
     "channel_id",
     "path",
@@ -43,6 +45,8 @@ pub(super) const PROJECT_KEYS: [&str; 10] = [
     "allowed_users",
     "allowed_roles",
     "timeout_secs",
+    "approvals",
+    "approval_timeout_secs",
 ];
 
 pub(super) fn parse(text: &str, source: &Path) -> Result<Config, ConfigError> {
@@ -139,6 +143,8 @@ fn claude(t: &Table, file: &Path, problems: &mut Vec<ConfigProblem>) -> ClaudeSe
         max_api_retries: f
             .optional_number("max_api_retries", 0)
             .map(|n| u32::try_from(n).unwrap_or(u32::MAX)),
+        approvals: f.approvals("approvals").unwrap_or(d.approvals),
+        approval_timeout: secs(f.number("approval_timeout_secs", 1, d.approval_timeout.as_secs())),
     }
 }
 

@@ -144,6 +144,8 @@ fn project(
     let allowed_users = f.ids("allowed_users");
     let allowed_roles = f.ids("allowed_roles");
     let timeout = f.optional_number("timeout_secs", 1).map(secs);
+    let approvals = f.approvals("approvals");
+    let approval_timeout = f.optional_number("approval_timeout_secs", 1).map(secs);
     Some(Project {
         name: ProjectName::new(name?),
         channel_id: channel_id?,
@@ -155,6 +157,8 @@ fn project(
         allowed_users,
         allowed_roles,
         timeout,
+        approvals,
+        approval_timeout,
     })
 }
 

@@ -29,6 +29,32 @@ pub struct ClaudeSettings {
     /// How often the CLI retries a failing API call
     /// (`CLAUDE_CODE_MAX_RETRIES`); `None` keeps the CLI's own 10.
     pub max_api_retries: Option<u32>,
+    pub approvals: Approvals,
+    /// How long an approval prompt waits before the call is denied.
+    pub approval_timeout: Duration,
+}
+
+/// Who decides on a tool call that `allowed_tools` and the permission mode
+/// do not allow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Approvals {
+    /// The requester (or an admin), with buttons in Discord.
+    #[default]
+    Discord,
+    /// Nobody: the call is denied, and listed after the answer.
+    Off,
+}
+
+impl Approvals {
+    pub const NAMES: [&'static str; 2] = ["discord", "off"];
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "discord" => Some(Self::Discord),
+            "off" => Some(Self::Off),
+            _ => None,
+        }
+    }
 }
 
 impl Default for ClaudeSettings {
@@ -42,6 +68,8 @@ impl Default for ClaudeSettings {
             allowed_tools: Vec::new(),
             max_output_bytes: 16 * 1024 * 1024,
             max_api_retries: None,
+            approvals: Approvals::Discord,
+            approval_timeout: Duration::from_secs(600),
         }
     }
 }
@@ -136,6 +164,8 @@ pub struct Project {
     pub allowed_users: Vec<UserId>,
     pub allowed_roles: Vec<RoleId>,
     pub timeout: Option<Duration>,
+    pub approvals: Option<Approvals>,
+    pub approval_timeout: Option<Duration>,
 }
 
 impl Project {
@@ -145,6 +175,14 @@ impl Project {
 
     pub fn effective_timeout(&self, c: &ClaudeSettings) -> Duration {
         self.timeout.unwrap_or(c.timeout)
+    }
+
+    pub fn effective_approvals(&self, c: &ClaudeSettings) -> Approvals {
+        self.approvals.unwrap_or(c.approvals)
+    }
+
+    pub fn effective_approval_timeout(&self, c: &ClaudeSettings) -> Duration {
+        self.approval_timeout.unwrap_or(c.approval_timeout)
     }
 
     pub fn effective_permission_mode(&self, c: &ClaudeSettings) -> Option<PermissionMode> {

@@ -13,6 +13,8 @@ fn project(name: &str, channel: u64) -> Project {
         allowed_users: Vec::new(),
         allowed_roles: Vec::new(),
         timeout: None,
+        approvals: None,
+        approval_timeout: None,
     }
 }
 
@@ -205,4 +207,22 @@ fn bypass_permissions_as_root_is_warned_to_fail_every_run() {
     );
     let as_user = c.warnings_as(false);
     assert!(!as_user.iter().any(|w| w.contains("root")), "{as_user:?}");
+}
+
+#[test]
+fn approvals_and_their_timeout_come_from_the_project_else_the_globals() {
+    let claude = ClaudeSettings::default();
+    let mut p = project("web", 1);
+    assert_eq!(p.effective_approvals(&claude), Approvals::Discord);
+    assert_eq!(
+        p.effective_approval_timeout(&claude),
+        Duration::from_secs(600)
+    );
+    p.approvals = Some(Approvals::Off);
+    p.approval_timeout = Some(Duration::from_secs(30));
+    assert_eq!(p.effective_approvals(&claude), Approvals::Off);
+    assert_eq!(
+        p.effective_approval_timeout(&claude),
+        Duration::from_secs(30)
+    );
 }

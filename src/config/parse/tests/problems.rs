@@ -292,3 +292,24 @@ fn a_system_prompt_too_long_for_the_command_line_is_a_problem() {
     );
     assert!(fx.load(&fits).is_ok());
 }
+
+#[test]
+fn an_unknown_approvals_value_lists_the_valid_ones() {
+    let fx = Fixture::new();
+    let text = format!(
+        "[claude]\napprovals = \"maybe\"\napproval_timeout_secs = 0\n{}",
+        fx.project("web", 1)
+    );
+    let p = fx.problems(&text);
+    assert!(
+        has(&p, &["approvals", "unknown value `maybe`", "discord, off"]),
+        "{p:?}"
+    );
+    assert!(
+        has(
+            &p,
+            &["approval_timeout_secs", "must be a positive whole number"]
+        ),
+        "{p:?}"
+    );
+}

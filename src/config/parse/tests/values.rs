@@ -107,3 +107,19 @@ proptest::proptest! {
         let _ = Config::from_toml_str(&text, Path::new("c.toml"));
     }
 }
+
+#[test]
+fn approvals_are_read_globally_and_per_project() {
+    let fx = Fixture::new();
+    let text = format!(
+        "[claude]\napprovals = \"off\"\napproval_timeout_secs = 45\n{}\
+         approvals = \"discord\"\napproval_timeout_secs = 20\n",
+        fx.project("web", 1)
+    );
+    let c = fx.load(&text).unwrap();
+    assert_eq!(c.claude.approvals, crate::config::Approvals::Off);
+    assert_eq!(c.claude.approval_timeout, Duration::from_secs(45));
+    let p = &c.projects[0];
+    assert_eq!(p.approvals, Some(crate::config::Approvals::Discord));
+    assert_eq!(p.approval_timeout, Some(Duration::from_secs(20)));
+}
