@@ -408,3 +408,104 @@ mod tests {
         );
     }
 }
+
+/// The answer a button of an approval prompt gives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Choice {
+    Allow,
+    Deny,
+}
+
+impl Choice {
+    pub const ALL: [Choice; 2] = [Choice::Allow, Choice::Deny];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Allow => "allow",
+            Self::Deny => "deny",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Allow => "Allow",
+            Self::Deny => "Deny",
+        }
+    }
+}
+
+/// One approval prompt: a tool call waiting for a user's answer in
+/// Discord. Its buttons carry it, so it must be short and unguessable
+/// enough not to collide (a random UUID, 32 hex digits).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ApprovalId(String);
+
+impl ApprovalId {
+    const PREFIX: &'static str = "approval";
+
+    pub fn new() -> Self {
+        Self(Uuid::new_v4().simple().to_string())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The button id of `choice` on this prompt (under Discord's 100).
+    pub fn button(&self, choice: Choice) -> String {
+        format!("{}:{}:{}", Self::PREFIX, self.0, choice.as_str())
+    }
+
+    /// Reads a button id back; `None` for a button that is not a prompt's.
+    pub fn parse_button(id: &str) -> Option<(ApprovalId, Choice)> {
+        let mut parts = id.split(':');
+        let (prefix, approval, choice) = (parts.next()?, parts.next()?, parts.next()?);
+        let hex = approval.len() == 32 && approval.bytes().all(|b| b.is_ascii_hexdigit());
+        (prefix == Self::PREFIX && hex && parts.next().is_none())
+            .then(|| Choice::parse(choice).map(|c| (ApprovalId(approval.to_string()), c)))
+            .flatten()
+    }
+}
+
+impl Default for ApprovalId {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[cfg(test)]
+mod approval_tests {
+    use super::*;
+
+    #[test]
+    fn a_button_id_reads_back_as_its_prompt_and_choice() {
+        let approval = ApprovalId::new();
+        for choice in Choice::ALL {
+            let button = approval.button(choice);
+            assert!(button.len() <= 100, "{button}");
+            assert_eq!(
+                ApprovalId::parse_button(&button),
+                Some((approval.clone(), choice))
+            );
+        }
+    }
+
+    #[test]
+    fn other_button_ids_are_not_prompts() {
+        let approval = ApprovalId::new();
+        let good = approval.button(Choice::Deny);
+        for id in [
+            "approval:xyz:deny".to_string(),
+            format!("other:{}:deny", approval.as_str()),
+            format!("{good}:extra"),
+            good.replace("deny", "maybe"),
+            String::new(),
+        ] {
+            assert_eq!(ApprovalId::parse_button(&id), None, "{id}");
+        }
+    }
+}

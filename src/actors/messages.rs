@@ -1,7 +1,9 @@
 //! Every message the actors exchange, in one place.
 
 use crate::claude::{ApiTrouble, Progress, RunReport, RunSpec};
-use crate::domain::{ChannelId, ErrorId, MessageId, ProjectName, RequestId, UserId};
+use crate::domain::{
+    ApprovalId, ChannelId, Choice, ErrorId, MessageId, ProjectName, RequestId, UserId,
+};
 use actix::{Message, Recipient};
 use std::fmt;
 
@@ -36,6 +38,20 @@ pub enum Outgoing {
         channel: ChannelId,
         message: MessageId,
     },
+    /// An approval prompt: a reply with one button per choice. Returns
+    /// the id of the posted message.
+    Prompt {
+        channel: ChannelId,
+        content: String,
+        reply_to: Option<MessageId>,
+        approval: ApprovalId,
+    },
+    /// A prompt that was answered (or not): new text, no buttons.
+    ClosePrompt {
+        channel: ChannelId,
+        message: MessageId,
+        content: String,
+    },
 }
 
 impl Outgoing {
@@ -44,7 +60,9 @@ impl Outgoing {
             Self::Typing { channel }
             | Self::Post { channel, .. }
             | Self::Edit { channel, .. }
-            | Self::Delete { channel, .. } => *channel,
+            | Self::Delete { channel, .. }
+            | Self::Prompt { channel, .. }
+            | Self::ClosePrompt { channel, .. } => *channel,
         }
     }
 }
@@ -247,6 +265,13 @@ pub enum SessionCommand {
     Status,
     /// A per-channel model override; `None` goes back to the project's.
     SetModel(Option<String>),
+    /// A click on an approval prompt's button.
+    Decide {
+        approval: ApprovalId,
+        choice: Choice,
+        by: UserId,
+        admin: bool,
+    },
 }
 
 /// A command for the session of `channel`, through the router.
@@ -264,6 +289,18 @@ pub enum CommandReply {
     Reset { had_session: bool },
     Status(SessionStatus),
     ModelSet { model: Option<String> },
+    Decided(DecideReply),
+}
+
+/// What came of a click on an approval prompt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DecideReply {
+    /// Taken: the prompt now reads `content`, without buttons.
+    Taken { content: String },
+    /// Someone other than the requester or an admin clicked.
+    NotAllowed,
+    /// The prompt's run has ended, or it was answered or expired.
+    Gone,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -51,7 +51,7 @@ impl Handler<Outgoing> for RecordingOutbox {
     type Result = Result<Option<MessageId>, OutboxError>;
 
     fn handle(&mut self, msg: Outgoing, _: &mut Self::Context) -> Self::Result {
-        let id = matches!(msg, Outgoing::Post { .. }).then(|| {
+        let id = matches!(msg, Outgoing::Post { .. } | Outgoing::Prompt { .. }).then(|| {
             self.next_id += 1;
             MessageId(self.next_id)
         });

@@ -8,6 +8,7 @@
 //! stale session.
 
 mod args;
+mod calls;
 mod control;
 mod controller;
 mod events;
@@ -21,6 +22,7 @@ mod sweep;
 mod targets;
 
 pub use args::build_args;
+pub use calls::describe_call;
 pub use control::{Approver, Ask, ControlRequest, Permission, ToolRequest};
 pub use events::{
     JsonOutputError, ResultMessage, StreamEvent, parse_json_output, parse_line, parse_line_in,

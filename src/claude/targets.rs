@@ -36,7 +36,7 @@ impl ProjectRoots {
     }
 
     /// `path` relative to the project, if it lies inside it.
-    fn relative<'a>(&self, path: &'a str) -> Option<&'a str> {
+    pub(super) fn relative<'a>(&self, path: &'a str) -> Option<&'a str> {
         self.0.iter().find_map(|root| {
             let rest = path.strip_prefix(root.as_str())?;
             match rest.strip_prefix('/') {
@@ -47,7 +47,7 @@ impl ProjectRoots {
     }
 
     /// `text` with every mention of the project folder made relative.
-    fn strip_from(&self, text: &str) -> String {
+    pub(super) fn strip_from(&self, text: &str) -> String {
         let mut out = text.to_string();
         for root in &self.0 {
             out = strip_root(&out, root);

@@ -81,12 +81,13 @@ pub async fn build(setup: ClientSetup<'_>) -> anyhow::Result<Client> {
     let data = BotData {
         config: setup.config.clone(),
         db: setup.db,
-        router: setup.router,
+        router: setup.router.clone(),
     };
     let framework = commands::framework(data, setup.config.discord.guild_id);
     let handler = Handler {
         discord: setup.discord,
         config: setup.config.clone(),
+        router: setup.router,
     };
     ClientBuilder::new_with_http(http, intents(&setup.config))
         .cache_settings(cache_settings())

@@ -1,17 +1,19 @@
 //! The serenity event handler: hands the Discord actor the REST client once
-//! the gateway is ready, and every guild message as plain data.
+//! the gateway is ready, every guild message as plain data, and button
+//! clicks to `clicks`.
 
 use super::actor::DiscordActor;
 use super::messages::{Connected, GatewayAttachment, GatewayMessage};
 use crate::config::{Config, Trigger};
 use crate::domain::ChannelId;
 use actix::Addr;
-use serenity::all::{Channel, Context, EventHandler, Message, Ready};
+use serenity::all::{Channel, Context, EventHandler, Interaction, Message, Ready};
 use std::sync::Arc;
 
 pub struct Handler {
     pub discord: Addr<DiscordActor>,
     pub config: Arc<Config>,
+    pub router: Addr<crate::actors::router::SessionRouter>,
 }
 
 #[serenity::async_trait]
@@ -26,6 +28,13 @@ impl EventHandler for Handler {
             http: ctx.http.clone(),
             bot: ready.user.id.into(),
         });
+    }
+
+    /// Slash commands are poise's; a button click is an approval's.
+    async fn interaction_create(&self, ctx: Context, interaction: Interaction) {
+        if let Interaction::Component(click) = interaction {
+            super::clicks::on_click(&ctx, &click, &self.config, &self.router).await;
+        }
     }
 
     async fn message(&self, ctx: Context, msg: Message) {

@@ -5,6 +5,7 @@
 
 pub mod actor;
 pub mod attachments;
+mod clicks;
 pub mod client;
 pub mod commands;
 pub mod handler;

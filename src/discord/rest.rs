@@ -3,10 +3,10 @@
 //! deleted question.
 
 use crate::actors::messages::{FileAttachment, Outgoing};
-use crate::domain::{ChannelId, MessageId};
+use crate::domain::{ApprovalId, ChannelId, Choice, MessageId};
 use serenity::all::{
-    CreateAllowedMentions, CreateAttachment, CreateMessage, EditMessage, Http, MessageReference,
-    Nonce,
+    ButtonStyle, CreateActionRow, CreateAllowedMentions, CreateAttachment, CreateButton,
+    CreateMessage, EditMessage, Http, MessageReference, Nonce,
 };
 
 /// Sends `msg`, retrying what may pass later (`retry`) within its budget.
@@ -49,7 +49,6 @@ fn post_nonce() -> String {
 /// One REST call; mentions are always off, so Claude's output pings nobody.
 /// A post carries `nonce`, enforced.
 async fn send(http: &Http, msg: Outgoing, nonce: &str) -> serenity::Result<Option<MessageId>> {
-    let no_pings = CreateAllowedMentions::new();
     match msg {
         Outgoing::Typing { channel } => {
             serenity::all::ChannelId::from(channel)
@@ -63,33 +62,38 @@ async fn send(http: &Http, msg: Outgoing, nonce: &str) -> serenity::Result<Optio
             reply_to,
             attachment,
         } => {
-            let id = serenity::all::ChannelId::from(channel);
-            let mut builder = CreateMessage::new()
-                .content(content)
-                .allowed_mentions(no_pings)
-                .nonce(Nonce::String(nonce.to_string()))
-                .enforce_nonce(true);
-            if let Some(reply_to) = reply_to {
-                builder = builder.reference_message(reply_reference(channel, reply_to));
-            }
+            let mut builder = posting(content, nonce);
             if let Some(FileAttachment { filename, body }) = attachment {
                 builder = builder.add_file(CreateAttachment::bytes(body, filename));
             }
-            let posted = id.send_message(http, builder).await?;
-            Ok(Some(posted.id.into()))
+            post(http, channel, reply_to, builder).await
+        }
+        Outgoing::Prompt {
+            channel,
+            content,
+            reply_to,
+            approval,
+        } => {
+            let builder = posting(content, nonce).components(vec![buttons(&approval)]);
+            post(http, channel, reply_to, builder).await
         }
         Outgoing::Edit {
             channel,
             message,
             content,
+        } => edit(http, channel, message, editing(content)).await,
+        Outgoing::ClosePrompt {
+            channel,
+            message,
+            content,
         } => {
-            let builder = EditMessage::new()
-                .content(content)
-                .allowed_mentions(no_pings);
-            serenity::all::ChannelId::from(channel)
-                .edit_message(http, message, builder)
-                .await?;
-            Ok(None)
+            edit(
+                http,
+                channel,
+                message,
+                editing(content).components(Vec::new()),
+            )
+            .await
         }
         Outgoing::Delete { channel, message } => {
             serenity::all::ChannelId::from(channel)
@@ -100,6 +104,65 @@ async fn send(http: &Http, msg: Outgoing, nonce: &str) -> serenity::Result<Optio
     }
 }
 
+/// A new message with mentions off and `nonce` enforced.
+fn posting(content: String, nonce: &str) -> CreateMessage {
+    CreateMessage::new()
+        .content(content)
+        .allowed_mentions(CreateAllowedMentions::new())
+        .nonce(Nonce::String(nonce.to_string()))
+        .enforce_nonce(true)
+}
+
+fn editing(content: String) -> EditMessage {
+    EditMessage::new()
+        .content(content)
+        .allowed_mentions(CreateAllowedMentions::new())
+}
+
+async fn post(
+    http: &Http,
+    channel: ChannelId,
+    reply_to: Option<MessageId>,
+    mut builder: CreateMessage,
+) -> serenity::Result<Option<MessageId>> {
+    if let Some(reply_to) = reply_to {
+        builder = builder.reference_message(reply_reference(channel, reply_to));
+    }
+    let posted = serenity::all::ChannelId::from(channel)
+        .send_message(http, builder)
+        .await?;
+    Ok(Some(posted.id.into()))
+}
+
+async fn edit(
+    http: &Http,
+    channel: ChannelId,
+    message: MessageId,
+    builder: EditMessage,
+) -> serenity::Result<Option<MessageId>> {
+    serenity::all::ChannelId::from(channel)
+        .edit_message(http, message, builder)
+        .await?;
+    Ok(None)
+}
+
+/// One row: Allow, Deny.
+pub fn buttons(approval: &ApprovalId) -> CreateActionRow {
+    let style = |choice| match choice {
+        Choice::Allow => ButtonStyle::Success,
+        Choice::Deny => ButtonStyle::Danger,
+    };
+    let row = Choice::ALL
+        .into_iter()
+        .map(|c| {
+            CreateButton::new(approval.button(c))
+                .label(c.label())
+                .style(style(c))
+        })
+        .collect();
+    CreateActionRow::Buttons(row)
+}
+
 /// A short name for logs.
 pub fn what(msg: &Outgoing) -> &'static str {
     match msg {
@@ -107,6 +170,8 @@ pub fn what(msg: &Outgoing) -> &'static str {
         Outgoing::Post { .. } => "post",
         Outgoing::Edit { .. } => "edit",
         Outgoing::Delete { .. } => "delete",
+        Outgoing::Prompt { .. } => "prompt",
+        Outgoing::ClosePrompt { .. } => "close prompt",
     }
 }
 

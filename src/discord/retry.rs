@@ -20,8 +20,10 @@ const LONGEST_WAIT: Duration = Duration::from_secs(20);
 pub fn budget(msg: &Outgoing) -> Duration {
     match msg {
         Outgoing::Typing { .. } => Duration::ZERO,
-        Outgoing::Post { .. } => Duration::from_secs(120),
-        Outgoing::Edit { .. } | Outgoing::Delete { .. } => Duration::from_secs(20),
+        Outgoing::Post { .. } | Outgoing::Prompt { .. } => Duration::from_secs(120),
+        Outgoing::Edit { .. } | Outgoing::Delete { .. } | Outgoing::ClosePrompt { .. } => {
+            Duration::from_secs(20)
+        }
     }
 }
 

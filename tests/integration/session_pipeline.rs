@@ -414,10 +414,14 @@ async fn a_long_answer_is_split_under_the_limit() {
 
 #[actix_rt::test]
 async fn permission_denials_are_shown_after_the_answer() {
-    let p = Pipeline::start(|_| {}).await;
+    let p = Pipeline::start(approvals_off).await;
     p.say(1, ALICE, "FAKE:deny");
     let got = p.replies(1).await;
     assert!(content(&got[0]).contains("not allowed to use"), "{got:?}");
+}
+
+fn approvals_off(config: &mut claude_coordinator::config::Config) {
+    config.claude.approvals = claude_coordinator::config::Approvals::Off;
 }
 
 /// A run slow enough for status edits; returns what was sent up to the
@@ -458,7 +462,7 @@ async fn the_status_message_shows_tools_and_is_replaced_by_the_answer() {
 
 #[actix_rt::test]
 async fn progress_and_denials_show_project_relative_paths_never_the_host_folder() {
-    let p = Pipeline::start(|_| {}).await;
+    let p = Pipeline::start(approvals_off).await;
     let host = p.cli.project().display().to_string();
     let events = tools_until_the_status_is_deleted(&p).await;
     assert!(events.iter().any(|e| matches!(e, Outgoing::Edit { .. })));

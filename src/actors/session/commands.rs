@@ -133,6 +133,12 @@ impl Handler<Routed<SessionCommand>> for SessionActor {
                 self.set_model(model.clone(), ctx);
                 CommandReply::ModelSet { model }
             }
+            SessionCommand::Decide {
+                approval,
+                choice,
+                by,
+                admin,
+            } => CommandReply::Decided(self.decide(&approval, choice, by, admin, ctx)),
         };
         self.arm_idle_timer(ctx);
         MessageResult(reply)

@@ -160,6 +160,7 @@ impl SessionActor {
         ctx: &mut Context<Self>,
     ) {
         self.deps.stop_typing.do_send(StopTyping(self.channel));
+        self.close_prompts_of(running.request.id, ctx);
         if let Some(ticker) = running.status.ticker.take() {
             ctx.cancel_future(ticker);
         }

@@ -4,7 +4,8 @@
 use super::status::{StatusMessage, Tick};
 use super::{SessionActor, post, send_out};
 use crate::actors::messages::{ErrorKind, JobEvent, Outgoing, Request, RunJob, StartTyping};
-use crate::claude::{Progress, RunSpec};
+use crate::claude::{Approver, Progress, RunSpec};
+use crate::config::Approvals;
 use crate::db::{DbError, RequestStart};
 use crate::domain::ClaudeSessionId;
 use actix::prelude::*;
@@ -162,9 +163,14 @@ impl SessionActor {
         }));
     }
 
-    fn launch(&mut self, queued: Queued, spec: RunSpec, ctx: &mut Context<Self>) {
+    fn launch(&mut self, queued: Queued, mut spec: RunSpec, ctx: &mut Context<Self>) {
         let Queued { request, span } = queued;
         let id = request.id;
+        if self.approvals_on() {
+            let (asks, asked) = tokio::sync::mpsc::unbounded_channel();
+            spec.approver = Some(Approver(asks));
+            self.take_asks(id, asked, ctx);
+        }
         self.deps.start_typing.do_send(StartTyping(self.channel));
         let interval = self.deps.progress_interval;
         let started = Instant::now();
@@ -184,6 +190,13 @@ impl SessionActor {
             spec,
             events: ctx.address().recipient(),
         });
+    }
+
+    /// Whether this project's calls are asked about in Discord.
+    fn approvals_on(&self) -> bool {
+        let config = &self.deps.config;
+        let project = config.projects.iter().find(|p| p.name == self.project);
+        project.is_some_and(|p| p.effective_approvals(&config.claude) == Approvals::Discord)
     }
 
     fn spec_for(&self, request: &Request) -> RunSpec {
@@ -281,7 +294,7 @@ impl SessionActor {
                 max_retries,
             } => running.status.api_retrying(attempt, max_retries),
             Progress::Text(_) => running.status.api_answered(),
-            // No approver yet: runs are not asked about.
+            // Typing around approvals is the prompts' business.
             Progress::ToolResult { .. } | Progress::Asking { .. } | Progress::Answered => {}
         }
     }

@@ -5,8 +5,9 @@
 //! report.
 //!
 //! Handles: `Routed<Request>`, `Routed<SessionCommand>`, `JobEvent`, `StopSession`, `Drain`,
-//! `StopForShutdown`.
+//! `StopForShutdown`, and the running request's approvals (`approvals`).
 
+mod approvals;
 mod commands;
 mod delivery;
 mod ending;
@@ -24,6 +25,7 @@ use crate::db::Db;
 use crate::domain::{ChannelId, ClaudeSessionId, ErrorId, MessageId, ProjectName};
 use crate::format::FormatOptions;
 use actix::prelude::*;
+use approvals::Approvals;
 use delivery::Deliveries;
 use job::{InFlight, Queued};
 use std::collections::VecDeque;
@@ -75,6 +77,8 @@ pub struct SessionActor {
     /// Boxed: an idle session (most of them) then holds one pointer.
     in_flight: Option<Box<InFlight>>,
     deliveries: Deliveries,
+    /// The running request's tool calls waiting for an answer.
+    approvals: Approvals,
     /// The last router number handled, reported back when idle.
     seq: u64,
     idle_timer: Option<SpawnHandle>,
@@ -101,6 +105,7 @@ impl SessionActor {
             queue: VecDeque::new(),
             in_flight: None,
             deliveries: Deliveries::default(),
+            approvals: Approvals::default(),
             seq: 0,
             idle_timer: None,
             draining: false,

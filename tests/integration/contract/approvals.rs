@@ -197,3 +197,27 @@ async fn the_fake_asks_about_refused_calls_as_the_real_cli_does() {
         asked_shape(&fake_report, &fake_asked)
     );
 }
+
+#[tokio::test]
+async fn a_command_allowed_in_discord_runs_under_the_real_cli() {
+    use crate::e2e::Options;
+    use crate::e2e::approvals::{answer, click, prompt};
+    let Some(w) = super::World::start(Options::default()).await else {
+        return;
+    };
+    w.api.push(Reply::tool_use("Bash", touch("from-discord")));
+    w.api
+        .push_when(Match::tool_result(), Reply::text("Created it."));
+    let asked = w.d.say(w.d.alpha, w.d.alice, "create a file").await;
+    let shown = prompt(&w.d, asked, 1).await;
+    assert!(
+        shown.content.contains("touch from-discord"),
+        "{}",
+        shown.content
+    );
+    click(&w.d, &shown, "Allow", w.d.alice).await;
+    let text = answer(&w.d, asked).await;
+    assert!(text.contains("Created it."), "{text}");
+    assert!(!text.contains("🚫"), "nothing was denied: {text}");
+    assert!(w.project().join("from-discord").exists());
+}

@@ -79,7 +79,7 @@ async fn the_status_message_names_files_relative_to_the_project() {
 
 #[tokio::test]
 async fn a_denied_tool_is_listed_after_the_answer() {
-    let Some(w) = World::start(Options::default()).await else {
+    let Some(w) = World::start(approvals_off()).await else {
         return;
     };
     let touch = json!({"command": "touch x", "description": "Create x"});
@@ -99,7 +99,7 @@ async fn a_denied_tool_is_listed_after_the_answer() {
 
 #[tokio::test]
 async fn a_denied_write_is_named_by_its_project_path() {
-    let Some(w) = World::start(Options::default()).await else {
+    let Some(w) = World::start(approvals_off()).await else {
         return;
     };
     let path = w.project().join("src/new.rs").display().to_string();
@@ -113,6 +113,14 @@ async fn a_denied_write_is_named_by_its_project_path() {
     assert!(text.contains("🚫") && text.contains("src/new.rs"), "{text}");
     let host = w.project().display().to_string();
     assert!(!text.contains(&host), "{text}");
+}
+
+/// With `approvals = "off"` a refused call is denied and listed.
+fn approvals_off() -> Options {
+    Options {
+        approvals: Some("off"),
+        ..Options::default()
+    }
 }
 
 /// A Bash tool call of `./wait.sh` (allowed by rule) that sleeps; returns

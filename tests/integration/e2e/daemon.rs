@@ -48,6 +48,10 @@ pub struct Options {
     pub max_api_retries: Option<u32>,
     /// `[discord].request_timeout_secs`.
     pub request_timeout_secs: Option<u64>,
+    /// `[claude].approvals` ("discord" by default).
+    pub approvals: Option<&'static str>,
+    /// `[claude].approval_timeout_secs`.
+    pub approval_timeout_secs: Option<u64>,
 }
 
 /// A running daemon and its world. Channels alpha and beta map to projects
@@ -114,9 +118,18 @@ impl Daemon {
              [[projects]]\nname = \"beta\"\nchannel_id = \"{beta}\"\npath = '{beta_dir}'\n",
             binary = claude_bin.display(),
             tools = allowed_tools_line(&options.allowed_tools),
-            retries = options
-                .max_api_retries
-                .map_or(String::new(), |n| format!("max_api_retries = {n}\n")),
+            retries = [
+                options
+                    .max_api_retries
+                    .map(|n| format!("max_api_retries = {n}\n")),
+                options.approvals.map(|a| format!("approvals = \"{a}\"\n")),
+                options
+                    .approval_timeout_secs
+                    .map(|s| format!("approval_timeout_secs = {s}\n")),
+            ]
+            .into_iter()
+            .flatten()
+            .collect::<String>(),
             max_concurrent = options.max_concurrent.unwrap_or(4),
             queue_size = options.queue_size.unwrap_or(5),
             trigger = if options.trigger_all {

@@ -4,6 +4,7 @@
 //! database and log folder; the daemon is SIGKILLed on drop.
 
 mod access;
+pub mod approvals;
 mod attachments;
 mod commands;
 mod daemon;

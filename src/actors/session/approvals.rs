@@ -1,0 +1,246 @@
+//! Tool calls waiting for an answer in Discord. Each call the running CLI
+//! asks about (`claude::Ask`) becomes a prompt: a reply to the user's
+//! message saying what Claude wants, with Allow and Deny buttons. Only the
+//! requester and admins may answer; with no answer within
+//! `approval_timeout_secs` the call is denied. While any call waits, typing
+//! stops. When the run ends, prompts still open say so.
+//!
+//! Handles: `Asked` (forwarded from each run's approver);
+//! `SessionCommand::Decide` comes through `commands`.
+
+use super::SessionActor;
+use crate::actors::messages::{DecideReply, Outgoing, StartTyping, StopTyping};
+use crate::claude::{Ask, Permission, ProjectRoots, describe_call};
+use crate::domain::{ApprovalId, Choice, MessageId, RequestId, UserId};
+use actix::prelude::*;
+use std::collections::HashMap;
+use std::time::Duration;
+
+const DENIED: &str = "The user denied this tool call in Discord.";
+const RUN_ENDED: &str = "The request ended before anyone answered.";
+
+/// A call of the run `request`, handed over by its approver.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub(super) struct Asked {
+    pub request: RequestId,
+    pub ask: Ask,
+}
+
+struct Pending {
+    request: RequestId,
+    requester: UserId,
+    answer: tokio::sync::oneshot::Sender<Permission>,
+    input: serde_json::Value,
+    /// The prompt's text, kept for the edit that closes it.
+    text: String,
+    message: Option<MessageId>,
+    timer: SpawnHandle,
+}
+
+#[derive(Default)]
+pub(super) struct Approvals {
+    pending: HashMap<ApprovalId, Pending>,
+}
+
+impl SessionActor {
+    /// Forwards the run's asks to the actor, each tagged with its
+    /// request, until the run drops its approver.
+    pub(super) fn take_asks(
+        &mut self,
+        request: RequestId,
+        mut asks: tokio::sync::mpsc::UnboundedReceiver<Ask>,
+        ctx: &mut Context<Self>,
+    ) {
+        let session = ctx.address();
+        actix::spawn(async move {
+            while let Some(ask) = asks.recv().await {
+                session.do_send(Asked { request, ask });
+            }
+        });
+    }
+
+    fn on_asked(&mut self, Asked { request, ask }: Asked, ctx: &mut Context<Self>) {
+        let Some(running) = self.in_flight.as_ref().filter(|r| r.request.id == request) else {
+            return; // dropping `ask` denies the call
+        };
+        let (channel, message, requester) = (
+            running.request.channel,
+            running.request.message,
+            running.request.user,
+        );
+        let timeout = self.approval_timeout();
+        let roots = ProjectRoots::of(&self.project_path());
+        let call = describe_call(&ask.request.tool_name, &ask.request.input, &roots);
+        let text = format!(
+            "🔐 Claude wants to {call}\nRequested by <@{}>; only they or an admin may answer. \
+             Denied if nobody answers within {}.",
+            requester.get(),
+            minutes(timeout)
+        );
+        let approval = ApprovalId::new();
+        let expiring = approval.clone();
+        let timer = ctx.run_later(timeout, move |act, ctx| act.expire(&expiring, ctx));
+        let first = self.approvals.pending.is_empty();
+        self.approvals.pending.insert(
+            approval.clone(),
+            Pending {
+                request,
+                requester,
+                answer: ask.answer,
+                input: ask.request.input,
+                text: text.clone(),
+                message: None,
+                timer,
+            },
+        );
+        if first {
+            self.deps.stop_typing.do_send(StopTyping(channel));
+        }
+        let prompt = Outgoing::Prompt {
+            channel,
+            content: text,
+            reply_to: Some(message),
+            approval: approval.clone(),
+        };
+        let deps = self.deps.clone();
+        self.deliver(
+            async move { super::send_out(&deps, prompt).await },
+            move |posted, act, _| {
+                if let Some(p) = act.approvals.pending.get_mut(&approval) {
+                    p.message = posted;
+                }
+            },
+            ctx,
+        );
+    }
+
+    /// A click: the requester or an admin decides; anyone else is refused.
+    pub(super) fn decide(
+        &mut self,
+        approval: &ApprovalId,
+        choice: Choice,
+        by: UserId,
+        admin: bool,
+        ctx: &mut Context<Self>,
+    ) -> DecideReply {
+        let Some(pending) = self.approvals.pending.get(approval) else {
+            return DecideReply::Gone;
+        };
+        if pending.requester != by && !admin {
+            return DecideReply::NotAllowed;
+        }
+        let Some(pending) = self.approvals.pending.remove(approval) else {
+            return DecideReply::Gone;
+        };
+        ctx.cancel_future(pending.timer);
+        let (permission, verdict) = match choice {
+            Choice::Allow => (
+                Permission::Allow {
+                    updated_input: pending.input,
+                },
+                format!("✅ Allowed by <@{}>.", by.get()),
+            ),
+            Choice::Deny => (
+                Permission::Deny {
+                    message: DENIED.into(),
+                },
+                format!("🚫 Denied by <@{}>.", by.get()),
+            ),
+        };
+        let _ = pending.answer.send(permission);
+        self.resume_typing(ctx);
+        DecideReply::Taken {
+            content: format!("{}\n\n{verdict}", pending.text),
+        }
+    }
+
+    /// Nobody answered in time: deny, and say so on the prompt.
+    fn expire(&mut self, approval: &ApprovalId, ctx: &mut Context<Self>) {
+        let Some(pending) = self.approvals.pending.remove(approval) else {
+            return;
+        };
+        let waited = minutes(self.approval_timeout());
+        let message = format!("Nobody answered within {waited}, so this tool call was not run.");
+        let _ = pending.answer.send(Permission::Deny { message });
+        let note = format!("⌛ Expired: nobody answered within {waited}.");
+        self.close_prompt(pending.message, &pending.text, &note, ctx);
+        self.resume_typing(ctx);
+    }
+
+    /// The run `request` ended: prompts still open say so (their calls
+    /// are moot).
+    pub(super) fn close_prompts_of(&mut self, request: RequestId, ctx: &mut Context<Self>) {
+        let ended: Vec<ApprovalId> = self
+            .approvals
+            .pending
+            .iter()
+            .filter(|(_, p)| p.request == request)
+            .map(|(id, _)| id.clone())
+            .collect();
+        for approval in ended {
+            if let Some(pending) = self.approvals.pending.remove(&approval) {
+                ctx.cancel_future(pending.timer);
+                let note = format!("⏹️ {RUN_ENDED}");
+                self.close_prompt(pending.message, &pending.text, &note, ctx);
+            }
+        }
+    }
+
+    fn close_prompt(
+        &mut self,
+        message: Option<MessageId>,
+        text: &str,
+        note: &str,
+        ctx: &mut Context<Self>,
+    ) {
+        let Some(message) = message else {
+            return;
+        };
+        let close = Outgoing::ClosePrompt {
+            channel: self.channel,
+            message,
+            content: format!("{text}\n\n{note}"),
+        };
+        self.send_later(close, ctx);
+    }
+
+    /// The last waiting call was answered: the run works again.
+    fn resume_typing(&mut self, _: &mut Context<Self>) {
+        if self.approvals.pending.is_empty() && self.in_flight.is_some() {
+            self.deps.start_typing.do_send(StartTyping(self.channel));
+        }
+    }
+
+    fn approval_timeout(&self) -> Duration {
+        let config = &self.deps.config;
+        config
+            .projects
+            .iter()
+            .find(|p| p.name == self.project)
+            .map_or(config.claude.approval_timeout, |p| {
+                p.effective_approval_timeout(&config.claude)
+            })
+    }
+
+    fn project_path(&self) -> std::path::PathBuf {
+        let config = &self.deps.config;
+        let project = config.projects.iter().find(|p| p.name == self.project);
+        project.map(|p| p.path.clone()).unwrap_or_default()
+    }
+}
+
+fn minutes(d: Duration) -> String {
+    match d.as_secs() {
+        s if s % 60 == 0 && s >= 60 => format!("{} min", s / 60),
+        s => format!("{s} s"),
+    }
+}
+
+impl Handler<Asked> for SessionActor {
+    type Result = ();
+
+    fn handle(&mut self, asked: Asked, ctx: &mut Self::Context) {
+        self.on_asked(asked, ctx);
+    }
+}

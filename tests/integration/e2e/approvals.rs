@@ -1,0 +1,188 @@
+//! Approvals in Discord (issue 14), through the real daemon, the fake
+//! Discord and the fake CLI: a call the CLI's rules refuse becomes a prompt
+//! with Allow and Deny buttons; the requester or an admin answers; anyone
+//! else is refused; nobody answering denies it; a cancel closes it.
+
+use super::{Daemon, LIMIT, Options, replies_to};
+use test_support::fake_discord::{InteractionReply, InteractionReplyKind, PostedMessage};
+
+/// Waits for the `n`th prompt (a message with buttons) replying to `asked`.
+pub async fn prompt(d: &Daemon, asked: u64, n: usize) -> PostedMessage {
+    let prompts = || {
+        d.fake
+            .posted_messages(d.alpha)
+            .into_iter()
+            .filter(|m| replies_to(m) == Some(asked) && m.content.starts_with("🔐"))
+            .collect::<Vec<_>>()
+    };
+    d.fake.wait_for(LIMIT, |_| prompts().len() >= n).await;
+    prompts().remove(n - 1)
+}
+
+/// The id of the prompt's button labelled `label`.
+fn button(prompt: &PostedMessage, label: &str) -> String {
+    let buttons = prompt
+        .components
+        .iter()
+        .flat_map(|row| row["components"].as_array().cloned().unwrap_or_default());
+    let found = buttons.into_iter().find(|b| b["label"] == label);
+    let id = found.and_then(|b| b["custom_id"].as_str().map(str::to_string));
+    id.unwrap_or_else(|| panic!("no {label} button: {:?}", prompt.components))
+}
+
+pub async fn click(d: &Daemon, prompt: &PostedMessage, label: &str, user: u64) -> InteractionReply {
+    let handle = d
+        .fake
+        .click(d.alpha, prompt.id, &button(prompt, label), user)
+        .await;
+    d.fake
+        .wait_for(LIMIT, |_| !d.fake.interaction_replies(&handle).is_empty())
+        .await;
+    d.fake.interaction_replies(&handle).remove(0)
+}
+
+/// Waits for the answer to `asked` (a reply that is not a prompt).
+pub async fn answer(d: &Daemon, asked: u64) -> String {
+    let answers = || {
+        d.fake
+            .posted_messages(d.alpha)
+            .into_iter()
+            .filter(|m| replies_to(m) == Some(asked) && !m.content.starts_with("🔐"))
+            .map(|m| m.content)
+            .collect::<Vec<_>>()
+    };
+    d.fake.wait_for(LIMIT, |_| !answers().is_empty()).await;
+    answers().concat()
+}
+
+/// The message `id` as it stands now.
+fn current(d: &Daemon, id: u64) -> PostedMessage {
+    let found = d
+        .fake
+        .posted_messages(d.alpha)
+        .into_iter()
+        .find(|m| m.id == id);
+    found.expect("the prompt is still there")
+}
+
+#[tokio::test]
+async fn the_requester_allows_one_call_and_denies_the_next() {
+    let d = Daemon::start(Options::default()).await;
+    let asked = d.say(d.alpha, d.alice, "FAKE:deny clean up").await;
+    let first = prompt(&d, asked, 1).await;
+    assert!(
+        first
+            .content
+            .contains("run a command:\n```\nrm -rf build\n```"),
+        "{}",
+        first.content
+    );
+    let host = d.cli.project().display().to_string();
+    assert!(!first.content.contains(&host), "{}", first.content);
+    let reply = click(&d, &first, "Allow", d.alice).await;
+    assert_eq!(reply.kind, InteractionReplyKind::Callback(7), "{reply:?}");
+    let closed = current(&d, first.id);
+    assert!(closed.components.is_empty(), "{closed:?}");
+    assert!(
+        closed
+            .content
+            .contains(&format!("Allowed by <@{}>", d.alice)),
+        "{}",
+        closed.content
+    );
+
+    let second = prompt(&d, asked, 2).await;
+    assert!(
+        second.content.contains("change `src/x.rs`"),
+        "{}",
+        second.content
+    );
+    click(&d, &second, "Deny", d.alice).await;
+    assert!(current(&d, second.id).content.contains("Denied by"));
+
+    let text = answer(&d, asked).await;
+    assert!(
+        text.contains("Write(src/x.rs)"),
+        "only the Write was denied: {text}"
+    );
+    assert!(!text.contains("rm -rf build"), "{text}");
+}
+
+#[tokio::test]
+async fn only_the_requester_or_an_admin_may_answer() {
+    let d = Daemon::start(Options::default()).await;
+    let asked = d.say(d.alpha, d.alice, "FAKE:deny").await;
+    let first = prompt(&d, asked, 1).await;
+    let refused = click(&d, &first, "Allow", d.bob).await;
+    assert_eq!(
+        refused.kind,
+        InteractionReplyKind::Callback(4),
+        "{refused:?}"
+    );
+    assert_eq!(
+        refused.body["flags"].as_u64().map(|f| f & 64),
+        Some(64),
+        "ephemeral"
+    );
+    assert!(
+        !current(&d, first.id).components.is_empty(),
+        "the prompt stays"
+    );
+    click(&d, &first, "Deny", d.admin).await;
+    assert!(
+        current(&d, first.id)
+            .content
+            .contains(&format!("Denied by <@{}>", d.admin))
+    );
+}
+
+#[tokio::test]
+async fn a_prompt_nobody_answers_expires_and_its_call_is_denied() {
+    let d = Daemon::start(Options {
+        approval_timeout_secs: Some(1),
+        ..Options::default()
+    })
+    .await;
+    let asked = d.say(d.alpha, d.alice, "FAKE:deny").await;
+    let text = answer(&d, asked).await;
+    assert!(
+        text.contains("Bash") && text.contains("Write"),
+        "both denied: {text}"
+    );
+    let first = prompt(&d, asked, 1).await;
+    d.fake
+        .wait_for(LIMIT, |_| current(&d, first.id).components.is_empty())
+        .await;
+    assert!(
+        current(&d, first.id).content.contains("Expired"),
+        "{:?}",
+        current(&d, first.id)
+    );
+}
+
+#[tokio::test]
+async fn cancel_while_a_prompt_waits_ends_the_run_and_closes_the_prompt() {
+    use test_support::fake_discord::SlashCommand;
+    let d = Daemon::start(Options::default()).await;
+    let asked = d.say(d.alpha, d.alice, "FAKE:deny").await;
+    let first = prompt(&d, asked, 1).await;
+    let cancel = d
+        .fake
+        .slash_command(SlashCommand::new("cancel", d.alpha, d.alice))
+        .await;
+    d.fake
+        .wait_for(LIMIT, |_| !d.fake.interaction_replies(&cancel).is_empty())
+        .await;
+    let text = answer(&d, asked).await;
+    assert!(text.contains("Cancelled"), "{text}");
+    d.fake
+        .wait_for(LIMIT, |_| current(&d, first.id).components.is_empty())
+        .await;
+    assert!(
+        current(&d, first.id)
+            .content
+            .contains("ended before anyone answered")
+    );
+    let rows = d.finished_requests(d.alpha, 1).await;
+    assert_eq!(rows[0].status.to_string(), "cancelled");
+}
