@@ -108,7 +108,13 @@ impl Args {
                     i += 1;
                 }
                 if flag.starts_with("--allowed") {
-                    args.allowed_tools.extend(values);
+                    // As the real CLI: each value is a comma-separated list.
+                    let rules = values.iter().flat_map(|v| v.split(','));
+                    args.allowed_tools.extend(
+                        rules
+                            .map(|r| r.trim().to_string())
+                            .filter(|r| !r.is_empty()),
+                    );
                 }
             } else {
                 return Err(format!("error: unknown option '{word}'"));

@@ -18,7 +18,9 @@ pub struct Control {
 
 /// What came back for a `can_use_tool` request.
 pub enum Answer {
-    Allow(Value),
+    /// The input to run, and the rules (as `--allowedTools` entries) the
+    /// answer added for the rest of this process.
+    Allow(Value, Vec<String>),
     Deny(String),
     /// An interrupt came instead.
     Interrupted,
@@ -73,7 +75,10 @@ impl Control {
             }
             let decision = &response["response"];
             return match decision["behavior"].as_str() {
-                Some("allow") => Answer::Allow(decision["updatedInput"].clone()),
+                Some("allow") => Answer::Allow(
+                    decision["updatedInput"].clone(),
+                    rules_of(&decision["updatedPermissions"]),
+                ),
                 _ => Answer::Deny(decision["message"].as_str().unwrap_or_default().to_string()),
             };
         }
@@ -106,6 +111,25 @@ fn answer_interrupt(out: &mut Out, request: &Value) {
         "type": "control_response",
         "response": {"subtype": "success", "request_id": request["request_id"]},
     }));
+}
+
+/// `addRules` updates for this session, as `Tool(content)` entries.
+fn rules_of(updates: &Value) -> Vec<String> {
+    let updates = updates.as_array().cloned().unwrap_or_default();
+    updates
+        .iter()
+        .filter(|u| {
+            u["type"] == "addRules" && u["behavior"] == "allow" && u["destination"] == "session"
+        })
+        .flat_map(|u| u["rules"].as_array().cloned().unwrap_or_default())
+        .filter_map(|r| {
+            let tool = r["toolName"].as_str()?;
+            Some(match r["ruleContent"].as_str() {
+                Some(content) => format!("{tool}({content})"),
+                None => tool.to_string(),
+            })
+        })
+        .collect()
 }
 
 /// A message's content: a string, or text blocks.

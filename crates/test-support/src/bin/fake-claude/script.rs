@@ -7,7 +7,9 @@
 //! the run waits for after its result; see `shell.rs`),
 //! fork (resume yields a new id). Without any: a short answer. With
 //! stream-json input, `deny`'s calls are asked about over stdio (with
-//! `--permission-prompt-tool stdio`) and `hang` ends on an interrupt.
+//! `--permission-prompt-tool stdio`; `again` repeats its Bash call at the
+//! end) unless `--allowedTools` or an answer's session rule allows the
+//! exact call, and `hang` ends on an interrupt.
 
 use crate::api_error::ApiFailure;
 use crate::args::Args;
@@ -58,6 +60,9 @@ struct Run {
     denials: Vec<Value>,
     /// stdin in stream-json: control requests go out and answers come in.
     control: Option<Control>,
+    /// Calls allowed without asking: `--allowedTools` entries, and the
+    /// rules answers added in this process.
+    allowed: Vec<String>,
 }
 
 impl Run {
@@ -85,6 +90,11 @@ impl Run {
     /// the run may ask, else refused as 2.1 reports it.
     fn refused(&mut self, name: &str, input: Value, message: &str) -> Result<(), Interrupt> {
         let id = self.call(name, input.clone());
+        if self.allowed.contains(&rule_for(name, &input)) {
+            self.out
+                .emit(msg::tool_result(&self.session, &id, &format!("ran {name}")));
+            return Ok(());
+        }
         let answer = match &self.control {
             Some(control) if control.asks => {
                 control.ask(&mut self.out, &self.session, name, &input, &id)
@@ -95,9 +105,10 @@ impl Run {
             }
         };
         match answer {
-            Answer::Allow(input) => {
+            Answer::Allow(input, rules) => {
                 let ran = format!("ran {name} {input}");
                 self.out.emit(msg::tool_result(&self.session, &id, &ran));
+                self.allowed.extend(rules);
             }
             Answer::Deny(reason) => self.refuse(name, &input, &id, &reason),
             Answer::Closed => self.refuse(name, &input, &id, "stdin closed"),
@@ -184,7 +195,7 @@ impl Run {
             tools(self);
         }
         if words.has("deny") {
-            deny(self)?;
+            deny(self, words.has("again"))?;
         }
         if words.has("invalid-utf8") {
             self.invalid_utf8();
@@ -321,6 +332,7 @@ pub fn perform(args: &Args, prompt: &str, cwd: &Path, control: Option<Control>) 
         message: 1,
         denials: Vec::new(),
         control,
+        allowed: args.allowed_tools.clone(),
     };
     let ending = match run.script(&words, prompt, &parent.prompts, failure) {
         Ok(ending) => ending,
@@ -374,7 +386,7 @@ fn tools(run: &mut Run) {
 
 /// A Bash call that would remove files and a Write, both refused in the
 /// 2.1 wording, or asked about one after the other.
-fn deny(run: &mut Run) -> Result<(), Interrupt> {
+fn deny(run: &mut Run, again: bool) -> Result<(), Interrupt> {
     let cwd = run.cwd.clone();
     let rm = json!({"command": "rm -rf build", "description": "Remove the build folder"});
     let rm_refused = format!(
@@ -386,8 +398,25 @@ fn deny(run: &mut Run) -> Result<(), Interrupt> {
     let write = json!({"file_path": file, "content": "pub fn x() {}\n"});
     let write_refused =
         format!("Claude requested permissions to write to {file}, but you haven't granted it yet.");
-    run.refused("Bash", rm, &rm_refused)?;
-    run.refused("Write", write, &write_refused)
+    run.refused("Bash", rm.clone(), &rm_refused)?;
+    run.refused("Write", write, &write_refused)?;
+    if again {
+        run.refused("Bash", rm, &rm_refused)?;
+    }
+    Ok(())
+}
+
+/// The `--allowedTools` entry that allows exactly this call.
+fn rule_for(name: &str, input: &Value) -> String {
+    let key = if name == "Bash" {
+        "command"
+    } else {
+        "file_path"
+    };
+    match input[key].as_str() {
+        Some(content) => format!("{name}({content})"),
+        None => name.to_string(),
+    }
 }
 
 fn hang() -> ! {
