@@ -413,15 +413,18 @@ mod tests {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Choice {
     Allow,
+    /// Allow this exact call for the rest of the channel's Claude session.
+    AllowForSession,
     Deny,
 }
 
 impl Choice {
-    pub const ALL: [Choice; 2] = [Choice::Allow, Choice::Deny];
+    pub const ALL: [Choice; 3] = [Choice::Allow, Choice::AllowForSession, Choice::Deny];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Allow => "allow",
+            Self::AllowForSession => "session",
             Self::Deny => "deny",
         }
     }
@@ -433,6 +436,7 @@ impl Choice {
     pub fn label(self) -> &'static str {
         match self {
             Self::Allow => "Allow",
+            Self::AllowForSession => "Allow for this session",
             Self::Deny => "Deny",
         }
     }

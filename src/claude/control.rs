@@ -51,10 +51,63 @@ pub enum ControlRequest {
 /// The answer to a `ToolRequest`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Permission {
-    /// Runs the tool with `updated_input`.
-    Allow { updated_input: Value },
+    /// Runs the tool with `updated_input`; `rule`, if any, allows the same
+    /// call for the rest of this CLI process without asking.
+    Allow {
+        updated_input: Value,
+        rule: Option<Rule>,
+    },
     /// Refuses the call; Claude is told `message` and the turn goes on.
     Deny { message: String },
+}
+
+/// A permission rule for one exact call: the command for Bash, the file
+/// for file tools, the tool alone for others. Never a permission mode.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rule {
+    pub tool: String,
+    pub content: Option<String>,
+}
+
+impl Rule {
+    const FILE_TOOLS: [&'static str; 5] = ["Read", "Edit", "MultiEdit", "Write", "NotebookEdit"];
+
+    pub fn for_call(tool: &str, input: &Value) -> Self {
+        let text = |key: &str| input.get(key).and_then(Value::as_str).map(str::to_string);
+        let content = match tool {
+            "Bash" => text("command"),
+            t if Self::FILE_TOOLS.contains(&t) => text("file_path").or(text("notebook_path")),
+            _ => None,
+        };
+        Self {
+            tool: tool.to_string(),
+            content,
+        }
+    }
+
+    /// As `--allowedTools` takes it, for later CLI processes: `Bash(ls)`,
+    /// or `None` when it cannot be one entry of that comma-separated list.
+    pub fn allowed_tool(&self) -> Option<String> {
+        let entry = match &self.content {
+            Some(content) => format!("{}({content})", self.tool),
+            None => self.tool.clone(),
+        };
+        (!entry.contains(',') && !entry.contains('\n')).then_some(entry)
+    }
+
+    /// The `updatedPermissions` entry: this rule, for this session only.
+    fn update(&self) -> Value {
+        let rule = match &self.content {
+            Some(content) => json!({ "toolName": self.tool, "ruleContent": content }),
+            None => json!({ "toolName": self.tool }),
+        };
+        json!({
+            "type": "addRules",
+            "rules": [rule],
+            "behavior": "allow",
+            "destination": "session",
+        })
+    }
 }
 
 /// The prompt, as the one user message of a turn.
@@ -70,9 +123,18 @@ pub fn user_message(prompt: &str) -> String {
 /// The answer to the control request `request_id`.
 pub fn answer(request_id: &str, permission: &Permission) -> String {
     let decision = match permission {
-        Permission::Allow { updated_input } => {
-            json!({ "behavior": "allow", "updatedInput": updated_input })
-        }
+        Permission::Allow {
+            updated_input,
+            rule: None,
+        } => json!({ "behavior": "allow", "updatedInput": updated_input }),
+        Permission::Allow {
+            updated_input,
+            rule: Some(rule),
+        } => json!({
+            "behavior": "allow",
+            "updatedInput": updated_input,
+            "updatedPermissions": [rule.update()],
+        }),
         Permission::Deny { message } => json!({ "behavior": "deny", "message": message }),
     };
     success(request_id, decision)
@@ -196,8 +258,14 @@ mod tests {
             "r-1",
             &Permission::Allow {
                 updated_input: json!({"command": "ls"}),
+                rule: None,
             },
         ));
+        assert!(
+            allow["response"]["response"]
+                .get("updatedPermissions")
+                .is_none()
+        );
         assert_eq!(allow["type"], "control_response");
         assert_eq!(allow["response"]["subtype"], "success");
         assert_eq!(allow["response"]["request_id"], "r-1");
@@ -220,5 +288,29 @@ mod tests {
         assert_eq!(error["response"]["subtype"], "error");
         let stop = parsed(&interrupt("i-1"));
         assert_eq!(stop["request"]["subtype"], "interrupt");
+    }
+
+    #[test]
+    fn a_session_rule_is_the_exact_call_for_this_session_only() {
+        let bash = Rule::for_call("Bash", &json!({"command": "cargo test"}));
+        let allow = parsed(&answer(
+            "r-4",
+            &Permission::Allow {
+                updated_input: json!({"command": "cargo test"}),
+                rule: Some(bash.clone()),
+            },
+        ));
+        assert_eq!(
+            allow["response"]["response"]["updatedPermissions"],
+            json!([{"type": "addRules", "rules": [{"toolName": "Bash", "ruleContent": "cargo test"}],
+                "behavior": "allow", "destination": "session"}])
+        );
+        assert_eq!(bash.allowed_tool().as_deref(), Some("Bash(cargo test)"));
+        let write = Rule::for_call("Write", &json!({"file_path": "/p/a.rs", "content": "x"}));
+        assert_eq!(write.allowed_tool().as_deref(), Some("Write(/p/a.rs)"));
+        let fetch = Rule::for_call("WebFetch", &json!({"url": "https://x"}));
+        assert_eq!(fetch.allowed_tool().as_deref(), Some("WebFetch"));
+        let comma = Rule::for_call("Bash", &json!({"command": "echo a,b"}));
+        assert_eq!(comma.allowed_tool(), None, "it would split the list");
     }
 }

@@ -23,7 +23,7 @@ mod targets;
 
 pub use args::build_args;
 pub use calls::describe_call;
-pub use control::{Approver, Ask, ControlRequest, Permission, ToolRequest};
+pub use control::{Approver, Ask, ControlRequest, Permission, Rule, ToolRequest};
 pub use events::{
     JsonOutputError, ResultMessage, StreamEvent, parse_json_output, parse_line, parse_line_in,
 };

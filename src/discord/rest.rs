@@ -146,10 +146,11 @@ async fn edit(
     Ok(None)
 }
 
-/// One row: Allow, Deny.
+/// One row: Allow, Allow for this session, Deny.
 pub fn buttons(approval: &ApprovalId) -> CreateActionRow {
     let style = |choice| match choice {
         Choice::Allow => ButtonStyle::Success,
+        Choice::AllowForSession => ButtonStyle::Primary,
         Choice::Deny => ButtonStyle::Danger,
     };
     let row = Choice::ALL

@@ -1,16 +1,20 @@
 //! Tool calls waiting for an answer in Discord. Each call the running CLI
 //! asks about (`claude::Ask`) becomes a prompt: a reply to the user's
-//! message saying what Claude wants, with Allow and Deny buttons. Only the
-//! requester and admins may answer; with no answer within
-//! `approval_timeout_secs` the call is denied. While any call waits, typing
-//! stops. When the run ends, prompts still open say so.
+//! message saying what Claude wants, with Allow, Allow for this session
+//! and Deny buttons. Only the requester and admins may answer; with no
+//! answer within `approval_timeout_secs` the call is denied. While any call
+//! waits, typing stops. When the run ends, prompts still open say so.
+//! "Allow for this session" allows that exact call (the command, the file,
+//! or the tool) in the live CLI and in the channel's later runs, until
+//! `/reset` or a lost session; never a permission mode, never a settings
+//! file.
 //!
 //! Handles: `Asked` (forwarded from each run's approver);
 //! `SessionCommand::Decide` comes through `commands`.
 
 use super::SessionActor;
 use crate::actors::messages::{DecideReply, Outgoing, StartTyping, StopTyping};
-use crate::claude::{Ask, Permission, ProjectRoots, describe_call};
+use crate::claude::{Ask, Permission, ProjectRoots, Rule, describe_call};
 use crate::domain::{ApprovalId, Choice, MessageId, RequestId, UserId};
 use actix::prelude::*;
 use std::collections::HashMap;
@@ -31,6 +35,7 @@ struct Pending {
     request: RequestId,
     requester: UserId,
     answer: tokio::sync::oneshot::Sender<Permission>,
+    tool: String,
     input: serde_json::Value,
     /// The prompt's text, kept for the edit that closes it.
     text: String,
@@ -41,6 +46,21 @@ struct Pending {
 #[derive(Default)]
 pub(super) struct Approvals {
     pending: HashMap<ApprovalId, Pending>,
+    /// Calls allowed "for this session": passed as `--allowedTools` to the
+    /// channel's later runs until its Claude session is reset or lost.
+    session_rules: Vec<Rule>,
+}
+
+impl Approvals {
+    /// The session's rules as `--allowedTools` entries.
+    pub fn allowed_tools(&self) -> impl Iterator<Item = String> + '_ {
+        self.session_rules.iter().filter_map(Rule::allowed_tool)
+    }
+
+    /// The Claude session was reset or lost: its rules go with it.
+    pub fn forget_session_rules(&mut self) {
+        self.session_rules.clear();
+    }
 }
 
 impl SessionActor {
@@ -88,6 +108,7 @@ impl SessionActor {
                 request,
                 requester,
                 answer: ask.answer,
+                tool: ask.request.tool_name,
                 input: ask.request.input,
                 text: text.clone(),
                 message: None,
@@ -138,9 +159,22 @@ impl SessionActor {
             Choice::Allow => (
                 Permission::Allow {
                     updated_input: pending.input,
+                    rule: None,
                 },
                 format!("✅ Allowed by <@{}>.", by.get()),
             ),
+            Choice::AllowForSession => {
+                let rule = Rule::for_call(&pending.tool, &pending.input);
+                if !self.approvals.session_rules.contains(&rule) {
+                    self.approvals.session_rules.push(rule.clone());
+                }
+                let permission = Permission::Allow {
+                    updated_input: pending.input,
+                    rule: Some(rule),
+                };
+                let verdict = format!("✅ Allowed for this session by <@{}>.", by.get());
+                (permission, verdict)
+            }
             Choice::Deny => (
                 Permission::Deny {
                     message: DENIED.into(),

@@ -63,6 +63,7 @@ impl SessionActor {
         if let Some(running) = &mut self.in_flight {
             running.discard_session = true;
         }
+        self.approvals.forget_session_rules();
         let had_session = self
             .stored
             .as_mut()

@@ -178,7 +178,10 @@ impl SessionActor {
             match verdict.session {
                 SessionChange::Keep => {}
                 SessionChange::Store(id) => stored.claude_session = Some(id),
-                SessionChange::Forget => stored.claude_session = None,
+                SessionChange::Forget => {
+                    stored.claude_session = None;
+                    self.approvals.forget_session_rules();
+                }
             }
         }
         let span = running.span.clone();

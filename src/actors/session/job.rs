@@ -220,6 +220,9 @@ impl SessionActor {
             spec.model = Some(model);
         }
         spec.resume = stored.and_then(|s| s.claude_session);
+        if spec.resume.is_some() {
+            spec.allowed_tools.extend(self.approvals.allowed_tools());
+        }
         // A resumed session keeps its last model unless told otherwise, so
         // after `/model x` then `/model default` it would stay on x.
         if spec.resume.is_some() && spec.model.is_none() {

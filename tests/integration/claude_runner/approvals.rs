@@ -22,7 +22,11 @@ async fn run_with(mut spec: RunSpec, delay: Option<Duration>) -> (RunReport, Vec
             };
             tokio::time::sleep(delay).await;
             let updated_input = ask.request.input.clone();
-            let _ = ask.answer.send(Permission::Allow { updated_input });
+            let rule = None;
+            let _ = ask.answer.send(Permission::Allow {
+                updated_input,
+                rule,
+            });
         }
     });
     let (tx, mut rx) = mpsc::unbounded_channel();

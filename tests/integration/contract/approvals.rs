@@ -55,6 +55,7 @@ async fn an_allowed_call_runs_the_input_the_approver_gave() {
         input["command"] = json!("touch instead");
         Permission::Allow {
             updated_input: input,
+            rule: None,
         }
     })
     .await;
@@ -220,4 +221,48 @@ async fn a_command_allowed_in_discord_runs_under_the_real_cli() {
     assert!(text.contains("Created it."), "{text}");
     assert!(!text.contains("🚫"), "nothing was denied: {text}");
     assert!(w.project().join("from-discord").exists());
+}
+
+#[tokio::test]
+async fn allow_for_this_session_holds_in_the_turn_and_the_next_run_of_the_real_cli() {
+    use crate::e2e::Options;
+    use crate::e2e::approvals::{answer, click, prompt};
+    let Some(w) = super::World::start(Options::default()).await else {
+        return;
+    };
+    let asked_about = |asked: u64| {
+        w.d.fake
+            .posted_messages(w.d.alpha)
+            .into_iter()
+            .filter(|m| crate::e2e::replies_to(m) == Some(asked) && m.content.starts_with("🔐"))
+            .count()
+    };
+    // One turn: `touch x`, allowed for the session, then `touch x` again.
+    w.api.push(Reply::tool_use("Bash", touch("x")));
+    w.api
+        .push_when(Match::tool_result(), Reply::tool_use("Bash", touch("x")));
+    w.api.push_when(Match::tool_result(), Reply::text("Twice."));
+    let first = w.d.say(w.d.alpha, w.d.alice, "touch x twice").await;
+    let shown = prompt(&w.d, first, 1).await;
+    click(&w.d, &shown, "Allow for this session", w.d.alice).await;
+    assert!(answer(&w.d, first).await.contains("Twice."));
+    assert_eq!(
+        asked_about(first),
+        1,
+        "the same call in the same turn was not asked about"
+    );
+
+    // The next run (a new CLI process): `touch x` runs, `touch y` is asked.
+    w.api.push(Reply::tool_use("Bash", touch("x")));
+    w.api
+        .push_when(Match::tool_result(), Reply::tool_use("Bash", touch("y")));
+    w.api
+        .push_when(Match::tool_result(), Reply::text("Done both."));
+    let second = w.d.say(w.d.alpha, w.d.alice, "again, and y").await;
+    let other = prompt(&w.d, second, 1).await;
+    assert!(other.content.contains("touch y"), "{}", other.content);
+    click(&w.d, &other, "Allow", w.d.alice).await;
+    assert!(answer(&w.d, second).await.contains("Done both."));
+    assert_eq!(asked_about(second), 1);
+    assert!(w.project().join("y").exists());
 }

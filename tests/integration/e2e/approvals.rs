@@ -186,3 +186,59 @@ async fn cancel_while_a_prompt_waits_ends_the_run_and_closes_the_prompt() {
     let rows = d.finished_requests(d.alpha, 1).await;
     assert_eq!(rows[0].status.to_string(), "cancelled");
 }
+
+/// The prompts that replied to `asked`, as they stand now.
+fn prompts_of(d: &Daemon, asked: u64) -> Vec<PostedMessage> {
+    d.fake
+        .posted_messages(d.alpha)
+        .into_iter()
+        .filter(|m| replies_to(m) == Some(asked) && m.content.starts_with("🔐"))
+        .collect()
+}
+
+#[tokio::test]
+async fn allow_for_this_session_covers_the_same_call_until_reset() {
+    use test_support::fake_discord::SlashCommand;
+    let d = Daemon::start(Options::default()).await;
+    // The turn makes the Bash call, a Write, then the same Bash call again.
+    let first = d.say(d.alpha, d.alice, "FAKE:deny FAKE:again one").await;
+    let bash = prompt(&d, first, 1).await;
+    click(&d, &bash, "Allow for this session", d.alice).await;
+    assert!(
+        current(&d, bash.id)
+            .content
+            .contains("Allowed for this session by")
+    );
+    let write = prompt(&d, first, 2).await;
+    assert!(write.content.contains("src/x.rs"), "{}", write.content);
+    click(&d, &write, "Allow", d.alice).await;
+    let text = answer(&d, first).await;
+    assert!(!text.contains("🚫"), "{text}");
+    assert_eq!(
+        prompts_of(&d, first).len(),
+        2,
+        "the repeated call was not asked about"
+    );
+
+    // The channel's next run is told, and asks only about the Write.
+    let second = d.say(d.alpha, d.alice, "FAKE:deny two").await;
+    let asked = prompt(&d, second, 1).await;
+    assert!(asked.content.contains("src/x.rs"), "{}", asked.content);
+    click(&d, &asked, "Deny", d.alice).await;
+    answer(&d, second).await;
+    assert_eq!(prompts_of(&d, second).len(), 1);
+    let argv = d.cli.records()[1]["argv"].to_string();
+    assert!(argv.contains("--allowedTools=Bash(rm -rf build)"), "{argv}");
+
+    // After /reset the rule is gone.
+    let reset = d
+        .fake
+        .slash_command(SlashCommand::new("reset", d.alpha, d.admin))
+        .await;
+    d.fake
+        .wait_for(LIMIT, |_| !d.fake.interaction_replies(&reset).is_empty())
+        .await;
+    let third = d.say(d.alpha, d.alice, "FAKE:deny three").await;
+    let again = prompt(&d, third, 1).await;
+    assert!(again.content.contains("rm -rf build"), "{}", again.content);
+}
