@@ -2,12 +2,14 @@
 //! migrations, and the error type every query returns. Queries live beside
 //! this file, one module per table.
 
+mod approvals;
 mod lock;
 mod requests;
 mod sessions;
 mod turns;
 mod writer;
 
+pub use approvals::{ApprovalStart, Decision, StalePrompt};
 pub use lock::{DaemonLock, LockError};
 pub use requests::{CostTotals, RequestFinish, RequestRow, RequestStart};
 pub use sessions::{SessionChange, SessionRow, Turn};
