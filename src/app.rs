@@ -4,7 +4,7 @@
 //! cleanly.
 
 use crate::actors::graph::{Core, Timings, start_core};
-use crate::actors::messages::Shutdown;
+use crate::actors::messages::{Outgoing, Shutdown};
 use crate::config::{Config, EnvSettings};
 use crate::db::Db;
 use crate::discord::actor::DiscordActor;
@@ -143,7 +143,8 @@ pub async fn serve(daemon: Daemon, shutdown: impl Future<Output = ()>) -> anyhow
 }
 
 /// Requests left queued or running by a crash (kill -9, power loss) are
-/// marked interrupted, and each affected channel is told once.
+/// marked interrupted, and each affected channel is told once; approval
+/// prompts it left open are marked expired and lose their buttons.
 async fn announce_interrupted(db: &Db, discord: &Addr<DiscordActor>) -> anyhow::Result<()> {
     let interrupted = db.interrupt_unfinished().await?;
     let channels: std::collections::BTreeSet<_> = interrupted.iter().map(|(_, c)| *c).collect();
@@ -155,10 +156,23 @@ async fn announce_interrupted(db: &Db, discord: &Addr<DiscordActor>) -> anyhow::
         );
     }
     for channel in channels {
-        discord.do_send(Announce {
+        discord.do_send(Announce(Outgoing::Post {
             channel,
             content: INTERRUPTED_NOTICE.into(),
-        });
+            reply_to: None,
+            attachment: None,
+        }));
+    }
+    for stale in db.expire_open_approvals().await? {
+        let content = format!(
+            "🔐 Claude wanted to use **{}** (`{}`).\n\n⌛ Expired: the bot restarted before anyone answered.",
+            stale.tool, stale.summary
+        );
+        discord.do_send(Announce(Outgoing::ClosePrompt {
+            channel: stale.channel,
+            message: stale.message,
+            content,
+        }));
     }
     Ok(())
 }

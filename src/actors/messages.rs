@@ -324,6 +324,8 @@ pub struct SessionStatus {
     pub queue_len: usize,
     pub running_for: Option<std::time::Duration>,
     pub model: Option<String>,
+    /// Tool calls of the running request waiting for an answer.
+    pub waiting_approvals: usize,
 }
 
 /// The session actor could not be reached (it was stopping); try again.

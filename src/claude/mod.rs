@@ -31,7 +31,7 @@ pub use outcome::{ApiTrouble, Outcome, PermissionDenial, RunReport, Success, Usa
 pub use recovery::run_with_recovery;
 pub use runner::run;
 pub use slash::{Slash, classify as classify_slash};
-pub use targets::ProjectRoots;
+pub use targets::{ProjectRoots, tool_target};
 
 use crate::domain::{ClaudeSessionId, PermissionMode};
 use std::fmt;

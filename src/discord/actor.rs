@@ -68,17 +68,22 @@ impl DiscordActor {
         content: String,
         reply_to: Option<MessageId>,
     ) {
-        let Some(http) = self.http.clone() else {
-            tracing::warn!(channel_id = channel.get(), "not connected; message dropped");
-            return;
-        };
-        let errors = self.errors.clone();
         let post = Outgoing::Post {
             channel,
             content,
             reply_to,
             attachment: None,
         };
+        self.send_own(ctx, post);
+    }
+
+    fn send_own(&self, ctx: &mut Context<Self>, post: Outgoing) {
+        let channel = post.channel();
+        let Some(http) = self.http.clone() else {
+            tracing::warn!(channel_id = channel.get(), "not connected; message dropped");
+            return;
+        };
+        let errors = self.errors.clone();
         ctx.spawn(
             async move {
                 if let Err(e) = deliver(&http, post).await {
@@ -112,8 +117,8 @@ impl Handler<Connected> for DiscordActor {
     fn handle(&mut self, msg: Connected, ctx: &mut Self::Context) {
         self.http = Some(msg.http);
         self.bot = Some(msg.bot);
-        for Announce { channel, content } in std::mem::take(&mut self.pending) {
-            self.post_own(ctx, channel, content, None);
+        for Announce(msg) in std::mem::take(&mut self.pending) {
+            self.send_own(ctx, msg);
         }
     }
 }
@@ -126,7 +131,7 @@ impl Handler<Announce> for DiscordActor {
             self.pending.push(msg);
             return;
         }
-        self.post_own(ctx, msg.channel, msg.content, None);
+        self.send_own(ctx, msg.0);
     }
 }
 

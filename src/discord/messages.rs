@@ -40,14 +40,12 @@ pub struct Connected {
     pub bot: UserId,
 }
 
-/// A notice for a channel, posted once the gateway is ready (restart
-/// recovery uses it before Discord is connected).
+/// A message of the daemon's own, sent once the gateway is ready (restart
+/// recovery uses it before Discord is connected): a notice, or the close of
+/// a prompt a restart left open. Nobody awaits it.
 #[derive(Debug, Clone, Message)]
 #[rtype(result = "()")]
-pub struct Announce {
-    pub channel: ChannelId,
-    pub content: String,
-}
+pub struct Announce(pub crate::actors::messages::Outgoing);
 
 /// The daemon is stopping: answer new messages with a "restarting" reply.
 #[derive(Debug, Clone, Copy, Message)]

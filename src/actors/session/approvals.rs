@@ -7,14 +7,15 @@
 //! "Allow for this session" allows that exact call (the command, the file,
 //! or the tool) in the live CLI and in the channel's later runs, until
 //! `/reset` or a lost session; never a permission mode, never a settings
-//! file.
+//! file. Every prompt and its decision is kept in the `approvals` table.
 //!
 //! Handles: `Asked` (forwarded from each run's approver);
 //! `SessionCommand::Decide` comes through `commands`.
 
 use super::SessionActor;
 use crate::actors::messages::{DecideReply, Outgoing, StartTyping, StopTyping};
-use crate::claude::{Ask, Permission, ProjectRoots, Rule, describe_call};
+use crate::claude::{Ask, Permission, ProjectRoots, Rule, describe_call, tool_target};
+use crate::db::{ApprovalStart, Decision};
 use crate::domain::{ApprovalId, Choice, MessageId, RequestId, UserId};
 use actix::prelude::*;
 use std::collections::HashMap;
@@ -89,47 +90,70 @@ impl SessionActor {
             running.request.message,
             running.request.user,
         );
-        let timeout = self.approval_timeout();
         let roots = ProjectRoots::of(&self.project_path());
-        let call = describe_call(&ask.request.tool_name, &ask.request.input, &roots);
-        let text = format!(
-            "🔐 Claude wants to {call}\nRequested by <@{}>; only they or an admin may answer. \
-             Denied if nobody answers within {}.",
-            requester.get(),
-            minutes(timeout)
-        );
+        let text = self.prompt_text(&ask, requester, &roots);
         let approval = ApprovalId::new();
+        let row = ApprovalStart {
+            id: approval.clone(),
+            request,
+            channel,
+            tool: ask.request.tool_name.clone(),
+            summary: tool_target(&ask.request.input, &roots).unwrap_or_default(),
+        };
+        let db = self.deps.db.clone();
+        self.store(ctx, "store an approval prompt", async move {
+            db.insert_approval(&row).await
+        });
         let expiring = approval.clone();
+        let timeout = self.approval_timeout();
         let timer = ctx.run_later(timeout, move |act, ctx| act.expire(&expiring, ctx));
-        let first = self.approvals.pending.is_empty();
-        self.approvals.pending.insert(
-            approval.clone(),
-            Pending {
-                request,
-                requester,
-                answer: ask.answer,
-                tool: ask.request.tool_name,
-                input: ask.request.input,
-                text: text.clone(),
-                message: None,
-                timer,
-            },
-        );
-        if first {
+        if self.approvals.pending.is_empty() {
             self.deps.stop_typing.do_send(StopTyping(channel));
         }
+        let pending = Pending {
+            request,
+            requester,
+            answer: ask.answer,
+            tool: ask.request.tool_name,
+            input: ask.request.input,
+            text: text.clone(),
+            message: None,
+            timer,
+        };
+        self.approvals.pending.insert(approval.clone(), pending);
         let prompt = Outgoing::Prompt {
             channel,
             content: text,
             reply_to: Some(message),
             approval: approval.clone(),
         };
+        self.post_prompt(approval, prompt, ctx);
+    }
+
+    fn prompt_text(&self, ask: &Ask, requester: UserId, roots: &ProjectRoots) -> String {
+        let call = describe_call(&ask.request.tool_name, &ask.request.input, roots);
+        format!(
+            "🔐 Claude wants to {call}\nRequested by <@{}>; only they or an admin may answer. \
+             Denied if nobody answers within {}.",
+            requester.get(),
+            minutes(self.approval_timeout())
+        )
+    }
+
+    /// Posts the prompt in delivery order, and keeps its message id.
+    fn post_prompt(&mut self, approval: ApprovalId, prompt: Outgoing, ctx: &mut Context<Self>) {
         let deps = self.deps.clone();
         self.deliver(
             async move { super::send_out(&deps, prompt).await },
-            move |posted, act, _| {
+            move |posted, act, ctx| {
                 if let Some(p) = act.approvals.pending.get_mut(&approval) {
                     p.message = posted;
+                }
+                if let Some(message) = posted {
+                    let db = act.deps.db.clone();
+                    act.store(ctx, "note an approval prompt's message", async move {
+                        db.set_approval_message(&approval, message).await
+                    });
                 }
             },
             ctx,
@@ -183,6 +207,12 @@ impl SessionActor {
             ),
         };
         let _ = pending.answer.send(permission);
+        let decision = match choice {
+            Choice::Allow => Decision::Allowed,
+            Choice::AllowForSession => Decision::AllowedForSession,
+            Choice::Deny => Decision::Denied,
+        };
+        self.record_decision(approval, decision, Some(by), ctx);
         self.resume_typing(ctx);
         DecideReply::Taken {
             content: format!("{}\n\n{verdict}", pending.text),
@@ -199,6 +229,7 @@ impl SessionActor {
         let _ = pending.answer.send(Permission::Deny { message });
         let note = format!("⌛ Expired: nobody answered within {waited}.");
         self.close_prompt(pending.message, &pending.text, &note, ctx);
+        self.record_decision(approval, Decision::Expired, None, ctx);
         self.resume_typing(ctx);
     }
 
@@ -217,6 +248,7 @@ impl SessionActor {
                 ctx.cancel_future(pending.timer);
                 let note = format!("⏹️ {RUN_ENDED}");
                 self.close_prompt(pending.message, &pending.text, &note, ctx);
+                self.record_decision(&approval, Decision::Cancelled, None, ctx);
             }
         }
     }
@@ -237,6 +269,24 @@ impl SessionActor {
             content: format!("{text}\n\n{note}"),
         };
         self.send_later(close, ctx);
+    }
+
+    fn record_decision(
+        &mut self,
+        approval: &ApprovalId,
+        decision: Decision,
+        by: Option<UserId>,
+        ctx: &mut Context<Self>,
+    ) {
+        let (db, approval) = (self.deps.db.clone(), approval.clone());
+        self.store(ctx, "record an approval decision", async move {
+            db.decide_approval(&approval, decision, by).await
+        });
+    }
+
+    /// How many calls of the running request wait for an answer.
+    pub(super) fn waiting_approvals(&self) -> usize {
+        self.approvals.pending.len()
     }
 
     /// The last waiting call was answered: the run works again.

@@ -97,6 +97,7 @@ impl SessionActor {
             model: stored
                 .and_then(|s| s.model_override.clone())
                 .or(project_model),
+            waiting_approvals: self.waiting_approvals(),
         }
     }
 

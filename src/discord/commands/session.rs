@@ -33,9 +33,14 @@ pub fn describe(s: &SessionStatus) -> String {
         .session_short
         .as_deref()
         .map_or("none yet".to_string(), |id| format!("`{id}`"));
-    let running = s
-        .running_for
-        .map_or("idle".to_string(), |d| format!("running for {}", short(d)));
+    let running = match (s.running_for, s.waiting_approvals) {
+        (None, _) => "idle".to_string(),
+        (Some(d), 0) => format!("running for {}", short(d)),
+        (Some(d), n) => format!(
+            "running for {}, waiting for approval of {n} tool call(s)",
+            short(d)
+        ),
+    };
     format!(
         "**{}** · session {session} · {} message(s) · ${:.4} · {} queued · {running} · model {}",
         s.project,

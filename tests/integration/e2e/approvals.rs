@@ -106,6 +106,62 @@ async fn the_requester_allows_one_call_and_denies_the_next() {
         "only the Write was denied: {text}"
     );
     assert!(!text.contains("rm -rf build"), "{text}");
+    let alice = Some(d.alice.to_string());
+    assert_eq!(
+        d.decided_approvals(2).await,
+        [
+            (
+                "Bash".into(),
+                "rm -rf build".into(),
+                "allowed".into(),
+                alice.clone()
+            ),
+            ("Write".into(), "src/x.rs".into(), "denied".into(), alice),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn status_shows_a_waiting_approval() {
+    use test_support::fake_discord::SlashCommand;
+    let d = Daemon::start(Options::default()).await;
+    let asked = d.say(d.alpha, d.alice, "FAKE:deny").await;
+    prompt(&d, asked, 1).await;
+    let status = d
+        .fake
+        .slash_command(SlashCommand::new("status", d.alpha, d.alice))
+        .await;
+    d.fake
+        .wait_for(LIMIT, |_| !d.fake.interaction_replies(&status).is_empty())
+        .await;
+    let reply = d.fake.interaction_replies(&status).remove(0);
+    let text = reply.content().unwrap_or_default();
+    assert!(
+        text.contains("waiting for approval of 1 tool call"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn a_restart_expires_an_open_prompt_and_takes_its_buttons_away() {
+    let mut d = Daemon::start(Options::default()).await;
+    let asked = d.say(d.alpha, d.alice, "FAKE:deny").await;
+    let first = prompt(&d, asked, 1).await;
+    // A prompt whose message was not stored yet cannot be found again.
+    d.stored_prompts(1).await;
+    d.crash_and_restart().await;
+    d.fake
+        .wait_for(LIMIT, |_| current(&d, first.id).components.is_empty())
+        .await;
+    let closed = current(&d, first.id).content;
+    assert!(
+        closed.contains("the bot restarted before anyone answered"),
+        "{closed}"
+    );
+    assert!(closed.contains("rm -rf build"), "{closed}");
+    let rows = d.finished_requests(d.alpha, 1).await;
+    assert_eq!(rows[0].status.to_string(), "interrupted");
+    assert_eq!(d.decided_approvals(1).await[0].2, "expired");
 }
 
 #[tokio::test]

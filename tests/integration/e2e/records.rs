@@ -40,6 +40,50 @@ impl Daemon {
             .expect("open the daemon's db")
     }
 
+    /// Polls (bounded) until `n` approval prompts are decided; returns
+    /// (tool, summary, decision, decided_by) of every prompt, oldest first.
+    pub async fn decided_approvals(
+        &self,
+        n: usize,
+    ) -> Vec<(String, String, String, Option<String>)> {
+        poll_async(
+            || async {
+                let db = self.db().await;
+                let rows: Vec<(String, String, Option<String>, Option<String>)> = sqlx::query_as(
+                    "SELECT tool, summary, decision, decided_by FROM approvals ORDER BY asked_at, rowid",
+                )
+                .fetch_all(db.pool())
+                .await
+                .expect("approval rows");
+                db.close().await;
+                let decided = rows.iter().filter(|r| r.2.is_some()).count();
+                let rows = rows.into_iter().map(|(t, s, d, by)| (t, s, d.unwrap_or_default(), by));
+                (decided >= n).then(|| rows.collect())
+            },
+            "decided approval prompts",
+        )
+        .await
+    }
+
+    /// Polls (bounded) until `n` prompts have their message stored.
+    pub async fn stored_prompts(&self, n: i64) {
+        poll_async(
+            || async {
+                let db = self.db().await;
+                let stored: i64 = sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM approvals WHERE message_id IS NOT NULL",
+                )
+                .fetch_one(db.pool())
+                .await
+                .expect("approval count");
+                db.close().await;
+                (stored >= n).then_some(())
+            },
+            "approval prompts with their message stored",
+        )
+        .await;
+    }
+
     /// The request rows of `channel`, oldest first.
     pub async fn requests(&self, channel: u64) -> Vec<RequestRow> {
         let db = self.db().await;
