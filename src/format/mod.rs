@@ -11,7 +11,7 @@ mod split;
 #[cfg(test)]
 mod tests;
 
-pub use progress::{api_retry_line, progress_line};
+pub use progress::{api_retry_line, progress_line, waiting_line};
 pub use render::{EMPTY_ANSWER, render_answer};
 pub use split::split_message;
 

@@ -54,6 +54,19 @@ pub fn api_retry_line(attempt: u32, max_retries: u32, elapsed: Duration) -> Stri
     )
 }
 
+/// The status line while tool calls wait for an answer in Discord.
+pub fn waiting_line(waiting: usize, elapsed: Duration) -> String {
+    let calls = if waiting == 1 {
+        "a tool call".to_string()
+    } else {
+        format!("{waiting} tool calls")
+    };
+    format!(
+        "⏸️ Waiting for approval of {calls} (see the prompt) · {}",
+        human_elapsed(elapsed)
+    )
+}
+
 /// The end of a long path says most (the file name); the start of a long
 /// command does.
 fn keep_for(target: &str) -> Keep {

@@ -297,8 +297,9 @@ impl SessionActor {
                 max_retries,
             } => running.status.api_retrying(attempt, max_retries),
             Progress::Text(_) => running.status.api_answered(),
-            // Typing around approvals is the prompts' business.
-            Progress::ToolResult { .. } | Progress::Asking { .. } | Progress::Answered => {}
+            Progress::Asking { .. } => running.status.asking(),
+            Progress::Answered => running.status.answered(),
+            Progress::ToolResult { .. } => {}
         }
     }
 }

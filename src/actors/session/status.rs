@@ -5,7 +5,7 @@
 //! once per tick, and deleted after the answer.
 
 use crate::domain::MessageId;
-use crate::format::{api_retry_line, progress_line};
+use crate::format::{api_retry_line, progress_line, waiting_line};
 use actix::SpawnHandle;
 use std::time::{Duration, Instant};
 
@@ -29,6 +29,8 @@ pub(super) struct StatusMessage {
     activity: Option<(String, Option<String>)>,
     /// The CLI is retrying Claude's API: attempt and the most it makes.
     api_retry: Option<(u32, u32)>,
+    /// Tool calls waiting for an answer in Discord.
+    waiting: usize,
     dirty: bool,
     last_edit: Instant,
     /// The actor's timer that calls `tick`.
@@ -44,6 +46,7 @@ impl StatusMessage {
             tool_count: 0,
             activity: None,
             api_retry: None,
+            waiting: 0,
             dirty: false,
             last_edit: started,
             ticker: None,
@@ -68,6 +71,18 @@ impl StatusMessage {
 
     pub fn api_retrying(&mut self, attempt: u32, max_retries: u32) {
         self.api_retry = Some((attempt, max_retries));
+        self.dirty = true;
+    }
+
+    /// A tool call waits for an answer in Discord.
+    pub fn asking(&mut self) {
+        self.waiting += 1;
+        self.dirty = true;
+    }
+
+    /// An answer came back.
+    pub fn answered(&mut self) {
+        self.waiting = self.waiting.saturating_sub(1);
         self.dirty = true;
     }
 
@@ -97,6 +112,9 @@ impl StatusMessage {
 
     fn text(&self, now: Instant) -> String {
         let elapsed = now.duration_since(self.started);
+        if self.waiting > 0 {
+            return waiting_line(self.waiting, elapsed);
+        }
         if let Some((attempt, max)) = self.api_retry {
             return api_retry_line(attempt, max, elapsed);
         }
@@ -188,6 +206,25 @@ mod tests {
             panic!("expected an edit");
         };
         assert!(!text.contains("retry"), "{text}");
+    }
+
+    #[test]
+    fn a_waiting_approval_is_shown_until_it_is_answered() {
+        let start = Instant::now();
+        let mut status = posted_at(start);
+        status.asking();
+        let Tick::Edit(_, text) = status.tick(start + Duration::from_secs(2)) else {
+            panic!("expected an edit");
+        };
+        assert!(
+            text.contains("Waiting for approval of a tool call"),
+            "{text}"
+        );
+        status.answered();
+        let Tick::Edit(_, text) = status.tick(start + Duration::from_secs(4)) else {
+            panic!("expected an edit");
+        };
+        assert!(text.starts_with("⏳ Working"), "{text}");
     }
 
     #[test]

@@ -140,6 +140,15 @@ async fn status_shows_a_waiting_approval() {
         text.contains("waiting for approval of 1 tool call"),
         "{text}"
     );
+    // The status message says so too, once it is posted.
+    d.fake
+        .wait_for(LIMIT, |_| {
+            d.fake
+                .posted_messages(d.alpha)
+                .iter()
+                .any(|m| m.content.starts_with("⏸️ Waiting for approval"))
+        })
+        .await;
 }
 
 #[tokio::test]
