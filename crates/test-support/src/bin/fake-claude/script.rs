@@ -9,7 +9,9 @@
 //! stream-json input, `deny`'s calls are asked about over stdio (with
 //! `--permission-prompt-tool stdio`; `again` repeats its Bash call at the
 //! end) unless `--allowedTools` or an answer's session rule allows the
-//! exact call, and `hang` ends on an interrupt.
+//! exact call, and `hang` ends on an interrupt; `question` asks an
+//! AskUserQuestion and `plan` an ExitPlanMode, and the answer says what
+//! came back.
 
 use crate::api_error::ApiFailure;
 use crate::args::Args;
@@ -63,6 +65,8 @@ struct Run {
     /// Calls allowed without asking: `--allowedTools` entries, and the
     /// rules answers added in this process.
     allowed: Vec<String>,
+    /// What the user's answers to questions and plans were, for the answer.
+    heard: Vec<String>,
 }
 
 impl Run {
@@ -117,6 +121,27 @@ impl Run {
         Ok(())
     }
 
+    /// A tool that always asks the user (AskUserQuestion, ExitPlanMode);
+    /// what came back is told in the answer.
+    fn interact(&mut self, name: &str, input: Value) -> Result<(), Interrupt> {
+        let id = self.call(name, input.clone());
+        let Some(control) = self.control.as_ref().filter(|c| c.asks) else {
+            let message = format!("No such tool available: {name}");
+            self.out
+                .emit(msg::denied_result(&self.session, &id, &message));
+            return Ok(());
+        };
+        let heard = match control.ask(&mut self.out, &self.session, name, &input, &id) {
+            Answer::Allow(input, _) => format!("{name} allowed; answers: {}", input["answers"]),
+            Answer::Deny(reason) => format!("{name} denied: {reason}"),
+            Answer::Closed => format!("{name} denied: stdin closed"),
+            Answer::Interrupted => return Err(Interrupt),
+        };
+        self.out.emit(msg::tool_result(&self.session, &id, &heard));
+        self.heard.push(heard);
+        Ok(())
+    }
+
     fn refuse(&mut self, name: &str, input: &Value, id: &str, message: &str) {
         let denied = msg::permission_denied(&self.session, name, id, message);
         self.out.emit(denied);
@@ -160,7 +185,10 @@ impl Run {
             self.say(msg::text("Something went wrong."));
             return Ok(Ending::ToolError);
         }
-        let answer = answer(words, prompt, history);
+        let mut answer = answer(words, prompt, history);
+        for heard in &self.heard {
+            answer.push_str(&format!("\n{heard}"));
+        }
         self.say(msg::text(&answer));
         Ok(Ending::Answer(answer))
     }
@@ -196,6 +224,13 @@ impl Run {
         }
         if words.has("deny") {
             deny(self, words.has("again"))?;
+        }
+        if words.has("question") {
+            self.interact("AskUserQuestion", question_input())?;
+        }
+        if words.has("plan") {
+            let plan = json!({"plan": "1. Read the parser\n2. Fix the off-by-one\n3. Add a test"});
+            self.interact("ExitPlanMode", plan)?;
         }
         if words.has("invalid-utf8") {
             self.invalid_utf8();
@@ -333,6 +368,7 @@ pub fn perform(args: &Args, prompt: &str, cwd: &Path, control: Option<Control>) 
         denials: Vec::new(),
         control,
         allowed: args.allowed_tools.clone(),
+        heard: Vec::new(),
     };
     let ending = match run.script(&words, prompt, &parent.prompts, failure) {
         Ok(ending) => ending,
@@ -404,6 +440,19 @@ fn deny(run: &mut Run, again: bool) -> Result<(), Interrupt> {
         run.refused("Bash", rm, &rm_refused)?;
     }
     Ok(())
+}
+
+/// One question of two options, as the CLI's AskUserQuestion takes it.
+fn question_input() -> Value {
+    json!({"questions": [{
+        "question": "Which database should I use?",
+        "header": "Database",
+        "multiSelect": false,
+        "options": [
+            {"label": "SQLite", "description": "One file, no server"},
+            {"label": "Postgres", "description": "A server"}
+        ]
+    }]})
 }
 
 /// The `--allowedTools` entry that allows exactly this call.
