@@ -412,34 +412,48 @@ mod tests {
 /// The answer a button of an approval prompt gives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Choice {
+    /// Allow the call; for a plan, approve it.
     Allow,
     /// Allow this exact call for the rest of the channel's Claude session.
     AllowForSession,
+    /// Deny the call; for a plan, send it back to planning.
     Deny,
+    /// Option `option` of question `question` (both counted from 0).
+    Pick { question: u8, option: u8 },
 }
 
 impl Choice {
-    pub const ALL: [Choice; 3] = [Choice::Allow, Choice::AllowForSession, Choice::Deny];
+    /// A tool call's buttons, in order.
+    pub const TOOL: [Choice; 3] = [Choice::Allow, Choice::AllowForSession, Choice::Deny];
 
-    pub fn as_str(self) -> &'static str {
+    pub fn as_str(self) -> String {
         match self {
-            Self::Allow => "allow",
-            Self::AllowForSession => "session",
-            Self::Deny => "deny",
+            Self::Allow => "allow".into(),
+            Self::AllowForSession => "session".into(),
+            Self::Deny => "deny".into(),
+            Self::Pick { question, option } => format!("q{question}o{option}"),
         }
     }
 
     pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|c| c.as_str() == s)
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Allow => "Allow",
-            Self::AllowForSession => "Allow for this session",
-            Self::Deny => "Deny",
+        match s {
+            "allow" => Some(Self::Allow),
+            "session" => Some(Self::AllowForSession),
+            "deny" => Some(Self::Deny),
+            _ => {
+                let (q, o) = s.strip_prefix('q')?.split_once('o')?;
+                let (question, option) = (q.parse().ok()?, o.parse().ok()?);
+                (question < 4 && option < 4).then_some(Self::Pick { question, option })
+            }
         }
     }
+}
+
+/// One button of a prompt: what it answers and what it says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PromptButton {
+    pub choice: Choice,
+    pub label: String,
 }
 
 /// One approval prompt: a tool call waiting for a user's answer in
@@ -488,7 +502,17 @@ mod approval_tests {
     #[test]
     fn a_button_id_reads_back_as_its_prompt_and_choice() {
         let approval = ApprovalId::new();
-        for choice in Choice::ALL {
+        let picks = [
+            Choice::Pick {
+                question: 0,
+                option: 3,
+            },
+            Choice::Pick {
+                question: 3,
+                option: 0,
+            },
+        ];
+        for choice in Choice::TOOL.into_iter().chain(picks) {
             let button = approval.button(choice);
             assert!(button.len() <= 100, "{button}");
             assert_eq!(
@@ -507,6 +531,8 @@ mod approval_tests {
             format!("other:{}:deny", approval.as_str()),
             format!("{good}:extra"),
             good.replace("deny", "maybe"),
+            good.replace("deny", "q4o0"),
+            good.replace("deny", "q0"),
             String::new(),
         ] {
             assert_eq!(ApprovalId::parse_button(&id), None, "{id}");

@@ -2,7 +2,7 @@
 
 use crate::claude::{ApiTrouble, Progress, RunReport, RunSpec};
 use crate::domain::{
-    ApprovalId, ChannelId, Choice, ErrorId, MessageId, ProjectName, RequestId, UserId,
+    ApprovalId, ChannelId, Choice, ErrorId, MessageId, ProjectName, PromptButton, RequestId, UserId,
 };
 use actix::{Message, Recipient};
 use std::fmt;
@@ -38,13 +38,14 @@ pub enum Outgoing {
         channel: ChannelId,
         message: MessageId,
     },
-    /// An approval prompt: a reply with one button per choice. Returns
-    /// the id of the posted message.
+    /// An approval prompt: a reply with rows of buttons. Returns the id
+    /// of the posted message.
     Prompt {
         channel: ChannelId,
         content: String,
         reply_to: Option<MessageId>,
         approval: ApprovalId,
+        rows: Vec<Vec<PromptButton>>,
     },
     /// A prompt that was answered (or not): new text, no buttons.
     ClosePrompt {
@@ -297,6 +298,9 @@ pub enum CommandReply {
 pub enum DecideReply {
     /// Taken: the prompt now reads `content`, without buttons.
     Taken { content: String },
+    /// Noted, but more answers are wanted (a question of several): the
+    /// prompt now reads `content` and keeps its buttons.
+    Noted { content: String },
     /// Someone other than the requester or an admin clicked.
     NotAllowed,
     /// The prompt's run has ended, or it was answered or expired.

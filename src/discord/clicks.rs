@@ -32,6 +32,11 @@ pub async fn on_click(
                 .components(Vec::new())
                 .allowed_mentions(CreateAllowedMentions::new()),
         ),
+        Ok(DecideReply::Noted { content }) => CreateInteractionResponse::UpdateMessage(
+            CreateInteractionResponseMessage::new()
+                .content(content)
+                .allowed_mentions(CreateAllowedMentions::new()),
+        ),
         Ok(DecideReply::NotAllowed) => ephemeral(NOT_ALLOWED),
         Ok(DecideReply::Gone) => ephemeral(GONE),
         Err(text) => ephemeral(text),

@@ -3,7 +3,7 @@
 //! deleted question.
 
 use crate::actors::messages::{FileAttachment, Outgoing};
-use crate::domain::{ApprovalId, ChannelId, Choice, MessageId};
+use crate::domain::{ApprovalId, ChannelId, Choice, MessageId, PromptButton};
 use serenity::all::{
     ButtonStyle, CreateActionRow, CreateAllowedMentions, CreateAttachment, CreateButton,
     CreateMessage, EditMessage, Http, MessageReference, Nonce,
@@ -73,8 +73,9 @@ async fn send(http: &Http, msg: Outgoing, nonce: &str) -> serenity::Result<Optio
             content,
             reply_to,
             approval,
+            rows: buttons,
         } => {
-            let builder = posting(content, nonce).components(vec![buttons(&approval)]);
+            let builder = posting(content, nonce).components(rows(&approval, &buttons));
             post(http, channel, reply_to, builder).await
         }
         Outgoing::Edit {
@@ -146,22 +147,23 @@ async fn edit(
     Ok(None)
 }
 
-/// One row: Allow, Allow for this session, Deny.
-pub fn buttons(approval: &ApprovalId) -> CreateActionRow {
+/// The prompt's rows of buttons.
+fn rows(approval: &ApprovalId, rows: &[Vec<PromptButton>]) -> Vec<CreateActionRow> {
     let style = |choice| match choice {
         Choice::Allow => ButtonStyle::Success,
         Choice::AllowForSession => ButtonStyle::Primary,
         Choice::Deny => ButtonStyle::Danger,
+        Choice::Pick { .. } => ButtonStyle::Secondary,
     };
-    let row = Choice::ALL
-        .into_iter()
-        .map(|c| {
-            CreateButton::new(approval.button(c))
-                .label(c.label())
-                .style(style(c))
-        })
-        .collect();
-    CreateActionRow::Buttons(row)
+    let row = |buttons: &Vec<PromptButton>| {
+        let buttons = buttons.iter().map(|b| {
+            CreateButton::new(approval.button(b.choice))
+                .label(b.label.clone())
+                .style(style(b.choice))
+        });
+        CreateActionRow::Buttons(buttons.collect())
+    };
+    rows.iter().map(row).collect()
 }
 
 /// A short name for logs.

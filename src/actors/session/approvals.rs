@@ -12,16 +12,18 @@
 //! Handles: `Asked` (forwarded from each run's approver);
 //! `SessionCommand::Decide` comes through `commands`.
 
+mod kinds;
+
 use super::SessionActor;
 use crate::actors::messages::{DecideReply, Outgoing, StartTyping, StopTyping};
-use crate::claude::{Ask, Permission, ProjectRoots, Rule, describe_call, tool_target};
+use crate::claude::{Ask, Permission, ProjectRoots, Rule, tool_target};
 use crate::db::{ApprovalStart, Decision};
 use crate::domain::{ApprovalId, Choice, MessageId, RequestId, UserId};
 use actix::prelude::*;
+use kinds::{Click, Kind};
 use std::collections::HashMap;
 use std::time::Duration;
 
-const DENIED: &str = "The user denied this tool call in Discord.";
 const RUN_ENDED: &str = "The request ended before anyone answered.";
 
 /// A call of the run `request`, handed over by its approver.
@@ -38,6 +40,7 @@ struct Pending {
     answer: tokio::sync::oneshot::Sender<Permission>,
     tool: String,
     input: serde_json::Value,
+    kind: Kind,
     /// The prompt's text, kept for the edit that closes it.
     text: String,
     message: Option<MessageId>,
@@ -91,7 +94,10 @@ impl SessionActor {
             running.request.user,
         );
         let roots = ProjectRoots::of(&self.project_path());
-        let text = self.prompt_text(&ask, requester, &roots);
+        let kind = Kind::of(&ask.request.tool_name, &ask.request.input);
+        let head = kind.head(&ask.request.tool_name, &ask.request.input, &roots);
+        let text = self.prompt_text(&head, requester);
+        let rows = kind.rows();
         let approval = ApprovalId::new();
         let row = ApprovalStart {
             id: approval.clone(),
@@ -116,6 +122,7 @@ impl SessionActor {
             answer: ask.answer,
             tool: ask.request.tool_name,
             input: ask.request.input,
+            kind,
             text: text.clone(),
             message: None,
             timer,
@@ -126,14 +133,14 @@ impl SessionActor {
             content: text,
             reply_to: Some(message),
             approval: approval.clone(),
+            rows,
         };
         self.post_prompt(approval, prompt, ctx);
     }
 
-    fn prompt_text(&self, ask: &Ask, requester: UserId, roots: &ProjectRoots) -> String {
-        let call = describe_call(&ask.request.tool_name, &ask.request.input, roots);
+    fn prompt_text(&self, head: &str, requester: UserId) -> String {
         format!(
-            "🔐 Claude wants to {call}\nRequested by <@{}>; only they or an admin may answer. \
+            "{head}\nRequested by <@{}>; only they or an admin may answer. \
              Denied if nobody answers within {}.",
             requester.get(),
             minutes(self.approval_timeout())
@@ -175,43 +182,37 @@ impl SessionActor {
         if pending.requester != by && !admin {
             return DecideReply::NotAllowed;
         }
+        let Some(pending) = self.approvals.pending.get_mut(approval) else {
+            return DecideReply::Gone;
+        };
+        let (permission, decision, verdict) =
+            match pending
+                .kind
+                .click(choice, &pending.tool, &pending.input, by)
+            {
+                Click::Foreign => return DecideReply::Gone,
+                Click::Noted(progress) => {
+                    let content = format!("{}\n\n{progress}", pending.text);
+                    return DecideReply::Noted { content };
+                }
+                Click::Decided {
+                    permission,
+                    decision,
+                    verdict,
+                } => (permission, decision, verdict),
+            };
         let Some(pending) = self.approvals.pending.remove(approval) else {
             return DecideReply::Gone;
         };
         ctx.cancel_future(pending.timer);
-        let (permission, verdict) = match choice {
-            Choice::Allow => (
-                Permission::Allow {
-                    updated_input: pending.input,
-                    rule: None,
-                },
-                format!("✅ Allowed by <@{}>.", by.get()),
-            ),
-            Choice::AllowForSession => {
-                let rule = Rule::for_call(&pending.tool, &pending.input);
-                if !self.approvals.session_rules.contains(&rule) {
-                    self.approvals.session_rules.push(rule.clone());
-                }
-                let permission = Permission::Allow {
-                    updated_input: pending.input,
-                    rule: Some(rule),
-                };
-                let verdict = format!("✅ Allowed for this session by <@{}>.", by.get());
-                (permission, verdict)
-            }
-            Choice::Deny => (
-                Permission::Deny {
-                    message: DENIED.into(),
-                },
-                format!("🚫 Denied by <@{}>.", by.get()),
-            ),
-        };
+        if let Permission::Allow {
+            rule: Some(rule), ..
+        } = &permission
+            && !self.approvals.session_rules.contains(rule)
+        {
+            self.approvals.session_rules.push(rule.clone());
+        }
         let _ = pending.answer.send(permission);
-        let decision = match choice {
-            Choice::Allow => Decision::Allowed,
-            Choice::AllowForSession => Decision::AllowedForSession,
-            Choice::Deny => Decision::Denied,
-        };
         self.record_decision(approval, decision, Some(by), ctx);
         self.resume_typing(ctx);
         DecideReply::Taken {

@@ -266,3 +266,85 @@ async fn allow_for_this_session_holds_in_the_turn_and_the_next_run_of_the_real_c
     assert_eq!(asked_about(second), 1);
     assert!(w.project().join("y").exists());
 }
+
+#[tokio::test]
+async fn a_question_answered_in_discord_reaches_the_model_through_the_real_cli() {
+    use crate::e2e::Options;
+    use crate::e2e::approvals::click;
+    let Some(w) = super::World::start(Options::default()).await else {
+        return;
+    };
+    let question = json!({"questions": [{
+        "question": "Which database should I use?", "header": "Database", "multiSelect": false,
+        "options": [{"label": "SQLite", "description": "One file"},
+                    {"label": "Postgres", "description": "A server"}]}]});
+    w.api.push(Reply::tool_use("AskUserQuestion", question));
+    w.api
+        .push_when(Match::tool_result(), Reply::text("Postgres it is."));
+    let asked = w.d.say(w.d.alpha, w.d.alice, "set up a database").await;
+    let found = || {
+        w.d.fake
+            .posted_messages(w.d.alpha)
+            .into_iter()
+            .find(|m| crate::e2e::replies_to(m) == Some(asked) && m.content.starts_with("❓"))
+    };
+    w.d.fake
+        .wait_for(crate::e2e::LIMIT, |_| found().is_some())
+        .await;
+    let shown = found().expect("the question");
+    click(&w.d, &shown, "Postgres", w.d.alice).await;
+    let calls = w.calls(2).await;
+    let told = calls[1].last_tool_results()[0].to_string();
+    assert!(
+        told.contains("Postgres"),
+        "the model was told the answer: {told}"
+    );
+    assert!(!told.contains("did not answer"), "{told}");
+}
+
+#[tokio::test]
+async fn a_plan_approved_in_discord_lets_the_real_cli_start_work() {
+    use crate::e2e::Options;
+    use crate::e2e::approvals::click;
+    let options = Options {
+        permission_mode: Some("plan"),
+        ..Options::default()
+    };
+    let Some(w) = super::World::start(options).await else {
+        return;
+    };
+    let plan = json!({"plan": "1. Read the parser\n2. Fix the off-by-one"});
+    w.api.push(Reply::tool_use("ExitPlanMode", plan));
+    w.api
+        .push_when(Match::tool_result(), Reply::text("Starting on it."));
+    let asked = w.d.say(w.d.alpha, w.d.alice, "plan the fix").await;
+    let found = || {
+        w.d.fake
+            .posted_messages(w.d.alpha)
+            .into_iter()
+            .find(|m| crate::e2e::replies_to(m) == Some(asked) && m.content.starts_with("📋"))
+    };
+    w.d.fake
+        .wait_for(crate::e2e::LIMIT, |_| found().is_some())
+        .await;
+    // In plan mode the CLI sends the text of the plan file it keeps (none
+    // was written here), not the model's `plan`.
+    let shown = found().expect("the plan");
+    assert!(
+        shown.content.contains("it wrote no plan"),
+        "{}",
+        shown.content
+    );
+    click(&w.d, &shown, "Approve", w.d.alice).await;
+    let calls = w.calls(2).await;
+    let result = &calls[1].last_tool_results()[0];
+    assert_ne!(result["is_error"], true, "{result}");
+    w.d.fake
+        .wait_for(crate::e2e::LIMIT, |_| {
+            w.d.fake
+                .posted_messages(w.d.alpha)
+                .iter()
+                .any(|m| crate::e2e::replies_to(m) == Some(asked) && m.content == "Starting on it.")
+        })
+        .await;
+}

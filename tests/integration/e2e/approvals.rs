@@ -307,3 +307,96 @@ async fn allow_for_this_session_covers_the_same_call_until_reset() {
     let again = prompt(&d, third, 1).await;
     assert!(again.content.contains("rm -rf build"), "{}", again.content);
 }
+
+#[tokio::test]
+async fn a_question_is_answered_with_a_button_per_option() {
+    let d = Daemon::start(Options::default()).await;
+    let asked = d.say(d.alpha, d.alice, "FAKE:question").await;
+    let shown = prompt_with(&d, asked, "❓").await;
+    assert!(
+        shown.content.contains("Which database should I use?"),
+        "{}",
+        shown.content
+    );
+    let reply = click(&d, &shown, "Postgres", d.alice).await;
+    assert_eq!(reply.kind, InteractionReplyKind::Callback(7));
+    let closed = current(&d, shown.id);
+    assert!(closed.components.is_empty());
+    assert!(
+        closed
+            .content
+            .contains("Which database should I use? → Postgres"),
+        "{}",
+        closed.content
+    );
+    let text = answer_after(&d, asked).await;
+    assert!(
+        text.contains(
+            r#"AskUserQuestion allowed; answers: {"Which database should I use?":"Postgres"}"#
+        ),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn a_plan_is_approved_or_sent_back_to_planning() {
+    let d = Daemon::start(Options::default()).await;
+    let approved = d.say(d.alpha, d.alice, "FAKE:plan").await;
+    let shown = prompt_with(&d, approved, "📋").await;
+    assert!(
+        shown.content.contains("2. Fix the off-by-one"),
+        "{}",
+        shown.content
+    );
+    click(&d, &shown, "Approve", d.alice).await;
+    assert!(
+        answer_after(&d, approved)
+            .await
+            .contains("ExitPlanMode allowed")
+    );
+
+    let sent_back = d.say(d.alpha, d.alice, "FAKE:plan again").await;
+    let shown = prompt_with(&d, sent_back, "📋").await;
+    click(&d, &shown, "Keep planning", d.alice).await;
+    assert!(
+        current(&d, shown.id)
+            .content
+            .contains("Sent back to planning by")
+    );
+    let text = answer_after(&d, sent_back).await;
+    assert!(
+        text.contains("ExitPlanMode denied: The user wants you to keep planning"),
+        "{text}"
+    );
+}
+
+/// Waits for a prompt replying to `asked` that starts with `mark`.
+async fn prompt_with(d: &Daemon, asked: u64, mark: &str) -> PostedMessage {
+    let found = || {
+        d.fake
+            .posted_messages(d.alpha)
+            .into_iter()
+            .find(|m| replies_to(m) == Some(asked) && m.content.starts_with(mark))
+    };
+    d.fake.wait_for(LIMIT, |_| found().is_some()).await;
+    found().expect("the prompt")
+}
+
+/// The answer to `asked`: its replies that are not prompts of any kind.
+async fn answer_after(d: &Daemon, asked: u64) -> String {
+    let answers = || {
+        d.fake
+            .posted_messages(d.alpha)
+            .into_iter()
+            .filter(|m| replies_to(m) == Some(asked) && m.components.is_empty())
+            .filter(|m| {
+                !["🔐", "❓", "📋"]
+                    .iter()
+                    .any(|mark| m.content.starts_with(mark))
+            })
+            .map(|m| m.content)
+            .collect::<Vec<_>>()
+    };
+    d.fake.wait_for(LIMIT, |_| !answers().is_empty()).await;
+    answers().concat()
+}

@@ -52,6 +52,8 @@ pub struct Options {
     pub approvals: Option<&'static str>,
     /// `[claude].approval_timeout_secs`.
     pub approval_timeout_secs: Option<u64>,
+    /// `[claude].permission_mode`.
+    pub permission_mode: Option<&'static str>,
 }
 
 /// A running daemon and its world. Channels alpha and beta map to projects
@@ -126,6 +128,9 @@ impl Daemon {
                 options
                     .approval_timeout_secs
                     .map(|s| format!("approval_timeout_secs = {s}\n")),
+                options
+                    .permission_mode
+                    .map(|m| format!("permission_mode = \"{m}\"\n")),
             ]
             .into_iter()
             .flatten()
