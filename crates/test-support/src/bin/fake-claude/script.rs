@@ -11,7 +11,8 @@
 //! end) unless `--allowedTools` or an answer's session rule allows the
 //! exact call, and `hang` ends on an interrupt; `question` asks an
 //! AskUserQuestion and `plan` an ExitPlanMode, and the answer says what
-//! came back.
+//! came back; `die-asking` exits (3, no result) after its first ask, once
+//! the test says so (`die-now` in FAKE_CLAUDE_STATE_DIR).
 
 use crate::api_error::ApiFailure;
 use crate::args::Args;
@@ -67,6 +68,8 @@ struct Run {
     allowed: Vec<String>,
     /// What the user's answers to questions and plans were, for the answer.
     heard: Vec<String>,
+    /// `die-asking`: exit without a result right after asking.
+    dies_asking: bool,
 }
 
 impl Run {
@@ -98,6 +101,14 @@ impl Run {
             self.out
                 .emit(msg::tool_result(&self.session, &id, &format!("ran {name}")));
             return Ok(());
+        }
+        if self.dies_asking {
+            let request = json!({"type": "control_request", "request_id": format!("req-{id}"),
+                "request": {"subtype": "can_use_tool", "tool_name": name, "input": input, "tool_use_id": id}});
+            self.out.emit(request);
+            wait_for_the_order_to_die();
+            eprintln!("fake-claude: crashed while waiting for an approval");
+            std::process::exit(3);
         }
         let answer = match &self.control {
             Some(control) if control.asks => {
@@ -369,6 +380,7 @@ pub fn perform(args: &Args, prompt: &str, cwd: &Path, control: Option<Control>) 
         control,
         allowed: args.allowed_tools.clone(),
         heard: Vec::new(),
+        dies_asking: words.has("die-asking"),
     };
     let ending = match run.script(&words, prompt, &parent.prompts, failure) {
         Ok(ending) => ending,
@@ -440,6 +452,19 @@ fn deny(run: &mut Run, again: bool) -> Result<(), Interrupt> {
         run.refused("Bash", rm, &rm_refused)?;
     }
     Ok(())
+}
+
+/// `die-asking` waits, asking, until the test creates `die-now` in
+/// FAKE_CLAUDE_STATE_DIR (at once without one), so it dies at a moment the
+/// test chose.
+fn wait_for_the_order_to_die() {
+    let Some(dir) = std::env::var_os("FAKE_CLAUDE_STATE_DIR") else {
+        return;
+    };
+    let order = Path::new(&dir).join("die-now");
+    while !order.exists() {
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
 
 /// One question of two options, as the CLI's AskUserQuestion takes it.
