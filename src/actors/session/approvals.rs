@@ -50,6 +50,8 @@ struct Pending {
 #[derive(Default)]
 pub(super) struct Approvals {
     pending: HashMap<ApprovalId, Pending>,
+    /// Prompts closed before Discord took them: their final text.
+    closed_early: HashMap<ApprovalId, String>,
     /// Calls allowed "for this session": passed as `--allowedTools` to the
     /// channel's later runs until its Claude session is reset or lost.
     session_rules: Vec<Rule>,
@@ -156,6 +158,16 @@ impl SessionActor {
                 if let Some(p) = act.approvals.pending.get_mut(&approval) {
                     p.message = posted;
                 }
+                let closed = act.approvals.closed_early.remove(&approval);
+                if let (Some(content), Some(message)) = (closed, posted) {
+                    let channel = act.channel;
+                    let close = Outgoing::ClosePrompt {
+                        channel,
+                        message,
+                        content,
+                    };
+                    act.send_later(close, ctx);
+                }
                 if let Some(message) = posted {
                     let db = act.deps.db.clone();
                     act.store(ctx, "note an approval prompt's message", async move {
@@ -229,7 +241,7 @@ impl SessionActor {
         let message = format!("Nobody answered within {waited}, so this tool call was not run.");
         let _ = pending.answer.send(Permission::Deny { message });
         let note = format!("⌛ Expired: nobody answered within {waited}.");
-        self.close_prompt(pending.message, &pending.text, &note, ctx);
+        self.close_prompt(approval, pending.message, &pending.text, &note, ctx);
         self.record_decision(approval, Decision::Expired, None, ctx);
         self.resume_typing(ctx);
     }
@@ -248,26 +260,33 @@ impl SessionActor {
             if let Some(pending) = self.approvals.pending.remove(&approval) {
                 ctx.cancel_future(pending.timer);
                 let note = format!("⏹️ {RUN_ENDED}");
-                self.close_prompt(pending.message, &pending.text, &note, ctx);
+                self.close_prompt(&approval, pending.message, &pending.text, &note, ctx);
                 self.record_decision(&approval, Decision::Cancelled, None, ctx);
             }
         }
     }
 
+    /// Edits the prompt to its final text, without buttons; a prompt not
+    /// posted yet is edited once Discord has taken it.
     fn close_prompt(
         &mut self,
+        approval: &ApprovalId,
         message: Option<MessageId>,
         text: &str,
         note: &str,
         ctx: &mut Context<Self>,
     ) {
+        let content = format!("{text}\n\n{note}");
         let Some(message) = message else {
+            self.approvals
+                .closed_early
+                .insert(approval.clone(), content);
             return;
         };
         let close = Outgoing::ClosePrompt {
             channel: self.channel,
             message,
-            content: format!("{text}\n\n{note}"),
+            content,
         };
         self.send_later(close, ctx);
     }

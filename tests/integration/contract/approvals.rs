@@ -348,3 +348,32 @@ async fn a_plan_approved_in_discord_lets_the_real_cli_start_work() {
         })
         .await;
 }
+
+#[tokio::test]
+async fn cancel_while_the_real_cli_waits_for_an_answer_ends_the_turn_with_its_cost() {
+    use crate::e2e::Options;
+    use crate::e2e::approvals::prompt;
+    use test_support::fake_discord::SlashCommand;
+    let Some(w) = super::World::start(Options::default()).await else {
+        return;
+    };
+    w.api.push(Reply::tool_use("Bash", touch("never")));
+    let asked = w.d.say(w.d.alpha, w.d.alice, "create never").await;
+    let shown = prompt(&w.d, asked, 1).await;
+    let reply = w
+        .command(SlashCommand::new("cancel", w.d.alpha, w.d.alice))
+        .await;
+    assert!(reply.contains("Cancelling"), "{reply}");
+    let rows = w.d.finished_requests(w.d.alpha, 1).await;
+    assert_eq!(rows[0].status.to_string(), "cancelled");
+    assert!(rows[0].cost_usd.is_some_and(|c| c > 0.0), "{rows:?}");
+    w.d.fake
+        .wait_for(crate::e2e::LIMIT, |_| {
+            w.d.fake
+                .posted_messages(w.d.alpha)
+                .iter()
+                .any(|m| m.id == shown.id && m.components.is_empty())
+        })
+        .await;
+    assert!(!w.project().join("never").exists());
+}

@@ -400,3 +400,48 @@ async fn answer_after(d: &Daemon, asked: u64) -> String {
     d.fake.wait_for(LIMIT, |_| !answers().is_empty()).await;
     answers().concat()
 }
+
+#[tokio::test]
+async fn a_cli_that_dies_while_a_prompt_waits_ends_the_request_with_an_error_id() {
+    let d = Daemon::start(Options::default()).await;
+    let asked = d.say(d.alpha, d.alice, "FAKE:deny FAKE:die-asking").await;
+    let shown = prompt(&d, asked, 1).await;
+    std::fs::write(d.cli.dir("state").join("die-now"), "").expect("tell the CLI to die");
+    let text = answer_after(&d, asked).await;
+    assert!(text.contains("error id"), "{text}");
+    d.fake
+        .wait_for(LIMIT, |_| current(&d, shown.id).components.is_empty())
+        .await;
+    assert!(
+        current(&d, shown.id)
+            .content
+            .contains("ended before anyone answered")
+    );
+    let rows = d.finished_requests(d.alpha, 1).await;
+    assert_eq!(rows[0].status.to_string(), "failed");
+    assert!(rows[0].error_id.is_some());
+    assert_eq!(d.decided_approvals(1).await[0].2, "cancelled");
+}
+
+#[tokio::test]
+async fn a_prompt_the_run_outlived_is_closed_once_discord_takes_it() {
+    let d = Daemon::start(Options::default()).await;
+    let mut held = d
+        .fake
+        .hold_next("POST", &format!("/channels/{}/messages", d.alpha));
+    let asked = d.say(d.alpha, d.alice, "FAKE:deny FAKE:die-asking").await;
+    held.reached(LIMIT).await;
+    // The run ends while Discord still holds its prompt.
+    std::fs::write(d.cli.dir("state").join("die-now"), "").expect("tell the CLI to die");
+    d.finished_requests(d.alpha, 1).await;
+    held.release();
+    let shown = prompt(&d, asked, 1).await;
+    d.fake
+        .wait_for(LIMIT, |_| current(&d, shown.id).components.is_empty())
+        .await;
+    assert!(
+        current(&d, shown.id)
+            .content
+            .contains("ended before anyone answered")
+    );
+}
