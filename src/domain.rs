@@ -418,8 +418,11 @@ pub enum Choice {
     AllowForSession,
     /// Deny the call; for a plan, send it back to planning.
     Deny,
-    /// Option `option` of question `question` (both counted from 0).
+    /// Option `option` of question `question` (both counted from 0); on a
+    /// multi-select question it toggles the option.
     Pick { question: u8, option: u8 },
+    /// "Done" on multi-select question `question`.
+    Submit { question: u8 },
 }
 
 impl Choice {
@@ -432,6 +435,7 @@ impl Choice {
             Self::AllowForSession => "session".into(),
             Self::Deny => "deny".into(),
             Self::Pick { question, option } => format!("q{question}o{option}"),
+            Self::Submit { question } => format!("q{question}d"),
         }
     }
 
@@ -441,6 +445,10 @@ impl Choice {
             "session" => Some(Self::AllowForSession),
             "deny" => Some(Self::Deny),
             _ => {
+                if let Some(q) = s.strip_prefix('q').and_then(|r| r.strip_suffix('d')) {
+                    let question = q.parse().ok()?;
+                    return (question < 4).then_some(Self::Submit { question });
+                }
                 let (q, o) = s.strip_prefix('q')?.split_once('o')?;
                 let (question, option) = (q.parse().ok()?, o.parse().ok()?);
                 (question < 4 && option < 4).then_some(Self::Pick { question, option })
@@ -511,6 +519,7 @@ mod approval_tests {
                 question: 3,
                 option: 0,
             },
+            Choice::Submit { question: 2 },
         ];
         for choice in Choice::TOOL.into_iter().chain(picks) {
             let button = approval.button(choice);

@@ -154,6 +154,7 @@ fn rows(approval: &ApprovalId, rows: &[Vec<PromptButton>]) -> Vec<CreateActionRo
         Choice::AllowForSession => ButtonStyle::Primary,
         Choice::Deny => ButtonStyle::Danger,
         Choice::Pick { .. } => ButtonStyle::Secondary,
+        Choice::Submit { .. } => ButtonStyle::Primary,
     };
     let row = |buttons: &Vec<PromptButton>| {
         let buttons = buttons.iter().map(|b| {

@@ -377,3 +377,41 @@ async fn cancel_while_the_real_cli_waits_for_an_answer_ends_the_turn_with_its_co
         .await;
     assert!(!w.project().join("never").exists());
 }
+
+#[tokio::test]
+async fn a_multi_select_answer_reaches_the_real_cli_comma_separated() {
+    use crate::e2e::Options;
+    use crate::e2e::approvals::click;
+    let Some(w) = super::World::start(Options::default()).await else {
+        return;
+    };
+    let question = json!({"questions": [{
+        "question": "Which checks should run?", "header": "Checks", "multiSelect": true,
+        "options": [{"label": "fmt", "description": ""}, {"label": "clippy", "description": ""},
+                    {"label": "tests", "description": ""}]}]});
+    w.api.push(Reply::tool_use("AskUserQuestion", question));
+    w.api
+        .push_when(Match::tool_result(), Reply::text("Running those."));
+    let asked = w.d.say(w.d.alpha, w.d.alice, "set up checks").await;
+    let found = || {
+        w.d.fake
+            .posted_messages(w.d.alpha)
+            .into_iter()
+            .find(|m| crate::e2e::replies_to(m) == Some(asked) && m.content.starts_with("❓"))
+    };
+    w.d.fake
+        .wait_for(crate::e2e::LIMIT, |_| found().is_some())
+        .await;
+    let shown = found().expect("the question");
+    for label in ["tests", "fmt"] {
+        let noted = click(&w.d, &shown, label, w.d.alice).await;
+        assert!(
+            noted.body["components"].is_null(),
+            "the buttons stay: {noted:?}"
+        );
+    }
+    click(&w.d, &shown, "Done", w.d.alice).await;
+    let calls = w.calls(2).await;
+    let told = calls[1].last_tool_results()[0].to_string();
+    assert!(told.contains("fmt, tests"), "{told}");
+}

@@ -25,6 +25,10 @@ pub(super) enum Kind {
 pub(super) struct Question {
     text: String,
     options: Vec<String>,
+    /// Several options may be chosen; "Done" submits them.
+    multi: bool,
+    /// A multi-select question's options chosen so far.
+    selected: Vec<usize>,
     answer: Option<String>,
 }
 
@@ -94,18 +98,19 @@ impl Kind {
             Self::Questions(items) => (0u8..)
                 .zip(items)
                 .map(|(q, item)| {
-                    (0u8..)
-                        .zip(&item.options)
-                        .map(|(o, label)| {
-                            button(
-                                Choice::Pick {
-                                    question: q,
-                                    option: o,
-                                },
-                                label,
-                            )
-                        })
-                        .collect()
+                    let options = (0u8..).zip(&item.options).map(|(o, label)| {
+                        button(
+                            Choice::Pick {
+                                question: q,
+                                option: o,
+                            },
+                            label,
+                        )
+                    });
+                    let done = item
+                        .multi
+                        .then(|| button(Choice::Submit { question: q }, "Done"));
+                    options.chain(done).collect()
                 })
                 .collect(),
         }
@@ -137,6 +142,9 @@ impl Kind {
             (Self::Questions(items), Choice::Pick { question, option }) => {
                 pick(items, question, option, input, &by)
             }
+            (Self::Questions(items), Choice::Submit { question }) => {
+                submit(items, question, input, &by)
+            }
             _ => Click::Foreign,
         }
     }
@@ -152,16 +160,58 @@ fn denied(message: &str, verdict: String) -> Click {
     }
 }
 
-/// Records one answer; once every question has one, the call goes back
-/// with `answers` (question text to chosen label), as the CLI expects.
+/// Records one answer (or, on a multi-select question, toggles one
+/// option); once every question has an answer the call goes back.
 fn pick(items: &mut [Question], question: u8, option: u8, input: &Value, by: &str) -> Click {
     let Some(item) = items.get_mut(usize::from(question)) else {
         return Click::Foreign;
     };
-    let Some(label) = item.options.get(usize::from(option)).cloned() else {
+    let option = usize::from(option);
+    let Some(label) = item.options.get(option).cloned() else {
         return Click::Foreign;
     };
-    item.answer = Some(label);
+    if !item.multi {
+        item.answer = Some(label);
+        return answered(items, input, by);
+    }
+    match item.selected.iter().position(|o| *o == option) {
+        Some(at) => {
+            item.selected.remove(at);
+        }
+        None => item.selected.push(option),
+    }
+    let chosen: Vec<&str> = item
+        .selected
+        .iter()
+        .map(|o| item.options[*o].as_str())
+        .collect();
+    let chosen = if chosen.is_empty() {
+        "nothing chosen".to_string()
+    } else {
+        chosen.join(", ")
+    };
+    Click::Noted(format!("{}: {chosen} (press Done when ready)", item.text))
+}
+
+/// "Done" on a multi-select question: its answer is the chosen labels,
+/// comma-separated, as the CLI takes them.
+fn submit(items: &mut [Question], question: u8, input: &Value, by: &str) -> Click {
+    let Some(item) = items.get_mut(usize::from(question)).filter(|q| q.multi) else {
+        return Click::Foreign;
+    };
+    if item.selected.is_empty() {
+        return Click::Noted(format!("{}: choose at least one option first.", item.text));
+    }
+    let mut chosen = item.selected.clone();
+    chosen.sort_unstable();
+    let labels: Vec<&str> = chosen.iter().map(|o| item.options[*o].as_str()).collect();
+    item.answer = Some(labels.join(", "));
+    answered(items, input, by)
+}
+
+/// Decided once every question has an answer, with `answers` (question
+/// text to answer) added to the call's input; else what is known so far.
+fn answered(items: &[Question], input: &Value, by: &str) -> Click {
     let chosen: Vec<String> = items
         .iter()
         .filter_map(|q| Some(format!("{} → {}", q.text, q.answer.as_ref()?)))
@@ -200,6 +250,8 @@ fn questions(input: &Value) -> Option<Vec<Question>> {
             Some(Question {
                 text: q.get("question")?.as_str()?.to_string(),
                 options: labels.filter(|l| (2..=4).contains(&l.len()))?,
+                multi: q.get("multiSelect").and_then(Value::as_bool) == Some(true),
+                selected: Vec::new(),
                 answer: None,
             })
         })
@@ -253,6 +305,39 @@ mod tests {
             json!({"Which database?": "Postgres", "Add tests?": "Yes"})
         );
         assert_eq!(updated_input["questions"], input["questions"]);
+    }
+
+    #[test]
+    fn a_multi_select_question_toggles_options_and_done_sends_them_comma_separated() {
+        let input = json!({"questions": [{"question": "Which checks?", "header": "Checks",
+            "multiSelect": true, "options": [{"label": "fmt"}, {"label": "clippy"}, {"label": "tests"}]}]});
+        let mut kind = Kind::of("AskUserQuestion", &input);
+        let labels: Vec<String> = kind.rows()[0].iter().map(|b| b.label.clone()).collect();
+        assert_eq!(labels, ["fmt", "clippy", "tests", "Done"]);
+        let done = Choice::Submit { question: 0 };
+        let first = kind.click(done, "AskUserQuestion", &input, UserId(1));
+        assert!(matches!(first, Click::Noted(t) if t.contains("at least one")));
+        for option in [2, 0, 1, 1] {
+            let pick = Choice::Pick {
+                question: 0,
+                option,
+            };
+            assert!(matches!(
+                kind.click(pick, "AskUserQuestion", &input, UserId(1)),
+                Click::Noted(_)
+            ));
+        }
+        let Click::Decided {
+            permission: Permission::Allow { updated_input, .. },
+            ..
+        } = kind.click(done, "AskUserQuestion", &input, UserId(1))
+        else {
+            panic!("not decided");
+        };
+        assert_eq!(
+            updated_input["answers"],
+            json!({"Which checks?": "fmt, tests"})
+        );
     }
 
     #[test]
