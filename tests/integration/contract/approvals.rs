@@ -282,16 +282,7 @@ async fn a_question_answered_in_discord_reaches_the_model_through_the_real_cli()
     w.api
         .push_when(Match::tool_result(), Reply::text("Postgres it is."));
     let asked = w.d.say(w.d.alpha, w.d.alice, "set up a database").await;
-    let found = || {
-        w.d.fake
-            .posted_messages(w.d.alpha)
-            .into_iter()
-            .find(|m| crate::e2e::replies_to(m) == Some(asked) && m.content.starts_with("❓"))
-    };
-    w.d.fake
-        .wait_for(crate::e2e::LIMIT, |_| found().is_some())
-        .await;
-    let shown = found().expect("the question");
+    let shown = crate::e2e::approvals::prompt_with(&w.d, asked, "❓").await;
     click(&w.d, &shown, "Postgres", w.d.alice).await;
     let calls = w.calls(2).await;
     let told = calls[1].last_tool_results()[0].to_string();
@@ -318,18 +309,9 @@ async fn a_plan_approved_in_discord_lets_the_real_cli_start_work() {
     w.api
         .push_when(Match::tool_result(), Reply::text("Starting on it."));
     let asked = w.d.say(w.d.alpha, w.d.alice, "plan the fix").await;
-    let found = || {
-        w.d.fake
-            .posted_messages(w.d.alpha)
-            .into_iter()
-            .find(|m| crate::e2e::replies_to(m) == Some(asked) && m.content.starts_with("📋"))
-    };
-    w.d.fake
-        .wait_for(crate::e2e::LIMIT, |_| found().is_some())
-        .await;
     // In plan mode the CLI sends the text of the plan file it keeps (none
     // was written here), not the model's `plan`.
-    let shown = found().expect("the plan");
+    let shown = crate::e2e::approvals::prompt_with(&w.d, asked, "📋").await;
     assert!(
         shown.content.contains("it wrote no plan"),
         "{}",
@@ -393,16 +375,7 @@ async fn a_multi_select_answer_reaches_the_real_cli_comma_separated() {
     w.api
         .push_when(Match::tool_result(), Reply::text("Running those."));
     let asked = w.d.say(w.d.alpha, w.d.alice, "set up checks").await;
-    let found = || {
-        w.d.fake
-            .posted_messages(w.d.alpha)
-            .into_iter()
-            .find(|m| crate::e2e::replies_to(m) == Some(asked) && m.content.starts_with("❓"))
-    };
-    w.d.fake
-        .wait_for(crate::e2e::LIMIT, |_| found().is_some())
-        .await;
-    let shown = found().expect("the question");
+    let shown = crate::e2e::approvals::prompt_with(&w.d, asked, "❓").await;
     for label in ["tests", "fmt"] {
         let noted = click(&w.d, &shown, label, w.d.alice).await;
         assert!(

@@ -55,8 +55,16 @@ pub async fn answer(d: &Daemon, asked: u64) -> String {
     answers().concat()
 }
 
+/// Waits until the prompt `id` has lost its buttons; returns its text.
+pub async fn closed(d: &Daemon, id: u64) -> String {
+    d.fake
+        .wait_for(LIMIT, |_| current(d, id).components.is_empty())
+        .await;
+    current(d, id).content
+}
+
 /// The message `id` as it stands now.
-fn current(d: &Daemon, id: u64) -> PostedMessage {
+pub fn current(d: &Daemon, id: u64) -> PostedMessage {
     let found = d
         .fake
         .posted_messages(d.alpha)
@@ -240,13 +248,10 @@ async fn cancel_while_a_prompt_waits_ends_the_run_and_closes_the_prompt() {
         .await;
     let text = answer(&d, asked).await;
     assert!(text.contains("Cancelled"), "{text}");
-    d.fake
-        .wait_for(LIMIT, |_| current(&d, first.id).components.is_empty())
-        .await;
+    let closed_text = closed(&d, first.id).await;
     assert!(
-        current(&d, first.id)
-            .content
-            .contains("ended before anyone answered")
+        closed_text.contains("ended before anyone answered"),
+        "{closed_text}"
     );
     let rows = d.finished_requests(d.alpha, 1).await;
     assert_eq!(rows[0].status.to_string(), "cancelled");
@@ -371,7 +376,7 @@ async fn a_plan_is_approved_or_sent_back_to_planning() {
 }
 
 /// Waits for a prompt replying to `asked` that starts with `mark`.
-async fn prompt_with(d: &Daemon, asked: u64, mark: &str) -> PostedMessage {
+pub async fn prompt_with(d: &Daemon, asked: u64, mark: &str) -> PostedMessage {
     let found = || {
         d.fake
             .posted_messages(d.alpha)
@@ -409,13 +414,10 @@ async fn a_cli_that_dies_while_a_prompt_waits_ends_the_request_with_an_error_id(
     std::fs::write(d.cli.dir("state").join("die-now"), "").expect("tell the CLI to die");
     let text = answer_after(&d, asked).await;
     assert!(text.contains("error id"), "{text}");
-    d.fake
-        .wait_for(LIMIT, |_| current(&d, shown.id).components.is_empty())
-        .await;
+    let closed_text = closed(&d, shown.id).await;
     assert!(
-        current(&d, shown.id)
-            .content
-            .contains("ended before anyone answered")
+        closed_text.contains("ended before anyone answered"),
+        "{closed_text}"
     );
     let rows = d.finished_requests(d.alpha, 1).await;
     assert_eq!(rows[0].status.to_string(), "failed");
@@ -436,12 +438,9 @@ async fn a_prompt_the_run_outlived_is_closed_once_discord_takes_it() {
     d.finished_requests(d.alpha, 1).await;
     held.release();
     let shown = prompt(&d, asked, 1).await;
-    d.fake
-        .wait_for(LIMIT, |_| current(&d, shown.id).components.is_empty())
-        .await;
+    let closed_text = closed(&d, shown.id).await;
     assert!(
-        current(&d, shown.id)
-            .content
-            .contains("ended before anyone answered")
+        closed_text.contains("ended before anyone answered"),
+        "{closed_text}"
     );
 }
