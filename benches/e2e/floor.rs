@@ -9,16 +9,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use test_support::fake_claude;
 
-const ARGV: [&str; 8] = [
-    "-p",
-    "--output-format",
-    "stream-json",
-    "--verbose",
-    "--input-format",
-    "stream-json",
-    "--permission-prompt-tool",
-    "stdio",
-];
+const ARGV: [&str; 8] = claude_coordinator::claude::BASE_ARGS;
 const PROMPT: &[u8] =
     b"{\"type\":\"user\",\"message\":{\"role\":\"user\",\"content\":\"hello there\"}}\n";
 

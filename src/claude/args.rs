@@ -4,20 +4,22 @@
 
 use super::RunSpec;
 
+/// What every run starts with: print mode, stream-json both ways, tool
+/// approvals asked over stdio.
+pub const BASE_ARGS: [&str; 8] = [
+    "-p",
+    "--output-format",
+    "stream-json",
+    "--verbose",
+    "--input-format",
+    "stream-json",
+    "--permission-prompt-tool",
+    "stdio",
+];
+
 /// The arguments after the binary name, in a fixed order.
 pub fn build_args(spec: &RunSpec) -> Vec<String> {
-    let mut args: Vec<String> = [
-        "-p",
-        "--output-format",
-        "stream-json",
-        "--verbose",
-        "--input-format",
-        "stream-json",
-        "--permission-prompt-tool",
-        "stdio",
-    ]
-    .map(String::from)
-    .to_vec();
+    let mut args: Vec<String> = BASE_ARGS.map(String::from).to_vec();
     if let Some(id) = spec.resume {
         // A validated UUID: it cannot look like a flag.
         args.push("--resume".into());

@@ -21,7 +21,7 @@ mod slash;
 mod sweep;
 mod targets;
 
-pub use args::build_args;
+pub use args::{BASE_ARGS, build_args};
 pub use calls::describe_call;
 pub use control::{Approver, Ask, ControlRequest, Permission, Rule, ToolRequest};
 pub use events::{
