@@ -13,12 +13,14 @@ use claude_coordinator::actors::router::SessionRouter;
 use claude_coordinator::actors::typing::TypingActor;
 use claude_coordinator::config::Config;
 use claude_coordinator::db::Db;
-use claude_coordinator::domain::{ChannelId, MessageId, ProjectName, RequestId, UserId};
+use claude_coordinator::domain::{
+    ChannelId, MessageId, ProjectName, RequestId, RequestStatus, UserId,
+};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use test_support::fake_claude;
 
 pub const LIMIT: Duration = Duration::from_secs(30);
@@ -159,5 +161,24 @@ pub fn reply_to(event: &Outgoing) -> Option<MessageId> {
     match event {
         Outgoing::Post { reply_to, .. } => *reply_to,
         _ => None,
+    }
+}
+
+pub async fn wait_status(
+    p: &Pipeline,
+    id: claude_coordinator::domain::RequestId,
+    want: RequestStatus,
+) -> RequestStatus {
+    let deadline = Instant::now() + LIMIT;
+    loop {
+        let status = p.db.request(id).await.unwrap().map(|r| r.status);
+        if status == Some(want) {
+            return want;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "request {id} is {status:?}, not {want:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
