@@ -110,16 +110,7 @@ impl Db {
              RETURNING channel_id, message_id, tool, summary",
         )
         .bind(now_utc());
-        let rows = self
-            .write(WHAT, move |conn| {
-                Box::pin(async move {
-                    statement
-                        .fetch_all(conn)
-                        .await
-                        .map_err(DbError::query(WHAT))
-                })
-            })
-            .await?;
+        let rows = self.fetch_written(WHAT, statement).await?;
         let stale = rows
             .into_iter()
             .filter_map(|(channel, message, tool, summary)| {

@@ -215,6 +215,27 @@ impl Db {
         self.writer.write(&self.pool, what, true, op).await
     }
 
+    /// Runs one fully bound write that returns rows (`RETURNING`) on the
+    /// writer; returns them.
+    pub(crate) async fn fetch_written<T>(
+        &self,
+        what: &'static str,
+        statement: sqlx::query::QueryAs<'static, sqlx::Sqlite, T, sqlx::sqlite::SqliteArguments>,
+    ) -> Result<Vec<T>, DbError>
+    where
+        T: Send + Unpin + 'static + for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>,
+    {
+        self.write(what, move |conn| {
+            Box::pin(async move {
+                statement
+                    .fetch_all(conn)
+                    .await
+                    .map_err(DbError::query(what))
+            })
+        })
+        .await
+    }
+
     /// Runs one fully bound statement on the writer; returns how many rows
     /// it changed.
     pub(crate) async fn execute(

@@ -283,16 +283,7 @@ impl Db {
             " RETURNING id, channel_id"
         ))
         .bind(now_utc());
-        let rows = self
-            .write(WHAT, move |conn| {
-                Box::pin(async move {
-                    statement
-                        .fetch_all(conn)
-                        .await
-                        .map_err(DbError::query(WHAT))
-                })
-            })
-            .await?;
+        let rows = self.fetch_written(WHAT, statement).await?;
         rows.into_iter()
             .map(|(id, ch)| {
                 let id = RequestId::parse(&id).ok_or_else(|| corrupt("id", "not a UUID"))?;
