@@ -54,13 +54,9 @@ async fn decide(
 ) -> Result<DecideReply, &'static str> {
     let (approval, choice) = ApprovalId::parse_button(&click.data.custom_id).ok_or(NOT_A_PROMPT)?;
     let channel = ChannelId::from(click.channel_id);
-    let project = match config.project_for_channel(channel) {
-        Some(project) => project,
-        None => super::handler::thread_parent(ctx, click.channel_id)
-            .await
-            .and_then(|parent| config.project_for_channel(parent))
-            .ok_or(GONE)?,
-    };
+    let project = super::handler::project_here(ctx, config, click.channel_id)
+        .await
+        .ok_or(GONE)?;
     let by = UserId::from(click.user.id);
     let command = SessionCommand::Decide {
         approval,

@@ -57,6 +57,20 @@ impl EventHandler for Handler {
     }
 }
 
+/// The project of a mapped channel, or of the channel a thread lives
+/// under (one REST call for a channel that is not mapped itself).
+pub async fn project_here<'a>(
+    ctx: &impl serenity::all::CacheHttp,
+    config: &'a Config,
+    channel: serenity::all::ChannelId,
+) -> Option<&'a crate::config::Project> {
+    if let Some(project) = config.project_for_channel(channel.into()) {
+        return Some(project);
+    }
+    let parent = thread_parent(ctx, channel).await?;
+    config.project_for_channel(parent)
+}
+
 /// The channel a thread lives under, from the cache or one REST call.
 pub async fn thread_parent(
     ctx: &impl serenity::all::CacheHttp,

@@ -226,7 +226,7 @@ impl SessionActor {
         }
         let _ = pending.answer.send(permission);
         self.record_decision(approval, decision, Some(by), ctx);
-        self.resume_typing(ctx);
+        self.resume_typing();
         DecideReply::Taken {
             content: format!("{}\n\n{verdict}", pending.text),
         }
@@ -243,7 +243,7 @@ impl SessionActor {
         let note = format!("⌛ Expired: nobody answered within {waited}.");
         self.close_prompt(approval, pending.message, &pending.text, &note, ctx);
         self.record_decision(approval, Decision::Expired, None, ctx);
-        self.resume_typing(ctx);
+        self.resume_typing();
     }
 
     /// The run `request` ended: prompts still open say so (their calls
@@ -310,27 +310,23 @@ impl SessionActor {
     }
 
     /// The last waiting call was answered: the run works again.
-    fn resume_typing(&mut self, _: &mut Context<Self>) {
+    fn resume_typing(&self) {
         if self.approvals.pending.is_empty() && self.in_flight.is_some() {
             self.deps.start_typing.do_send(StartTyping(self.channel));
         }
     }
 
     fn approval_timeout(&self) -> Duration {
-        let config = &self.deps.config;
-        config
-            .projects
-            .iter()
-            .find(|p| p.name == self.project)
-            .map_or(config.claude.approval_timeout, |p| {
-                p.effective_approval_timeout(&config.claude)
-            })
+        let claude = &self.deps.config.claude;
+        self.project_config().map_or(claude.approval_timeout, |p| {
+            p.effective_approval_timeout(claude)
+        })
     }
 
     fn project_path(&self) -> std::path::PathBuf {
-        let config = &self.deps.config;
-        let project = config.projects.iter().find(|p| p.name == self.project);
-        project.map(|p| p.path.clone()).unwrap_or_default()
+        self.project_config()
+            .map(|p| p.path.clone())
+            .unwrap_or_default()
     }
 }
 

@@ -77,16 +77,10 @@ impl SessionActor {
 
     fn status(&self) -> SessionStatus {
         let stored = self.stored.as_ref();
-        let project_model = self
-            .deps
-            .config
-            .projects
-            .iter()
-            .find(|p| p.name == self.project)
-            .and_then(|p| {
-                p.effective_model(&self.deps.config.claude)
-                    .map(str::to_owned)
-            });
+        let project_model = self.project_config().and_then(|p| {
+            p.effective_model(&self.deps.config.claude)
+                .map(str::to_owned)
+        });
         SessionStatus {
             project: self.project.clone(),
             session_short: stored.and_then(|s| s.claude_session).map(|s| s.short()),

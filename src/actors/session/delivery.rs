@@ -65,7 +65,7 @@ impl SessionActor {
     /// Nothing is running or being delivered: a shutdown waiting on this
     /// session may go on, and the idle timer may start.
     pub(super) fn settle(&mut self, ctx: &mut Context<Self>) {
-        if self.in_flight.is_some() || self.deliveries.pending > 0 {
+        if !self.settled() {
             return;
         }
         if let Some(drained) = self.drained.take() {

@@ -194,16 +194,16 @@ impl SessionActor {
 
     /// Whether this project's calls are asked about in Discord.
     fn approvals_on(&self) -> bool {
-        let config = &self.deps.config;
-        let project = config.projects.iter().find(|p| p.name == self.project);
-        project.is_some_and(|p| p.effective_approvals(&config.claude) == Approvals::Discord)
+        let claude = &self.deps.config.claude;
+        self.project_config()
+            .is_some_and(|p| p.effective_approvals(claude) == Approvals::Discord)
     }
 
     fn spec_for(&self, request: &Request) -> RunSpec {
         let config = &self.deps.config;
         let claude = &config.claude;
         let stored = self.stored.as_ref();
-        let mut spec = match config.projects.iter().find(|p| p.name == request.project) {
+        let mut spec = match config.project_named(request.project.as_str()) {
             Some(project) => {
                 let mut spec = RunSpec::new(&claude.binary, &project.path, &request.prompt);
                 spec.model = project.effective_model(claude).map(str::to_owned);

@@ -194,6 +194,16 @@ impl SessionActor {
         )
     }
 
+    /// This session's project in the configuration.
+    fn project_config(&self) -> Option<&crate::config::Project> {
+        self.deps.config.project_named(self.project.as_str())
+    }
+
+    /// Nothing runs and nothing waits to be delivered.
+    fn settled(&self) -> bool {
+        self.in_flight.is_none() && self.deliveries.pending() == 0
+    }
+
     fn busy(&self) -> bool {
         self.in_flight.is_some() || !self.queue.is_empty() || self.deliveries.pending() > 0
     }

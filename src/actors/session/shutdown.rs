@@ -40,7 +40,7 @@ impl Handler<Drain> for SessionActor {
         for request in queued {
             self.turn_away(request, ctx);
         }
-        if self.in_flight.is_none() && self.deliveries.pending() == 0 {
+        if self.settled() {
             return MessageResult(None);
         }
         let (tx, done) = tokio::sync::oneshot::channel();

@@ -139,11 +139,9 @@ async fn reply(ctx: Ctx<'_>, text: impl Into<String>, ephemeral: bool) -> Result
 async fn here(ctx: Ctx<'_>) -> Option<(ChannelId, &Project)> {
     let channel = ChannelId::from(ctx.channel_id());
     let config = &ctx.data().config;
-    if let Some(project) = config.project_for_channel(channel) {
-        return Some((channel, project));
-    }
-    let parent = super::handler::thread_parent(&ctx.serenity_context(), ctx.channel_id()).await?;
-    config.project_for_channel(parent).map(|p| (channel, p))
+    super::handler::project_here(&ctx.serenity_context(), config, ctx.channel_id())
+        .await
+        .map(|p| (channel, p))
 }
 
 const NOT_MAPPED: &str = "This channel is not mapped to a project.";
