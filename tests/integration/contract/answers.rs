@@ -85,7 +85,7 @@ async fn a_long_answer_is_split_into_messages_under_the_limit() {
     let answer = paragraphs.join("\n\n");
     w.api.push(Reply::text(&answer).pieces(12));
     let asked = w.d.say(w.d.alpha, w.d.alice, "explain everything").await;
-    w.d.finished_requests(w.d.alpha, 1).await;
+    w.d.delivered_requests(w.d.alpha, 1).await;
     let posts: Vec<_> =
         w.d.reply_to(w.d.alpha, asked)
             .await

@@ -75,7 +75,7 @@ async fn the_second_message_resumes_the_first_ones_session() {
 async fn a_long_answer_is_split_into_messages_under_the_limit() {
     let d = Daemon::start(Options::default()).await;
     let asked = d.say(d.alpha, d.alice, "explain FAKE:long=6000").await;
-    d.finished_requests(d.alpha, 1).await;
+    d.delivered_requests(d.alpha, 1).await;
     let posts: Vec<_> = d
         .reply_to(d.alpha, asked)
         .await
@@ -100,7 +100,7 @@ async fn an_answer_too_long_for_a_few_messages_is_sent_as_a_file() {
     assert_eq!(file[0].bytes.len(), 20000);
     assert!(posts[0].content.chars().count() <= 2000);
     assert_eq!(posts[0].allowed_mentions, Some(no_pings()));
-    d.finished_requests(d.alpha, 1).await;
+    d.delivered_requests(d.alpha, 1).await;
     let answers = d.fake.posted_messages(d.alpha);
     let answers: Vec<_> = answers
         .iter()
