@@ -2,8 +2,8 @@
 //! message, then answers to the control requests this fake prints (with
 //! `--permission-prompt-tool stdio`, one `can_use_tool` per call its rules
 //! refuse) and `interrupt` requests. As the real CLI: the run ends its turn
-//! on an interrupt with a result, and after the result waits for stdin to
-//! close before it exits.
+//! on an interrupt with a result, and after the result waits for the next
+//! user message (another turn of the same session) until stdin closes.
 
 use crate::output::Out;
 use serde_json::{Value, json};
@@ -96,9 +96,11 @@ impl Control {
         false
     }
 
-    /// After the result: waits until stdin closes.
-    pub fn wait_for_close(&self) {
-        while self.lines.recv().is_ok() {}
+    /// After a result: the next user message's text, or `None` once stdin
+    /// closes.
+    pub fn next_prompt(&self) -> Option<String> {
+        let prompt = self.prompt();
+        (!prompt.is_empty()).then_some(prompt)
     }
 }
 

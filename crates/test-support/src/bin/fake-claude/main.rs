@@ -69,12 +69,12 @@ fn run() -> u8 {
         }
     };
     let cwd = std::env::current_dir().unwrap_or_default();
-    state::record_invocation(&argv, &stdin, &cwd);
+    let record = state::record_invocation(&argv, &stdin, &cwd);
     let prompt = given.unwrap_or(stdin);
     if let Some(error) = unusable(&prompt) {
         return fail(error);
     }
-    script::perform(&args, &prompt, &cwd, control)
+    script::perform(&args, prompt, &cwd, control, record)
 }
 
 /// Why the real CLI refuses a prompt, if it does.

@@ -2,7 +2,9 @@
 //! slow=<ms>, hang, hang-ignore-term, error, api-error[=<status>] (see
 //! `api_error.rs`), garbage, no-result, huge=<bytes> (one long text line),
 //! huge-line=<bytes> (no newline, then hang), tools, deny, echo, recall
-//! (answers with the session's earlier prompts), linger, invalid-utf8,
+//! (answers with the session's earlier prompts), linger (hangs after its
+//! result, taking no more turns), ghost[=<ms>] (a stray result line after
+//! the result, at once or that much later), invalid-utf8,
 //! long=<chars>, child (a background tool shell in its own session, which
 //! the run waits for after its result; see `shell.rs`),
 //! fork (resume yields a new id). Without any: a short answer. With
@@ -12,7 +14,9 @@
 //! exact call, and `hang` ends on an interrupt; `question` asks an
 //! AskUserQuestion and `plan` an ExitPlanMode, and the answer says what
 //! came back; `die-asking` exits (3, no result) after its first ask, once
-//! the test says so (`die-now` in FAKE_CLAUDE_STATE_DIR).
+//! the test says so (`die-now` in FAKE_CLAUDE_STATE_DIR). With stream-json
+//! input each user message after a result is one more turn of the session,
+//! as in the real CLI, with its own words.
 
 use crate::api_error::ApiFailure;
 use crate::args::Args;
@@ -20,7 +24,7 @@ use crate::control::{Answer, Control};
 use crate::messages::{self as msg, ResultSpec};
 use crate::output::Out;
 use crate::shell;
-use crate::state::{Session, Sessions};
+use crate::state::{Invocation, Session, Sessions};
 use crate::words::Words;
 use serde_json::{Value, json};
 use std::path::Path;
@@ -343,62 +347,132 @@ fn unknown_session(mut out: Out, id: &str, args: &Args, started: Instant) -> u8 
     1
 }
 
-pub fn perform(args: &Args, prompt: &str, cwd: &Path, control: Option<Control>) -> u8 {
-    let started = Instant::now();
-    let words = Words::of(prompt);
-    let failure = match ApiFailure::chosen(&words) {
-        Ok(failure) => failure,
-        Err(message) => {
-            eprintln!("{message}");
-            return 1;
-        }
-    };
+/// Runs the first turn and, with stream-json input, one more turn of the
+/// same session for each user message after it, until stdin closes.
+pub fn perform(
+    args: &Args,
+    prompt: String,
+    cwd: &Path,
+    control: Option<Control>,
+    mut record: Invocation,
+) -> u8 {
     let sessions = Sessions::from_env();
     let mut out = Out::new(args);
-    let (session, parent) = match &args.resume {
-        Some(id) if !sessions.knows(id) => return unknown_session(out, id, args, started),
-        // A fork starts with its parent's history and totals.
-        Some(id) if words.has("fork") => (msg::uuid(), sessions.load(id)),
-        Some(id) => (id.clone(), sessions.load(id)),
-        None => (msg::uuid(), Session::default()),
-    };
-    let model = msg::model_id(args.model.as_deref().or(parent.model.as_deref()));
-    let mut stored = parent.continued(&model, prompt);
-    // Known from the start, as the real CLI writes its transcript as it goes.
-    sessions.save(&session, &stored);
-    let mode = args.permission_mode.as_deref().unwrap_or("default");
-    let cwd = cwd.to_string_lossy().into_owned();
-    out.emit(msg::init(&session, &cwd, &model, mode));
-    let mut run = Run {
-        out,
-        session,
-        model,
-        cwd,
-        turns: 1,
-        message: 1,
-        denials: Vec::new(),
-        control,
-        allowed: args.allowed_tools.clone(),
-        heard: Vec::new(),
-        dies_asking: words.has("die-asking"),
-    };
-    let ending = match run.script(&words, prompt, &parent.prompts, failure) {
-        Ok(ending) => ending,
-        Err(code) => return code,
-    };
-    let result = run.result(&ending, started, parent.usage);
-    stored.usage = result["modelUsage"].clone();
-    sessions.save(&run.session, &stored);
-    run.out.emit(result);
-    run.out.finish();
-    if words.has("linger") {
-        hang();
+    let mut control = control;
+    let mut resume = args.resume.clone();
+    let mut allowed = args.allowed_tools.clone();
+    let mut prompt = prompt;
+    loop {
+        let turn = TurnArgs {
+            args,
+            resume: resume.as_deref(),
+            cwd,
+            sessions: &sessions,
+        };
+        let done = match turn.run(&prompt, out, control, allowed) {
+            Ok(done) => done,
+            Err(code) => return code,
+        };
+        if done.linger {
+            done.run.out.finish();
+            hang();
+        }
+        let next = done.run.control.as_ref().and_then(Control::next_prompt);
+        let Some(next) = next else {
+            done.run.out.finish();
+            shell::wait();
+            return done.code;
+        };
+        record.add_turn(&next);
+        prompt = next;
+        resume = Some(done.run.session.clone());
+        allowed = done.run.allowed;
+        out = done.run.out;
+        control = done.run.control;
     }
-    if let Some(control) = &run.control {
-        control.wait_for_close();
+}
+
+/// What one turn starts from.
+struct TurnArgs<'a> {
+    args: &'a Args,
+    /// The session to continue: `--resume`, or this process's own.
+    resume: Option<&'a str>,
+    cwd: &'a Path,
+    sessions: &'a Sessions,
+}
+
+/// A turn that printed its result.
+struct Done {
+    run: Run,
+    code: u8,
+    linger: bool,
+}
+
+impl TurnArgs<'_> {
+    /// One turn, init to result; `Err` is the exit code of a process that
+    /// ends without one.
+    fn run(
+        &self,
+        prompt: &str,
+        mut out: Out,
+        control: Option<Control>,
+        allowed: Vec<String>,
+    ) -> Result<Done, u8> {
+        let started = Instant::now();
+        let words = Words::of(prompt);
+        let failure = ApiFailure::chosen(&words).map_err(|message| {
+            eprintln!("{message}");
+            1
+        })?;
+        let (session, parent) = match self.resume {
+            Some(id) if !self.sessions.knows(id) => {
+                return Err(unknown_session(out, id, self.args, started));
+            }
+            // A fork starts with its parent's history and totals.
+            Some(id) if words.has("fork") => (msg::uuid(), self.sessions.load(id)),
+            Some(id) => (id.to_string(), self.sessions.load(id)),
+            None => (msg::uuid(), Session::default()),
+        };
+        let model = msg::model_id(self.args.model.as_deref().or(parent.model.as_deref()));
+        let mut stored = parent.continued(&model, prompt);
+        // Known from the start, as the real CLI writes its transcript as it goes.
+        self.sessions.save(&session, &stored);
+        let mode = self.args.permission_mode.as_deref().unwrap_or("default");
+        let cwd = self.cwd.to_string_lossy().into_owned();
+        out.emit(msg::init(&session, &cwd, &model, mode));
+        let mut run = Run {
+            out,
+            session,
+            model,
+            cwd,
+            turns: 1,
+            message: 1,
+            denials: Vec::new(),
+            control,
+            allowed,
+            heard: Vec::new(),
+            dies_asking: words.has("die-asking"),
+        };
+        let ending = run.script(&words, prompt, &parent.prompts, failure)?;
+        let result = run.result(&ending, started, parent.usage);
+        stored.usage = result["modelUsage"].clone();
+        self.sessions.save(&run.session, &stored);
+        run.out.emit(result);
+        let late = words.number("ghost");
+        if words.has("ghost") || late.is_some() {
+            // A stray line after the result, as a confused process might
+            // print between turns; with `ghost=<ms>`, that much later.
+            std::thread::sleep(Duration::from_millis(late.unwrap_or(0) as u64));
+            let ghost = json!({"type": "result", "subtype": "success", "is_error": false,
+                "result": "a stale answer", "session_id": run.session, "total_cost_usd": 0.0});
+            run.out.emit(ghost);
+        }
+        Ok(Done {
+            code: ending.exit_code(),
+            linger: words.has("linger"),
+            run,
+        })
     }
-    shell::wait();
-    ending.exit_code()
 }
 
 fn answer(words: &Words, prompt: &str, history: &[String]) -> String {

@@ -66,12 +66,22 @@ impl Sessions {
     }
 }
 
-/// One JSON file per run in FAKE_CLAUDE_RECORD_DIR: argv, stdin, cwd and
-/// the NAMES of the environment variables. Written under a temporary name
-/// and renamed, so a reader never sees half a file.
-pub fn record_invocation(argv: &[String], stdin: &str, cwd: &Path) {
+/// One JSON file per process in FAKE_CLAUDE_RECORD_DIR: argv, stdin (the
+/// first prompt), cwd, the NAMES of the environment variables, and
+/// `turns`, every prompt the process was given (several when it is kept
+/// between turns). Written under a temporary name and renamed, so a
+/// reader never sees half a file.
+pub struct Invocation {
+    path: Option<PathBuf>,
+    record: Value,
+}
+
+pub fn record_invocation(argv: &[String], stdin: &str, cwd: &Path) -> Invocation {
     let Some(dir) = std::env::var_os("FAKE_CLAUDE_RECORD_DIR") else {
-        return;
+        return Invocation {
+            path: None,
+            record: Value::Null,
+        };
     };
     let mut env_names: Vec<String> = std::env::vars_os()
         .map(|(k, _)| k.to_string_lossy().into_owned())
@@ -83,12 +93,32 @@ pub fn record_invocation(argv: &[String], stdin: &str, cwd: &Path) {
         "cwd": cwd.to_string_lossy(),
         "env_names": env_names,
         "pid": std::process::id(),
+        "turns": [stdin],
     });
-    let name = format!("{}-{}", monotonic_nanos(), std::process::id());
-    let dir = PathBuf::from(dir);
-    let tmp = dir.join(format!(".{name}.tmp"));
-    let _ = std::fs::write(&tmp, record.to_string())
-        .and_then(|()| std::fs::rename(&tmp, dir.join(format!("{name}.json"))));
+    let name = format!("{}-{}.json", monotonic_nanos(), std::process::id());
+    let invocation = Invocation {
+        path: Some(PathBuf::from(dir).join(name)),
+        record,
+    };
+    invocation.write();
+    invocation
+}
+
+impl Invocation {
+    /// A later turn's prompt, written to the same process.
+    pub fn add_turn(&mut self, prompt: &str) {
+        if let Some(turns) = self.record["turns"].as_array_mut() {
+            turns.push(json!(prompt));
+        }
+        self.write();
+    }
+
+    fn write(&self) {
+        let Some(path) = &self.path else { return };
+        let tmp = path.with_extension("tmp");
+        let _ = std::fs::write(&tmp, self.record.to_string())
+            .and_then(|()| std::fs::rename(&tmp, path));
+    }
 }
 
 /// Appends `start <pid> <ns>` now and `end <pid> <ns>` on drop to
