@@ -4,7 +4,7 @@
 //! cleanly.
 
 use crate::actors::graph::{Core, Timings, start_core};
-use crate::actors::messages::{Outgoing, Shutdown};
+use crate::actors::messages::{CloseAllWarm, Outgoing, Shutdown};
 use crate::config::{Config, EnvSettings};
 use crate::db::Db;
 use crate::discord::actor::DiscordActor;
@@ -21,6 +21,10 @@ use std::time::Duration;
 /// How often freed heap pages go back to the kernel whatever the daemon
 /// is doing (see `memory::release_every`).
 const RELEASE_MEMORY_EVERY: Duration = Duration::from_secs(30);
+
+/// How long the warm CLI processes of runs that ended during the shutdown
+/// get to exit: stdin closed, then the group ended (within 2 × 5 s).
+const WARM_CLOSE_WAIT: Duration = Duration::from_secs(11);
 
 /// The actors of a running daemon: the core and the Discord actor that is
 /// its outbox.
@@ -120,12 +124,20 @@ pub async fn serve(daemon: Daemon, shutdown: impl Future<Output = ()>) -> anyhow
     };
     app.discord.do_send(BeginShutdown);
     let grace = config.sessions.shutdown_grace;
-    let summary = app
-        .core
-        .router
-        .send(Shutdown { grace })
+    // Idle warm processes close while the sessions drain.
+    let pool = app.core.pool.clone();
+    let (summary, _) = tokio::join!(
+        app.core.router.send(Shutdown { grace }),
+        tokio::time::timeout(grace, pool.send(CloseAllWarm)),
+    );
+    let summary = summary.unwrap_or_default();
+    // Then those of the runs that just ended.
+    if tokio::time::timeout(WARM_CLOSE_WAIT, pool.send(CloseAllWarm))
         .await
-        .unwrap_or_default();
+        .is_err()
+    {
+        tracing::warn!("warm CLI processes did not close in time; they were killed");
+    }
     tracing::info!(
         finished = summary.finished,
         stopped = summary.stopped,

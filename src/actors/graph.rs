@@ -2,7 +2,7 @@
 //! tests and the benches all start it here, each handing in its own
 //! outbox (the Discord actor, a recorder, a null sink).
 
-use super::claude_pool::ClaudePool;
+use super::claude_pool::{ClaudePool, WarmSettings};
 use super::error_reporter::ErrorReporter;
 use super::messages::{Outgoing, ReportError};
 use super::router::SessionRouter;
@@ -22,6 +22,9 @@ pub struct Timings {
     /// The live status message is edited at most this often; Discord allows
     /// about five edits per five seconds per channel.
     pub progress_interval: Duration,
+    /// How long a warm CLI process may take to start answering a message
+    /// before it is replaced.
+    pub warm_answer_within: Duration,
 }
 
 impl Default for Timings {
@@ -29,6 +32,7 @@ impl Default for Timings {
         Self {
             typing_interval: TYPING_INTERVAL,
             progress_interval: Duration::from_secs(2),
+            warm_answer_within: WarmSettings::default().answer_within,
         }
     }
 }
@@ -52,13 +56,20 @@ pub fn start_core(
     timings: Timings,
 ) -> Core {
     let errors = ErrorReporter.start().recipient();
-    let pool = ClaudePool::new(config.claude.max_concurrent).start();
+    let warm = WarmSettings {
+        max: config.claude.max_warm,
+        idle: config.claude.warm_idle,
+        answer_within: timings.warm_answer_within,
+    };
+    let pool = ClaudePool::new(config.claude.max_concurrent, warm).start();
     let typing = TypingActor::new(outbox.clone(), timings.typing_interval).start();
     let deps = Arc::new(SessionDeps {
         config,
         db,
         run_job: pool.clone().recipient(),
         cancel_job: pool.clone().recipient(),
+        close_warm: pool.clone().recipient(),
+        is_warm: pool.clone().recipient(),
         start_typing: typing.clone().recipient(),
         stop_typing: typing.clone().recipient(),
         outbox,

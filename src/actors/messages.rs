@@ -178,6 +178,8 @@ pub struct RunJob {
     pub id: RequestId,
     pub spec: RunSpec,
     pub events: Recipient<JobEvent>,
+    /// The session whose CLI process the turn may use and leave warm.
+    pub warm: Option<ChannelId>,
 }
 
 /// What the pool tells a job's requester.
@@ -214,12 +216,35 @@ pub struct PoolStats {
     pub running: usize,
     pub waiting: usize,
     pub max_concurrent: usize,
+    /// Idle CLI processes kept warm.
+    pub warm: usize,
 }
 
-/// A job's task has ended and its slot is free; the pool sends it to itself.
+/// A job's task has ended and its slot is free, with the process it
+/// leaves warm; the pool sends it to itself.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct JobDone {
+    pub id: RequestId,
+    pub live: Option<crate::claude::Live>,
+}
+
+/// Close the session's warm CLI process (its next turn starts a new one),
+/// and keep none from its running turn.
 #[derive(Debug, Clone, Copy, Message)]
 #[rtype(result = "()")]
-pub struct JobDone(pub RequestId);
+pub struct CloseWarm(pub ChannelId);
+
+/// Whether the session has a CLI process kept warm.
+#[derive(Debug, Clone, Copy, Message)]
+#[rtype(result = "bool")]
+pub struct IsWarm(pub ChannelId);
+
+/// Shutdown: keep no more processes warm, and close the warm ones; the
+/// reply comes when they have exited.
+#[derive(Debug, Clone, Copy, Message)]
+#[rtype(result = "()")]
+pub struct CloseAllWarm;
 
 /// A Discord message accepted for Claude: what the router hands a
 /// channel's session, which runs it and answers it. The text is handed to
@@ -330,6 +355,8 @@ pub struct SessionStatus {
     pub model: Option<String>,
     /// Tool calls of the running request waiting for an answer.
     pub waiting_approvals: usize,
+    /// The channel's CLI process is kept warm for its next message.
+    pub warm: bool,
 }
 
 /// The session actor could not be reached (it was stopping); try again.

@@ -31,8 +31,14 @@ pub fn build_args(spec: &RunSpec) -> Vec<String> {
     if let Some(mode) = spec.permission_mode {
         args.push(format!("--permission-mode={}", mode.as_cli_arg()));
     }
-    if !spec.allowed_tools.is_empty() {
-        args.push(format!("--allowedTools={}", spec.allowed_tools.join(",")));
+    let rules: Vec<&str> = spec
+        .allowed_tools
+        .iter()
+        .chain(&spec.session_rules)
+        .map(String::as_str)
+        .collect();
+    if !rules.is_empty() {
+        args.push(format!("--allowedTools={}", rules.join(",")));
     }
     if let Some(text) = &spec.append_system_prompt {
         args.push(format!("--append-system-prompt={text}"));
@@ -85,6 +91,7 @@ mod tests {
         s.model = Some("--evil".into());
         s.permission_mode = Some(PermissionMode::AcceptEdits);
         s.allowed_tools = vec!["Read".into(), "Bash(git log:*)".into()];
+        s.session_rules = vec!["Write(src/x.rs)".into()];
         s.append_system_prompt = Some("--be brief\nplease".into());
         assert_eq!(
             build_args(&s)[8..],
@@ -93,7 +100,7 @@ mod tests {
                 "6f1c2a4e-0b7d-4c1e-9a55-3c2d1e0f9a88",
                 "--model=--evil",
                 "--permission-mode=acceptEdits",
-                "--allowedTools=Read,Bash(git log:*)",
+                "--allowedTools=Read,Bash(git log:*),Write(src/x.rs)",
                 "--append-system-prompt=--be brief\nplease",
             ]
         );

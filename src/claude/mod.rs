@@ -4,14 +4,15 @@
 //!
 //! `args` builds the argv, `control` speaks the control protocol, `events`
 //! parses stream-json lines, `outcome` classifies the result, `runner` owns
-//! the child process and `recovery` retries a failed resume without the
-//! stale session.
+//! the child process, `live` keeps it between a session's turns and
+//! `recovery` retries a failed resume without the stale session.
 
 mod args;
 mod calls;
 mod control;
 mod controller;
 mod events;
+mod live;
 mod outcome;
 mod pipes;
 mod process;
@@ -27,6 +28,7 @@ pub use control::{Approver, Ask, ControlRequest, Permission, Rule, ToolRequest};
 pub use events::{
     JsonOutputError, ResultMessage, StreamEvent, parse_json_output, parse_line, parse_line_in,
 };
+pub use live::{Live, run_turn};
 pub use outcome::{ApiTrouble, Outcome, PermissionDenial, RunReport, Success, Usage, classify};
 pub use recovery::run_with_recovery;
 pub use runner::run;
@@ -56,6 +58,10 @@ pub struct RunSpec {
     pub model: Option<String>,
     pub permission_mode: Option<PermissionMode>,
     pub allowed_tools: Vec<String>,
+    /// Rules the session's approvers allowed "for this session", passed
+    /// with `allowed_tools` to a new process of that session; a kept
+    /// process already holds them.
+    pub session_rules: Vec<String>,
     pub append_system_prompt: Option<String>,
     pub timeout: Duration,
     /// How long the CLI gets between SIGTERM and SIGKILL, and how long it may
@@ -87,6 +93,7 @@ impl RunSpec {
             model: None,
             permission_mode: None,
             allowed_tools: Vec::new(),
+            session_rules: Vec::new(),
             append_system_prompt: None,
             timeout: Duration::from_secs(600),
             kill_grace: Duration::from_secs(5),
@@ -109,6 +116,7 @@ impl fmt::Debug for RunSpec {
             .field("model", &self.model)
             .field("permission_mode", &self.permission_mode)
             .field("allowed_tools", &self.allowed_tools)
+            .field("session_rules", &self.session_rules)
             .field("append_system_prompt", &self.append_system_prompt.is_some())
             .field("timeout", &self.timeout)
             .field("kill_grace", &self.kill_grace)

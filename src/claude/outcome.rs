@@ -135,6 +135,8 @@ pub struct RunReport {
     pub outcome: Outcome,
     /// The stored session could not be resumed and a fresh one was started.
     pub context_lost: bool,
+    /// The turn was written to a kept process: no spawn, no `--resume`.
+    pub warm: bool,
     pub elapsed: Duration,
     pub exit_code: Option<i32>,
     /// The end of the CLI's stderr; for logs only.

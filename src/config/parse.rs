@@ -10,7 +10,7 @@ use std::time::Duration;
 use toml::{Table, Value};
 
 pub(super) const TOP_KEYS: [&str; 4] = ["claude", "discord", "sessions", "projects"];
-pub(super) const CLAUDE_KEYS: [&str; 10] = [
+pub(super) const CLAUDE_KEYS: [&str; 12] = [
     "binary",
     "timeout_secs",
     "max_concurrent",
@@ -21,6 +21,8 @@ pub(super) const CLAUDE_KEYS: [&str; 10] = [
     "max_api_retries",
     "approvals",
     "approval_timeout_secs",
+    "max_warm",
+    "warm_secs",
 ];
 pub(super) const DISCORD_KEYS: [&str; 8] = [
     "trigger",
@@ -145,6 +147,8 @@ fn claude(t: &Table, file: &Path, problems: &mut Vec<ConfigProblem>) -> ClaudeSe
             .map(|n| u32::try_from(n).unwrap_or(u32::MAX)),
         approvals: f.approvals("approvals").unwrap_or(d.approvals),
         approval_timeout: secs(f.number("approval_timeout_secs", 1, d.approval_timeout.as_secs())),
+        max_warm: size(f.number("max_warm", 0, d.max_warm as u64)),
+        warm_idle: secs(f.number("warm_secs", 1, d.warm_idle.as_secs())),
     }
 }
 

@@ -32,6 +32,11 @@ pub struct ClaudeSettings {
     pub approvals: Approvals,
     /// How long an approval prompt waits before the call is denied.
     pub approval_timeout: Duration,
+    /// At most this many idle CLI processes are kept alive between turns,
+    /// across the daemon; 0 starts a process for every message.
+    pub max_warm: usize,
+    /// A kept process idle this long is closed (`warm_secs`).
+    pub warm_idle: Duration,
 }
 
 /// Who decides on a tool call that `allowed_tools` and the permission mode
@@ -70,6 +75,8 @@ impl Default for ClaudeSettings {
             max_api_retries: None,
             approvals: Approvals::Discord,
             approval_timeout: Duration::from_secs(600),
+            max_warm: 4,
+            warm_idle: Duration::from_secs(600),
         }
     }
 }

@@ -3,10 +3,11 @@
 
 use crate::helpers::FakeCli;
 use actix::prelude::*;
-use claude_coordinator::actors::claude_pool::ClaudePool;
+use claude_coordinator::actors::claude_pool::{ClaudePool, WarmSettings};
 use claude_coordinator::actors::messages::{CancelJob, GetPoolStats, JobEvent, RunJob};
+use claude_coordinator::claude::RunSpec;
 use claude_coordinator::claude::{Outcome, Progress, RunReport};
-use claude_coordinator::domain::RequestId;
+use claude_coordinator::domain::{ChannelId, RequestId};
 use std::time::Duration;
 use tokio::sync::mpsc;
 
@@ -24,35 +25,50 @@ impl Handler<JobEvent> for Requester {
     }
 }
 
-struct Harness {
-    cli: FakeCli,
-    pool: Addr<ClaudePool>,
+pub struct Harness {
+    pub cli: FakeCli,
+    pub pool: Addr<ClaudePool>,
     events: mpsc::UnboundedReceiver<JobEvent>,
     requester: Recipient<JobEvent>,
 }
 
 impl Harness {
-    fn new(max_concurrent: usize) -> Self {
+    /// A pool that keeps no process warm.
+    pub fn new(max_concurrent: usize) -> Self {
+        let cold = WarmSettings {
+            max: 0,
+            ..WarmSettings::default()
+        };
+        Self::with_warm(max_concurrent, cold)
+    }
+
+    pub fn with_warm(max_concurrent: usize, warm: WarmSettings) -> Self {
         let (tx, events) = mpsc::unbounded_channel();
         Self {
             cli: FakeCli::new(),
-            pool: ClaudePool::new(max_concurrent).start(),
+            pool: ClaudePool::new(max_concurrent, warm).start(),
             events,
             requester: Requester(tx).start().recipient(),
         }
     }
 
     fn submit(&self, prompt: &str) -> RequestId {
+        self.submit_spec(self.cli.spec(prompt), None)
+    }
+
+    /// Submits a turn of the session `warm` (if any).
+    pub fn submit_spec(&self, spec: RunSpec, warm: Option<ChannelId>) -> RequestId {
         let id = RequestId::new();
         self.pool.do_send(RunJob {
             id,
-            spec: self.cli.spec(prompt),
+            spec,
             events: self.requester.clone(),
+            warm,
         });
         id
     }
 
-    async fn next(&mut self) -> JobEvent {
+    pub async fn next(&mut self) -> JobEvent {
         tokio::time::timeout(Duration::from_secs(30), self.events.recv())
             .await
             .expect("no job event within 30 s")
@@ -60,7 +76,7 @@ impl Harness {
     }
 
     /// Collects events until `n` jobs have finished.
-    async fn until_finished(&mut self, n: usize) -> Vec<JobEvent> {
+    pub async fn until_finished(&mut self, n: usize) -> Vec<JobEvent> {
         let mut seen = Vec::new();
         let mut finished = 0;
         while finished < n {
@@ -72,7 +88,7 @@ impl Harness {
     }
 }
 
-fn finished(events: &[JobEvent]) -> Vec<(RequestId, &RunReport)> {
+pub fn finished(events: &[JobEvent]) -> Vec<(RequestId, &RunReport)> {
     events
         .iter()
         .filter_map(|e| match e {

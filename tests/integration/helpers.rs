@@ -72,11 +72,36 @@ impl FakeCli {
             .collect()
     }
 
+    /// Every turn, oldest process first: its process's record with `stdin`
+    /// the turn's prompt and `warm` set for a turn after the process's
+    /// first.
+    pub fn turns(&self) -> Vec<Value> {
+        let mut turns = Vec::new();
+        for record in self.records() {
+            let prompts = record["turns"].as_array().cloned().unwrap_or_default();
+            for (i, prompt) in prompts.into_iter().enumerate() {
+                let mut turn = record.clone();
+                turn["stdin"] = prompt;
+                turn["warm"] = Value::Bool(i > 0);
+                turns.push(turn);
+            }
+        }
+        turns
+    }
+
     /// The only recorded invocation.
     pub fn record(&self) -> Value {
         let records = self.records();
         assert_eq!(records.len(), 1, "expected one invocation");
         records.into_iter().next().unwrap_or_default()
+    }
+
+    /// How many fake CLIs run now, from the start/end log (a copy killed
+    /// by a signal never logs its end).
+    pub fn live_now(&self) -> usize {
+        let log = std::fs::read_to_string(self.dir("count").join("events.log")).unwrap_or_default();
+        let starts = log.lines().filter(|l| l.starts_with("start")).count();
+        starts.saturating_sub(log.lines().filter(|l| l.starts_with("end")).count())
     }
 
     /// The most live fake CLIs at any one time, from the start/end log.

@@ -63,7 +63,7 @@ async fn fifty_messages_in_one_second_each_get_exactly_one_final_reply() {
             .iter()
             .all(|m| !finals[m][0].contains("queue is full"))
     );
-    assert_eq!(p.cli.records().len(), 6);
+    assert_eq!(p.cli.turns().len(), 6);
 }
 
 #[actix_rt::test]

@@ -12,3 +12,4 @@ mod hostile_input;
 mod layering;
 mod pipeline_harness;
 mod session_pipeline;
+mod warm_pool;

@@ -52,7 +52,7 @@ async fn an_answer_replies_to_the_message_and_the_session_is_stored() {
 
 #[actix_rt::test]
 async fn the_second_message_resumes_the_first_session() {
-    let p = Pipeline::start(|_| {}).await;
+    let p = Pipeline::start(|c| c.claude.max_warm = 0).await;
     let (first, _) = p.say(1, ALICE, "one");
     p.replies(1).await;
     p.say(1, ALICE, "two");
@@ -66,6 +66,24 @@ async fn the_second_message_resumes_the_first_session() {
             .unwrap()
             .session_id_returned;
     assert_eq!(resume_arg(&records[1]), stored.map(|s| s.to_string()));
+}
+
+#[actix_rt::test]
+async fn the_second_message_goes_to_the_first_ones_warm_process() {
+    let p = Pipeline::start(|_| {}).await;
+    let (first, _) = p.say(1, ALICE, "one");
+    p.replies(1).await;
+    let (second, _) = p.say(1, ALICE, "two");
+    p.replies(2).await;
+    assert_eq!(p.cli.records().len(), 1, "no second spawn");
+    let turns = p.cli.turns();
+    assert_eq!(turns[1]["stdin"], "two");
+    assert_eq!(turns[1]["warm"], true);
+    let one = p.db.request(first).await.unwrap().unwrap();
+    let two = p.db.request(second).await.unwrap().unwrap();
+    assert!(one.session_id_returned.is_some());
+    assert_eq!(two.session_id_used, one.session_id_returned);
+    assert_eq!(two.session_id_returned, one.session_id_returned);
 }
 
 #[actix_rt::test]
@@ -239,7 +257,7 @@ async fn slash_clear_resets_and_slash_model_is_refused_without_running_claude() 
     p.replies(4).await;
     p.say(1, ALICE, "two");
     p.replies(5).await;
-    let records = p.cli.records();
+    let records = p.cli.turns();
     assert_eq!(records.len(), 3, "only one, /compact and two ran the CLI");
     assert_eq!(resume_arg(&records[1]), None, "/clear forgot the session");
     let prompts: Vec<String> = records.iter().map(|r| r["stdin"].to_string()).collect();
@@ -299,7 +317,11 @@ async fn model_default_after_an_override_tells_the_resumed_cli_so() {
 
 #[actix_rt::test]
 async fn an_idle_session_stops_and_a_new_one_resumes_from_sqlite() {
-    let p = Pipeline::start(|c| c.sessions.idle_timeout = Duration::from_millis(100)).await;
+    let p = Pipeline::start(|c| {
+        c.sessions.idle_timeout = Duration::from_millis(100);
+        c.claude.max_warm = 0;
+    })
+    .await;
     p.say(1, ALICE, "one");
     p.replies(1).await;
     let deadline = Instant::now() + LIMIT;
@@ -594,7 +616,7 @@ async fn typing_stops_when_a_request_ends_whatever_the_outcome() {
 
 #[actix_rt::test]
 async fn an_answer_whose_turn_cannot_be_stored_is_posted_and_the_user_gets_an_error_id() {
-    let p = Pipeline::start(|_| {}).await;
+    let p = Pipeline::start(|c| c.claude.max_warm = 0).await;
     // The store refuses to finish any request, as a full disk would.
     sqlx::query(
         "CREATE TRIGGER refuse_the_end BEFORE UPDATE OF finished_at ON requests

@@ -1,34 +1,79 @@
 //! ClaudePool, the ClaudeWorker pool: runs at most `max_concurrent` CLI
-//! processes at once across all channels, admits waiting jobs first in,
-//! first out, streams each job's progress to its requester and ends every
-//! job with exactly one `Finished`.
+//! turns at once across all channels, admits waiting jobs first in, first
+//! out, streams each job's progress to its requester and ends every job
+//! with exactly one `Finished`. Between turns it keeps up to `max_warm`
+//! sessions' CLI processes alive (`warm`), each for `warm_idle`; a warm
+//! process holds no run slot.
 //!
-//! Handles: `RunJob`, `CancelJob`, its own `JobDone`, and (for tests)
-//! `GetPoolStats`.
+//! Handles: `RunJob`, `CancelJob`, `CloseWarm`, `IsWarm`, `CloseAllWarm`,
+//! its own `JobDone`, and (for tests) `GetPoolStats`.
 
-use super::messages::{CancelJob, JobDone, JobEvent, RunJob};
+mod warm;
+
+use super::messages::{CancelJob, CloseAllWarm, CloseWarm, IsWarm, JobDone, JobEvent, RunJob};
 #[cfg(any(test, feature = "testing"))]
 use super::messages::{GetPoolStats, PoolStats};
-use crate::claude::{self, Outcome, RunReport};
-use crate::domain::RequestId;
+use crate::claude::{self, Live, Outcome, RunReport};
+use crate::domain::{ChannelId, RequestId};
 use actix::prelude::*;
 use std::collections::{HashMap, VecDeque};
 use std::time::Duration;
 use tokio::sync::mpsc;
+use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
+use warm::WarmSet;
+
+/// How the pool keeps CLI processes between turns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WarmSettings {
+    /// At most this many idle processes across the daemon; 0 keeps none.
+    pub max: usize,
+    /// An idle process is closed after this long.
+    pub idle: Duration,
+    /// A warm process that prints nothing this long after a message is
+    /// replaced (the real CLI answers with its init line in about 50 ms).
+    pub answer_within: Duration,
+}
+
+impl Default for WarmSettings {
+    fn default() -> Self {
+        Self {
+            max: 4,
+            idle: Duration::from_secs(600),
+            answer_within: Duration::from_secs(10),
+        }
+    }
+}
+
+struct RunningJob {
+    cancel: CancellationToken,
+    warm: Option<ChannelId>,
+    /// The turn's process may be kept (no reset or shutdown since).
+    keep: bool,
+}
 
 pub struct ClaudePool {
     max_concurrent: usize,
     waiting: VecDeque<RunJob>,
-    running: HashMap<RequestId, CancellationToken>,
+    running: HashMap<RequestId, RunningJob>,
+    settings: WarmSettings,
+    warm: WarmSet<Live>,
+    /// Closes under way, awaited at shutdown.
+    closes: JoinSet<()>,
+    /// Shutting down: no process is kept any more.
+    closing: bool,
 }
 
 impl ClaudePool {
-    pub fn new(max_concurrent: usize) -> Self {
+    pub fn new(max_concurrent: usize, settings: WarmSettings) -> Self {
         Self {
             max_concurrent: max_concurrent.max(1),
             waiting: VecDeque::new(),
             running: HashMap::new(),
+            settings,
+            warm: WarmSet::new(settings.max),
+            closes: JoinSet::new(),
+            closing: false,
         }
     }
 
@@ -38,32 +83,93 @@ impl ClaudePool {
                 break;
             };
             let cancel = CancellationToken::new();
-            self.running.insert(job.id, cancel.clone());
+            let live = job.warm.and_then(|key| self.warm.take(key));
+            let keep = job.warm.is_some() && self.settings.max > 0 && !self.closing;
+            let running = RunningJob {
+                cancel: cancel.clone(),
+                warm: job.warm,
+                keep,
+            };
+            self.running.insert(job.id, running);
             job.events.do_send(JobEvent::Started { id: job.id });
-            tokio::spawn(execute(job, cancel, ctx.address()));
+            let turn = Turn {
+                job,
+                live,
+                keep,
+                answer_within: self.settings.answer_within,
+            };
+            tokio::spawn(execute(turn, cancel, ctx.address()));
         }
+    }
+
+    /// Keeps a finished turn's process for its session, closing what no
+    /// longer fits, and sets its expiry.
+    fn keep_warm(&mut self, key: ChannelId, live: Live, ctx: &mut Context<Self>) {
+        let (stamp, evicted) = self.warm.put(key, live);
+        tracing::debug!(
+            channel_id = key.get(),
+            warm = self.warm.len(),
+            "CLI process kept warm"
+        );
+        for live in evicted {
+            tracing::info!(
+                channel_id = key.get(),
+                "closing the least recently used warm CLI process"
+            );
+            self.close(live);
+        }
+        ctx.run_later(self.settings.idle, move |act, _| {
+            if let Some(live) = act.warm.expire(key, stamp) {
+                tracing::info!(channel_id = key.get(), "closing an idle warm CLI process");
+                act.close(live);
+            }
+        });
+    }
+
+    fn close(&mut self, live: Live) {
+        while self.closes.try_join_next().is_some() {}
+        self.closes.spawn(live.close());
     }
 }
 
+/// A job as the pool hands it to its task.
+struct Turn {
+    job: RunJob,
+    live: Option<Live>,
+    keep: bool,
+    answer_within: Duration,
+}
+
 /// Runs one job off the actor's thread, forwarding progress as it comes.
-async fn execute(job: RunJob, cancel: CancellationToken, pool: Addr<ClaudePool>) {
-    let RunJob { id, spec, events } = job;
+async fn execute(turn: Turn, cancel: CancellationToken, pool: Addr<ClaudePool>) {
+    let Turn {
+        job: RunJob {
+            id, spec, events, ..
+        },
+        live,
+        keep,
+        answer_within,
+    } = turn;
     let (tx, mut rx) = mpsc::unbounded_channel();
     // A task of its own, so a panic in a run still ends in `Finished`.
-    let run = tokio::spawn(async move { claude::run_with_recovery(&spec, &tx, &cancel).await });
+    let run = tokio::spawn(async move {
+        claude::run_turn(&spec, live, keep, answer_within, &tx, &cancel).await
+    });
     // The sender goes with the run task, so this ends after the last event.
     while let Some(progress) = rx.recv().await {
         events.do_send(JobEvent::Progress { id, progress });
     }
-    let report = run.await.unwrap_or_else(|e| {
+    let (report, live) = run.await.unwrap_or_else(|e| {
         tracing::error!(request_id = %id, error = %e, "claude run task failed");
-        failed_task_report(e.to_string())
+        (failed_task_report(e.to_string()), None)
     });
+    // The pool first: the session's next job, sent once it hears of this
+    // one's end, must find the process kept.
+    pool.do_send(JobDone { id, live });
     events.do_send(JobEvent::Finished {
         id,
         report: Box::new(report),
     });
-    pool.do_send(JobDone(id));
 }
 
 fn failed_task_report(detail: String) -> RunReport {
@@ -72,6 +178,7 @@ fn failed_task_report(detail: String) -> RunReport {
             log_detail: format!("the run task ended abnormally: {detail}"),
         },
         context_lost: false,
+        warm: false,
         elapsed: Duration::ZERO,
         exit_code: None,
         stderr_tail: String::new(),
@@ -82,6 +189,7 @@ fn cancelled_report() -> RunReport {
     RunReport {
         outcome: Outcome::cancelled(),
         context_lost: false,
+        warm: false,
         elapsed: Duration::ZERO,
         exit_code: None,
         stderr_tail: String::new(),
@@ -91,11 +199,11 @@ fn cancelled_report() -> RunReport {
 impl Actor for ClaudePool {
     type Context = Context<Self>;
 
-    fn stopping(&mut self, _: &mut Self::Context) -> Running {
-        for cancel in self.running.values() {
-            cancel.cancel();
+    fn stopping(&mut self, _: &mut Self::Context) -> actix::Running {
+        for running in self.running.values() {
+            running.cancel.cancel();
         }
-        Running::Stop
+        actix::Running::Stop
     }
 }
 
@@ -111,8 +219,18 @@ impl Handler<RunJob> for ClaudePool {
 impl Handler<JobDone> for ClaudePool {
     type Result = ();
 
-    fn handle(&mut self, JobDone(id): JobDone, ctx: &mut Self::Context) {
-        self.running.remove(&id);
+    fn handle(&mut self, JobDone { id, live }: JobDone, ctx: &mut Self::Context) {
+        let running = self.running.remove(&id);
+        if let Some(live) = live {
+            match running {
+                Some(RunningJob {
+                    warm: Some(key),
+                    keep: true,
+                    ..
+                }) if !self.closing => self.keep_warm(key, live, ctx),
+                _ => self.close(live),
+            }
+        }
         self.admit(ctx);
     }
 }
@@ -121,8 +239,8 @@ impl Handler<CancelJob> for ClaudePool {
     type Result = bool;
 
     fn handle(&mut self, CancelJob(id): CancelJob, _: &mut Self::Context) -> bool {
-        if let Some(cancel) = self.running.get(&id) {
-            cancel.cancel();
+        if let Some(running) = self.running.get(&id) {
+            running.cancel.cancel();
             return true;
         }
         let Some(at) = self.waiting.iter().position(|j| j.id == id) else {
@@ -138,6 +256,42 @@ impl Handler<CancelJob> for ClaudePool {
     }
 }
 
+impl Handler<CloseWarm> for ClaudePool {
+    type Result = ();
+
+    fn handle(&mut self, CloseWarm(key): CloseWarm, _: &mut Self::Context) {
+        if let Some(live) = self.warm.take(key) {
+            self.close(live);
+        }
+        for running in self.running.values_mut() {
+            if running.warm == Some(key) {
+                running.keep = false;
+            }
+        }
+    }
+}
+
+impl Handler<IsWarm> for ClaudePool {
+    type Result = bool;
+
+    fn handle(&mut self, IsWarm(key): IsWarm, _: &mut Self::Context) -> bool {
+        self.warm.contains(key)
+    }
+}
+
+impl Handler<CloseAllWarm> for ClaudePool {
+    type Result = ResponseFuture<()>;
+
+    fn handle(&mut self, _: CloseAllWarm, _: &mut Self::Context) -> Self::Result {
+        self.closing = true;
+        for live in self.warm.drain() {
+            self.close(live);
+        }
+        let mut closes = std::mem::take(&mut self.closes);
+        Box::pin(async move { while closes.join_next().await.is_some() {} })
+    }
+}
+
 #[cfg(any(test, feature = "testing"))]
 impl Handler<GetPoolStats> for ClaudePool {
     type Result = MessageResult<GetPoolStats>;
@@ -147,6 +301,7 @@ impl Handler<GetPoolStats> for ClaudePool {
             running: self.running.len(),
             waiting: self.waiting.len(),
             max_concurrent: self.max_concurrent,
+            warm: self.warm.len(),
         })
     }
 }

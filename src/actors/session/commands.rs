@@ -4,7 +4,7 @@
 use super::SessionActor;
 use crate::actors::messages::Request;
 use crate::actors::messages::{
-    CancelJob, CancelReply, CommandReply, Routed, SessionCommand, SessionStatus,
+    CancelJob, CancelReply, CloseWarm, CommandReply, IsWarm, Routed, SessionCommand, SessionStatus,
 };
 use crate::claude::{Slash, classify_slash};
 use crate::db::RequestFinish;
@@ -64,6 +64,7 @@ impl SessionActor {
             running.discard_session = true;
         }
         self.approvals.forget_session_rules();
+        self.deps.close_warm.do_send(CloseWarm(self.channel));
         let had_session = self
             .stored
             .as_mut()
@@ -92,13 +93,27 @@ impl SessionActor {
                 .and_then(|s| s.model_override.clone())
                 .or(project_model),
             waiting_approvals: self.waiting_approvals(),
+            warm: false,
         }
+    }
+
+    /// The status, once the pool has said whether the CLI is warm.
+    fn status_reply(&self) -> ResponseActFuture<Self, CommandReply> {
+        let mut status = self.status();
+        let asked = self.deps.is_warm.send(IsWarm(self.channel));
+        let reply = async move {
+            status.warm = asked.await.unwrap_or(false);
+            CommandReply::Status(status)
+        };
+        Box::pin(reply.into_actor(self))
     }
 
     fn set_model(&mut self, model: Option<String>, ctx: &mut Context<Self>) {
         if let Some(stored) = &mut self.stored {
             stored.model_override = model.clone();
         }
+        // The model is fixed when the CLI starts.
+        self.deps.close_warm.do_send(CloseWarm(self.channel));
         let (db, channel) = (self.deps.db.clone(), self.channel);
         let write = async move { db.set_model_override(channel, model.as_deref()).await };
         self.store(ctx, "set the model", write);
@@ -106,7 +121,7 @@ impl SessionActor {
 }
 
 impl Handler<Routed<SessionCommand>> for SessionActor {
-    type Result = MessageResult<Routed<SessionCommand>>;
+    type Result = ResponseActFuture<Self, CommandReply>;
 
     fn handle(
         &mut self,
@@ -124,7 +139,10 @@ impl Handler<Routed<SessionCommand>> for SessionActor {
             SessionCommand::Reset => CommandReply::Reset {
                 had_session: self.reset(ctx),
             },
-            SessionCommand::Status => CommandReply::Status(self.status()),
+            SessionCommand::Status => {
+                self.arm_idle_timer(ctx);
+                return self.status_reply();
+            }
             SessionCommand::SetModel(model) => {
                 self.set_model(model.clone(), ctx);
                 CommandReply::ModelSet { model }
@@ -137,6 +155,6 @@ impl Handler<Routed<SessionCommand>> for SessionActor {
             } => CommandReply::Decided(self.decide(&approval, choice, by, admin, ctx)),
         };
         self.arm_idle_timer(ctx);
-        MessageResult(reply)
+        Box::pin(actix::fut::ready(reply))
     }
 }

@@ -25,6 +25,8 @@ pub(super) struct Ending {
     turn: Turn,
     outcome: &'static str,
     context_lost: bool,
+    /// The turn went to a warm CLI process.
+    warm: bool,
     /// The failure, logged under an error id, that the user is to be told.
     failure: Option<Reported>,
     /// The turn could not be stored; the user is told under this id.
@@ -62,6 +64,7 @@ impl Ending {
             turn,
             outcome: report.outcome.kind(),
             context_lost: report.context_lost,
+            warm: report.warm,
             failure: None,
             lost_record: None,
             posted: Posted::default(),
@@ -140,6 +143,7 @@ impl Ending {
             chunks = self.posted.chunks,
             delivered = self.posted.delivered,
             context_lost = self.context_lost,
+            warm = self.warm,
             error_id = f.error_id.as_ref().map(|e| e.as_str().to_string()),
             "request finished"
         );

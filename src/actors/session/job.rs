@@ -189,6 +189,7 @@ impl SessionActor {
             id,
             spec,
             events: ctx.address().recipient(),
+            warm: Some(self.channel),
         });
     }
 
@@ -221,7 +222,7 @@ impl SessionActor {
         }
         spec.resume = stored.and_then(|s| s.claude_session);
         if spec.resume.is_some() {
-            spec.allowed_tools.extend(self.approvals.allowed_tools());
+            spec.session_rules = self.approvals.allowed_tools().collect();
         }
         // A resumed session keeps its last model unless told otherwise, so
         // after `/model x` then `/model default` it would stay on x.

@@ -17,8 +17,8 @@ mod shutdown;
 mod status;
 
 use super::messages::{
-    CancelJob, ErrorKind, Outgoing, ReportError, Reported, Routed, RunJob, SessionIdle,
-    StartTyping, StopSession, StopTyping,
+    CancelJob, CloseWarm, ErrorKind, IsWarm, Outgoing, ReportError, Reported, Routed, RunJob,
+    SessionIdle, StartTyping, StopSession, StopTyping,
 };
 use crate::config::Config;
 use crate::db::Db;
@@ -41,6 +41,8 @@ pub struct SessionDeps {
     pub db: Db,
     pub run_job: Recipient<RunJob>,
     pub cancel_job: Recipient<CancelJob>,
+    pub close_warm: Recipient<CloseWarm>,
+    pub is_warm: Recipient<IsWarm>,
     pub start_typing: Recipient<StartTyping>,
     pub stop_typing: Recipient<StopTyping>,
     pub outbox: Recipient<Outgoing>,

@@ -34,6 +34,9 @@ pub fn describe(s: &SessionStatus) -> String {
         .as_deref()
         .map_or("none yet".to_string(), |id| format!("`{id}`"));
     let running = match (s.running_for, s.waiting_approvals) {
+        (None, _) if s.warm => {
+            "idle, Claude warm (the next message skips its start-up)".to_string()
+        }
         (None, _) => "idle".to_string(),
         (Some(d), 0) => format!("running for {}", short(d)),
         (Some(d), n) => format!(

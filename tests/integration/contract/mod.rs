@@ -21,7 +21,7 @@ use std::path::PathBuf;
 use tempfile::TempDir;
 use test_support::RealClaude;
 use test_support::fake_api::{ApiRequest, FakeApi};
-use test_support::fake_discord::{InteractionReply, SlashCommand};
+use test_support::fake_discord::SlashCommand;
 
 /// A daemon running the real CLI, and the fake API that CLI talks to.
 pub struct World {
@@ -73,15 +73,7 @@ impl World {
 
     /// Runs a slash command and waits for its first reply's text.
     pub async fn command(&self, command: SlashCommand) -> String {
-        let handle = self.d.fake.slash_command(command).await;
-        self.d
-            .fake
-            .wait_for(LIMIT, |_| {
-                !self.d.fake.interaction_replies(&handle).is_empty()
-            })
-            .await;
-        let first: InteractionReply = self.d.fake.interaction_replies(&handle).remove(0);
-        first.content().unwrap_or_default().to_string()
+        self.d.slash(command).await
     }
 
     /// Waits until nothing runs in the project folder any more.

@@ -109,5 +109,5 @@ async fn with_trigger_all_plain_messages_run_and_the_bots_own_posts_do_not() {
     // The echoed status message and answer must not start runs of their own.
     let again = d.say(d.alpha, d.alice, "second").await;
     d.reply_to(d.alpha, again).await;
-    assert_eq!(d.cli.records().len(), 2);
+    assert_eq!(d.cli.turns().len(), 2);
 }

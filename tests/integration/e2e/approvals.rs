@@ -269,7 +269,12 @@ fn prompts_of(d: &Daemon, asked: u64) -> Vec<PostedMessage> {
 #[tokio::test]
 async fn allow_for_this_session_covers_the_same_call_until_reset() {
     use test_support::fake_discord::SlashCommand;
-    let d = Daemon::start(Options::default()).await;
+    // Each run in a process of its own, which must be told the rule.
+    let d = Daemon::start(Options {
+        max_warm: Some(0),
+        ..Options::default()
+    })
+    .await;
     // The turn makes the Bash call, a Write, then the same Bash call again.
     let first = d.say(d.alpha, d.alice, "FAKE:deny FAKE:again one").await;
     let bash = prompt(&d, first, 1).await;

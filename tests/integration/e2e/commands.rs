@@ -125,7 +125,11 @@ async fn status_answers_only_the_caller_with_the_project_and_message_count() {
 
 #[tokio::test]
 async fn reset_is_refused_to_a_plain_user_and_done_for_an_admin() {
-    let d = Daemon::start(Options::default()).await;
+    let d = Daemon::start(Options {
+        max_warm: Some(0),
+        ..Options::default()
+    })
+    .await;
     let first = d.say(d.alpha, d.alice, "one").await;
     d.reply_to(d.alpha, first).await;
 

@@ -9,7 +9,7 @@ use crate::helpers::{FakeCli, processes_in};
 use crate::pipeline_harness::wrapper_script;
 use std::path::PathBuf;
 use std::process::Stdio;
-use test_support::fake_discord::{FakeDiscord, PostedMessage, UserMessage};
+use test_support::fake_discord::{FakeDiscord, PostedMessage, SlashCommand, UserMessage};
 use tokio::process::{Child, Command};
 
 const BIN: &str = env!("CARGO_BIN_EXE_claude-coordinator");
@@ -54,6 +54,10 @@ pub struct Options {
     pub approval_timeout_secs: Option<u64>,
     /// `[claude].permission_mode`.
     pub permission_mode: Option<&'static str>,
+    /// `[claude].max_warm` (default 4).
+    pub max_warm: Option<usize>,
+    /// `[claude].warm_secs`.
+    pub warm_secs: Option<u64>,
 }
 
 /// A running daemon and its world. Channels alpha and beta map to projects
@@ -131,6 +135,8 @@ impl Daemon {
                 options
                     .permission_mode
                     .map(|m| format!("permission_mode = \"{m}\"\n")),
+                options.max_warm.map(|n| format!("max_warm = {n}\n")),
+                options.warm_secs.map(|s| format!("warm_secs = {s}\n")),
             ]
             .into_iter()
             .flatten()
@@ -271,6 +277,26 @@ impl Daemon {
             .position(|m| replies_to(m) == Some(message))
             .unwrap_or_default();
         posted[first..].to_vec()
+    }
+
+    /// Runs a slash command and waits for its first reply's text.
+    pub async fn slash(&self, command: SlashCommand) -> String {
+        let handle = self.fake.slash_command(command).await;
+        self.fake
+            .wait_for(LIMIT, |_| {
+                !self.fake.interaction_replies(&handle).is_empty()
+            })
+            .await;
+        let first = self.fake.interaction_replies(&handle).remove(0);
+        first.content().unwrap_or_default().to_string()
+    }
+
+    /// SIGTERM, then the daemon starts again on the same config, database
+    /// and fake Discord; returns how the first one exited.
+    pub async fn stop_and_restart(&mut self) -> std::process::ExitStatus {
+        let status = self.stop().await;
+        self.spawn().await;
+        status
     }
 
     /// Sends a signal to the running daemon.

@@ -199,7 +199,7 @@ async fn a_held_answer_blocks_neither_commands_nor_the_next_run_and_answers_keep
     );
     let second = d.say(d.alpha, d.alice, "FAKE:echo second answer").await;
     d.finished_requests(d.alpha, 2).await;
-    assert_eq!(d.cli.records().len(), 2, "the next message ran meanwhile");
+    assert_eq!(d.cli.turns().len(), 2, "the next message ran meanwhile");
     // but its answer waits for the one before it.
     let early = d.fake.posted_messages(d.alpha);
     assert!(

@@ -55,7 +55,11 @@ async fn a_mention_gets_typing_a_status_message_and_a_reply_that_pings_nobody() 
 
 #[tokio::test]
 async fn the_second_message_resumes_the_first_ones_session() {
-    let d = Daemon::start(Options::default()).await;
+    let d = Daemon::start(Options {
+        max_warm: Some(0),
+        ..Options::default()
+    })
+    .await;
     let first = d.say(d.alpha, d.alice, "remember 7").await;
     d.reply_to(d.alpha, first).await;
     let rows = d.finished_requests(d.alpha, 1).await;

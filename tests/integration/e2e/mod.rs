@@ -16,6 +16,7 @@ mod mentions;
 mod messages;
 mod records;
 mod soak;
+mod warm;
 
 pub use daemon::{Claude, Daemon, Options};
 
