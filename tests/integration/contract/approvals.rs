@@ -224,10 +224,26 @@ async fn a_command_allowed_in_discord_runs_under_the_real_cli() {
 }
 
 #[tokio::test]
-async fn allow_for_this_session_holds_in_the_turn_and_the_next_run_of_the_real_cli() {
+async fn allow_for_this_session_holds_in_the_turn_and_the_next_one_of_the_live_cli() {
+    session_rule_holds(None).await;
+}
+
+#[tokio::test]
+async fn allow_for_this_session_holds_in_the_next_process_of_the_real_cli() {
+    session_rule_holds(Some(0)).await;
+}
+
+/// "Allow for this session" covers the same call later in the turn and
+/// in the session's next turn: in the live CLI (which was told the rule),
+/// or with `max_warm` 0 in a new process (given it by `--allowedTools`).
+async fn session_rule_holds(max_warm: Option<usize>) {
     use crate::e2e::Options;
     use crate::e2e::approvals::{answer, click, prompt};
-    let Some(w) = super::World::start(Options::default()).await else {
+    let options = Options {
+        max_warm,
+        ..Options::default()
+    };
+    let Some(w) = super::World::start(options).await else {
         return;
     };
     let asked_about = |asked: u64| {
@@ -252,7 +268,7 @@ async fn allow_for_this_session_holds_in_the_turn_and_the_next_run_of_the_real_c
         "the same call in the same turn was not asked about"
     );
 
-    // The next run (a new CLI process): `touch x` runs, `touch y` is asked.
+    // The next turn: `touch x` runs, `touch y` is asked.
     w.api.push(Reply::tool_use("Bash", touch("x")));
     w.api
         .push_when(Match::tool_result(), Reply::tool_use("Bash", touch("y")));

@@ -13,6 +13,7 @@ mod failures;
 mod fidelity;
 mod runner;
 mod tools;
+mod warm;
 
 use crate::e2e::{Claude, Daemon, LIMIT, Options, poll};
 use crate::helpers::processes_in;
