@@ -20,6 +20,10 @@ pub struct Setup {
     pub max_concurrent: usize,
     pub queue_size: usize,
     pub idle_timeout_secs: u64,
+    /// The CLI to run; the fake CLI when `None`.
+    pub binary: Option<PathBuf>,
+    /// `[claude]` lines beyond the above (`max_warm`, `warm_secs`).
+    pub claude_extra: String,
 }
 
 pub struct Daemon {
@@ -31,12 +35,16 @@ pub struct Daemon {
 
 /// The temp dir of one daemon: config, folders, database, logs.
 pub fn prepare(dir: &Path, fake: &FakeDiscord, setup: &Setup) -> PathBuf {
-    let cli = fake_claude();
+    let cli = match &setup.binary {
+        Some(binary) => binary.display().to_string(),
+        None => fake_claude().to_string(),
+    };
     let mut config = format!(
-        "[claude]\nbinary = '{cli}'\nmax_concurrent = {}\n\n\
+        "[claude]\nbinary = '{cli}'\nmax_concurrent = {}\n{}\n\
          [discord]\nallowed_users = [\"{}\"]\nguild_id = \"{}\"\n\n\
          [sessions]\nqueue_size = {}\nidle_timeout_secs = {}\nshutdown_grace_secs = 2\n",
         setup.max_concurrent,
+        setup.claude_extra,
         setup.user,
         fake.guild_id(),
         setup.queue_size,
@@ -59,6 +67,16 @@ impl Daemon {
     /// Spawns the daemon and returns once the fake saw READY and the slash
     /// commands registered, with the time that took.
     pub async fn start(dir: &Path, fake: &FakeDiscord) -> (Daemon, Duration) {
+        Self::start_with_env(dir, fake, &[]).await
+    }
+
+    /// `start`, with `env` added to the daemon's (and so its CLI's)
+    /// environment.
+    pub async fn start_with_env(
+        dir: &Path,
+        fake: &FakeDiscord,
+        env: &[(String, String)],
+    ) -> (Daemon, Duration) {
         let db_url = format!("sqlite://{}", dir.join("coordinator.db").display());
         let started = Instant::now();
         // For profiling runs only: E2E_DAEMON_WRAPPER="heaptrack -o /tmp/x"
@@ -77,6 +95,7 @@ impl Daemon {
             }
         }
         let child = command
+            .envs(env.iter().map(|(k, v)| (k, v)))
             .arg("run")
             .current_dir(dir)
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())

@@ -54,6 +54,10 @@ fn setup(channels: Vec<u64>, user: u64, idle_timeout_secs: u64) -> Setup {
         max_concurrent: 8,
         queue_size: 25,
         idle_timeout_secs,
+        binary: None,
+        // Every message spawns the CLI, as the floor does: this bench
+        // measures the daemon around a cold run (see the warm bench).
+        claude_extra: "max_warm = 0\n".into(),
     }
 }
 

@@ -62,7 +62,7 @@ pub async fn start() -> Bench {
     std::fs::create_dir(&project).expect("project dir");
     let fake = fake_claude();
     let text = format!(
-        "[claude]\nbinary = '{fake}'\nmax_concurrent = 8\n\n[discord]\nallowed_users = [\"501\"]\n\n\
+        "[claude]\nbinary = '{fake}'\nmax_concurrent = 8\nmax_warm = 0\n\n[discord]\nallowed_users = [\"501\"]\n\n\
 [sessions]\nidle_timeout_secs = 36000\n\n[[projects]]\nname = \"p0\"\nchannel_id = \"1\"\npath = '{}'\n",
         project.display()
     );
