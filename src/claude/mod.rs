@@ -4,7 +4,8 @@
 //!
 //! `args` builds the argv, `control` speaks the control protocol, `events`
 //! parses stream-json lines, `outcome` classifies the result, `runner` owns
-//! the child process, `live` keeps it between a session's turns and
+//! the child process, `pump` reads a turn of its output, `live` keeps it
+//! between a session's turns and
 //! `recovery` retries a failed resume without the stale session.
 
 mod args;
@@ -16,6 +17,7 @@ mod live;
 mod outcome;
 mod pipes;
 mod process;
+mod pump;
 mod recovery;
 mod runner;
 mod slash;
