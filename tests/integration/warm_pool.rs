@@ -5,7 +5,7 @@
 //! answered.
 
 use crate::claude_pool::{Harness, finished};
-use crate::e2e::poll;
+use crate::e2e::{exited, poll};
 use claude_coordinator::actors::claude_pool::WarmSettings;
 use claude_coordinator::actors::messages::{CloseAllWarm, CloseWarm, GetPoolStats, IsWarm};
 use claude_coordinator::claude::{Outcome, RunReport, Success};
@@ -54,19 +54,6 @@ async fn live_becomes(h: &Harness, n: usize) {
     poll(
         || (h.cli.live_now() == n).then_some(()),
         "the number of running CLIs",
-    )
-    .await;
-}
-
-/// Waits until `pid` is gone (or a zombie nobody reaps).
-async fn exited(pid: i32) {
-    let status = format!("/proc/{pid}/status");
-    poll(
-        || {
-            let text = std::fs::read_to_string(&status).unwrap_or_default();
-            (text.is_empty() || text.contains("zombie")).then_some(())
-        },
-        "the process to exit",
     )
     .await;
 }
@@ -201,9 +188,9 @@ async fn close_all_warm_returns_once_every_process_exited_and_keeps_no_more() {
 async fn a_warm_process_killed_between_turns_is_replaced_and_the_turn_answered() {
     let mut h = Harness::with_warm(1, warm(4));
     let first = turn(&mut h, ONE, "hello", None).await;
-    let pid = h.cli.records()[0]["pid"].as_i64().unwrap() as i32;
+    let pid = h.cli.records()[0]["pid"].as_i64().unwrap();
     // SAFETY: kill(2) of the fake CLI this test started.
-    unsafe { libc::kill(pid, libc::SIGKILL) };
+    unsafe { libc::kill(pid as i32, libc::SIGKILL) };
     exited(pid).await;
     let session = success(&first).session_id;
     let next = turn(&mut h, ONE, "are you there FAKE:echo", Some(session)).await;
@@ -231,31 +218,31 @@ async fn a_warm_process_that_stopped_answering_is_replaced_and_the_turn_answered
     let records = h.cli.records();
     assert_eq!(records.len(), 2);
     // Ended by its group's signals (so it logs no end of its own).
-    exited(records[0]["pid"].as_i64().unwrap() as i32).await;
+    exited(records[0]["pid"].as_i64().unwrap()).await;
+}
+
+/// A first turn that leaves a stray result behind (`ghost`), then a second:
+/// its answer must be its own, from a new process.
+async fn after_a_stray_result(ghost: &str) {
+    let mut h = Harness::with_warm(1, warm(4));
+    let first = turn(&mut h, ONE, &format!("hello FAKE:{ghost}"), None).await;
+    let session = success(&first).session_id;
+    let next = turn(&mut h, ONE, "the real question FAKE:echo", Some(session)).await;
+    assert_eq!(success(&next).text, "the real question FAKE:echo");
+    assert!(!next.warm);
+    assert_eq!(h.cli.records().len(), 2);
 }
 
 #[actix_rt::test]
 async fn a_warm_process_that_wrote_between_turns_is_replaced_not_believed() {
-    let mut h = Harness::with_warm(1, warm(4));
-    let first = turn(&mut h, ONE, "hello FAKE:ghost", None).await;
-    let session = success(&first).session_id;
-    let next = turn(&mut h, ONE, "the real question FAKE:echo", Some(session)).await;
-    assert_eq!(success(&next).text, "the real question FAKE:echo");
-    assert!(!next.warm);
-    assert_eq!(h.cli.records().len(), 2);
+    after_a_stray_result("ghost").await;
 }
 
+/// The stray result comes 300 ms later: after the next message is written,
+/// before that turn's init.
 #[actix_rt::test]
 async fn a_stray_line_that_comes_after_the_next_message_is_not_taken_for_its_answer() {
-    let mut h = Harness::with_warm(1, warm(4));
-    // The stray result comes 300 ms later: after the next message is
-    // written, before that turn's init.
-    let first = turn(&mut h, ONE, "hello FAKE:ghost=300", None).await;
-    let session = success(&first).session_id;
-    let next = turn(&mut h, ONE, "the real question FAKE:echo", Some(session)).await;
-    assert_eq!(success(&next).text, "the real question FAKE:echo");
-    assert!(!next.warm);
-    assert_eq!(h.cli.records().len(), 2);
+    after_a_stray_result("ghost=300").await;
 }
 
 #[actix_rt::test]

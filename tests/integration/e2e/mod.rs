@@ -77,6 +77,19 @@ pub fn resume_of(argv: &[String]) -> Option<&str> {
     argv.get(i + 1).map(String::as_str)
 }
 
+/// Waits until the process `pid` has exited (or is a zombie nobody reaps).
+pub async fn exited(pid: i64) {
+    let status = format!("/proc/{pid}/status");
+    poll(
+        || {
+            let text = std::fs::read_to_string(&status).unwrap_or_default();
+            (text.is_empty() || text.contains("zombie")).then_some(())
+        },
+        "the process to exit",
+    )
+    .await;
+}
+
 /// Polls `probe` every 20 ms until it yields, panicking after `LIMIT`.
 pub async fn poll<T>(mut probe: impl FnMut() -> Option<T>, what: &str) -> T {
     let deadline = Instant::now() + LIMIT;

@@ -3,7 +3,7 @@
 //! close it, it expires, a killed one is replaced, and SIGTERM or a
 //! restart leaves nothing running.
 
-use super::{Daemon, Options, argvs, poll, resume_of};
+use super::{Daemon, Options, argvs, exited, resume_of};
 use crate::helpers::processes_in;
 use test_support::fake_discord::SlashCommand;
 
@@ -16,19 +16,6 @@ async fn ask(d: &Daemon, text: &str) -> String {
 
 async fn status(d: &Daemon) -> String {
     d.slash(SlashCommand::new("status", d.alpha, d.alice)).await
-}
-
-/// Waits until the fake CLI with `pid` has exited.
-async fn exited(pid: i64) {
-    let status = format!("/proc/{pid}/status");
-    poll(
-        || {
-            let text = std::fs::read_to_string(&status).unwrap_or_default();
-            (text.is_empty() || text.contains("zombie")).then_some(())
-        },
-        "the CLI process to exit",
-    )
-    .await;
 }
 
 fn pid_of(d: &Daemon, process: usize) -> i64 {
