@@ -173,6 +173,7 @@ async fn announce_interrupted(db: &Db, discord: &Addr<DiscordActor>) -> anyhow::
             content: INTERRUPTED_NOTICE.into(),
             reply_to: None,
             attachment: None,
+            notify: false,
         }));
     }
     for stale in db.expire_open_approvals().await? {

@@ -28,6 +28,9 @@ pub enum Outgoing {
         content: String,
         reply_to: Option<MessageId>,
         attachment: Option<FileAttachment>,
+        /// The reply notifies the user it replies to (and nobody else):
+        /// the first message of an answer, an error or a refusal.
+        notify: bool,
     },
     Edit {
         channel: ChannelId,

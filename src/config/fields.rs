@@ -71,6 +71,16 @@ impl<'a> Fields<'a> {
         }
     }
 
+    pub fn boolean(&mut self, key: &str) -> Option<bool> {
+        match self.table.get(key)? {
+            Value::Boolean(b) => Some(*b),
+            other => {
+                self.wrong_type(key, "true or false", other);
+                None
+            }
+        }
+    }
+
     pub fn required_string(&mut self, key: &str) -> Option<String> {
         if !self.table.contains_key(key) {
             self.problem(key, "is required");

@@ -24,7 +24,7 @@ pub(super) const CLAUDE_KEYS: [&str; 12] = [
     "max_warm",
     "warm_secs",
 ];
-pub(super) const DISCORD_KEYS: [&str; 8] = [
+pub(super) const DISCORD_KEYS: [&str; 9] = [
     "trigger",
     "allowed_users",
     "allowed_roles",
@@ -33,6 +33,7 @@ pub(super) const DISCORD_KEYS: [&str; 8] = [
     "max_attachment_bytes",
     "max_chunks",
     "request_timeout_secs",
+    "notify_requester",
 ];
 pub(super) const SESSION_KEYS: [&str; 3] =
     ["queue_size", "idle_timeout_secs", "shutdown_grace_secs"];
@@ -176,6 +177,7 @@ fn discord(t: &Table, file: &Path, problems: &mut Vec<ConfigProblem>) -> Discord
         max_attachment_bytes: f.number("max_attachment_bytes", 0, d.max_attachment_bytes),
         max_chunks: size(f.number("max_chunks", 1, d.max_chunks as u64)),
         request_timeout: secs(f.number("request_timeout_secs", 1, d.request_timeout.as_secs())),
+        notify_requester: f.boolean("notify_requester").unwrap_or(d.notify_requester),
     }
 }
 

@@ -114,6 +114,9 @@ pub struct DiscordSettings {
     pub max_chunks: usize,
     /// The deadline of one Discord REST call, connect included.
     pub request_timeout: Duration,
+    /// The first message of an answer (or error, or refusal) notifies the
+    /// user it replies to.
+    pub notify_requester: bool,
 }
 
 impl Default for DiscordSettings {
@@ -127,6 +130,7 @@ impl Default for DiscordSettings {
             max_attachment_bytes: 1024 * 1024,
             max_chunks: 4,
             request_timeout: Duration::from_secs(15),
+            notify_requester: true,
         }
     }
 }

@@ -73,6 +73,7 @@ impl DiscordActor {
             content,
             reply_to,
             attachment: None,
+            notify: self.config.discord.notify_requester,
         };
         self.send_own(ctx, post);
     }

@@ -1,6 +1,6 @@
 //! The REST side of an `Outgoing`: one serenity call each (retried as
-//! `retry` says), with mentions always off and replies that survive a
-//! deleted question.
+//! `retry` says), with mentions off (a reply may notify the user it
+//! replies to) and replies that survive a deleted question.
 
 use crate::actors::messages::{FileAttachment, Outgoing};
 use crate::domain::{ApprovalId, ChannelId, Choice, MessageId, PromptButton};
@@ -46,7 +46,7 @@ fn post_nonce() -> String {
     uuid::Uuid::new_v4().simple().to_string()[..25].to_string()
 }
 
-/// One REST call; mentions are always off, so Claude's output pings nobody.
+/// One REST call; mentions are off, so Claude's output pings nobody.
 /// A post carries `nonce`, enforced.
 async fn send(http: &Http, msg: Outgoing, nonce: &str) -> serenity::Result<Option<MessageId>> {
     match msg {
@@ -61,8 +61,9 @@ async fn send(http: &Http, msg: Outgoing, nonce: &str) -> serenity::Result<Optio
             content,
             reply_to,
             attachment,
+            notify,
         } => {
-            let mut builder = posting(content, nonce);
+            let mut builder = posting(content, nonce, notify && reply_to.is_some());
             if let Some(FileAttachment { filename, body }) = attachment {
                 builder = builder.add_file(CreateAttachment::bytes(body, filename));
             }
@@ -75,7 +76,7 @@ async fn send(http: &Http, msg: Outgoing, nonce: &str) -> serenity::Result<Optio
             approval,
             rows: buttons,
         } => {
-            let builder = posting(content, nonce).components(rows(&approval, &buttons));
+            let builder = posting(content, nonce, false).components(rows(&approval, &buttons));
             post(http, channel, reply_to, builder).await
         }
         Outgoing::Edit {
@@ -105,11 +106,16 @@ async fn send(http: &Http, msg: Outgoing, nonce: &str) -> serenity::Result<Optio
     }
 }
 
-/// A new message with mentions off and `nonce` enforced.
-fn posting(content: String, nonce: &str) -> CreateMessage {
+/// A new message with mentions off (but for the replied-to user, with
+/// `notify`) and `nonce` enforced.
+fn posting(content: String, nonce: &str, notify: bool) -> CreateMessage {
+    let mut mentions = CreateAllowedMentions::new();
+    if notify {
+        mentions = mentions.replied_user(true);
+    }
     CreateMessage::new()
         .content(content)
-        .allowed_mentions(CreateAllowedMentions::new())
+        .allowed_mentions(mentions)
         .nonce(Nonce::String(nonce.to_string()))
         .enforce_nonce(true)
 }

@@ -83,6 +83,7 @@ mod tests {
             content: String::new(),
             reply_to: None,
             attachment: None,
+            notify: false,
         };
         assert_eq!(budget(&post), Duration::from_secs(120));
         assert_eq!(budget(&Outgoing::Typing { channel }), Duration::ZERO);

@@ -124,23 +124,32 @@ impl SessionActor {
         let text = format!(
             "⏳ Queued: position {position}. I'll answer once the request before it finishes."
         );
-        self.reply_later(request, text, ctx);
+        let notice = self.reply(request, text, false);
+        self.send_later(notice, ctx);
     }
 
-    /// Replies to the user's message without waiting; a refusal is reported.
+    /// Replies to the user's message without waiting, notifying them;
+    /// a refusal is reported.
     pub(super) fn reply_later(
         &mut self,
         request: &Request,
         content: String,
         ctx: &mut Context<Self>,
     ) {
-        let reply = Outgoing::Post {
+        let reply = self.reply(request, content, true);
+        self.send_later(reply, ctx);
+    }
+
+    /// A reply to the user's message; with `notify` (an answer, an error,
+    /// a refusal, not a notice) it notifies them if the config says so.
+    fn reply(&self, request: &Request, content: String, notify: bool) -> Outgoing {
+        Outgoing::Post {
             channel: request.channel,
             content,
             reply_to: Some(request.message),
             attachment: None,
-        };
-        self.send_later(reply, ctx);
+            notify: notify && self.deps.config.discord.notify_requester,
+        }
     }
 
     pub(super) fn start_next(&mut self, ctx: &mut Context<Self>) {

@@ -279,7 +279,8 @@ async fn log_failure(
     deps.errors.send(report).await.ok()
 }
 
-/// Posts one message; a refusal is logged with an error id, never fatal.
+/// Posts one message (a reply, an error or refusal, notifies its user); a
+/// refusal is logged with an error id, never fatal.
 async fn post(
     deps: &SessionDeps,
     channel: ChannelId,
@@ -291,6 +292,7 @@ async fn post(
         content,
         reply_to,
         attachment: None,
+        notify: deps.config.discord.notify_requester,
     };
     send_out(deps, msg).await
 }

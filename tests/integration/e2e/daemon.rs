@@ -58,6 +58,8 @@ pub struct Options {
     pub max_warm: Option<usize>,
     /// `[claude].warm_secs`.
     pub warm_secs: Option<u64>,
+    /// `[discord].notify_requester` (default true).
+    pub notify_requester: Option<bool>,
 }
 
 /// A running daemon and its world. Channels alpha and beta map to projects
@@ -113,7 +115,10 @@ impl Daemon {
             .map_or(String::new(), |b| format!("max_attachment_bytes = {b}\n"));
         let request_timeout = options
             .request_timeout_secs
-            .map_or(String::new(), |s| format!("request_timeout_secs = {s}\n"));
+            .map_or(String::new(), |s| format!("request_timeout_secs = {s}\n"))
+            + &options
+                .notify_requester
+                .map_or(String::new(), |n| format!("notify_requester = {n}\n"));
         let config = format!(
             "[claude]\nbinary = '{binary}'\nmax_concurrent = {max_concurrent}\n{tools}{retries}\n\
              [discord]\nallowed_users = [\"{alice}\", \"{admin}\"]\nadmin_users = [\"{admin}\"]\n\

@@ -1,10 +1,13 @@
 //! Mentions become Claude runs: typing, the status message, the reply,
 //! resumed sessions, chunked answers, parallel channels and threads.
 
-use super::{Daemon, LIMIT, Options, argvs, assert_pings_nobody, no_pings, replies_to, resume_of};
+use super::{
+    Daemon, LIMIT, Options, argvs, assert_pings_nobody, no_pings, notifies_requester, replies_to,
+    resume_of,
+};
 
 #[tokio::test]
-async fn a_mention_gets_typing_a_status_message_and_a_reply_that_pings_nobody() {
+async fn a_mention_gets_typing_a_status_message_and_a_reply_that_notifies_only_the_requester() {
     let d = Daemon::start(Options::default()).await;
     // Long enough for the status message, which waits for the first 2 s tick.
     let asked = d
@@ -12,7 +15,7 @@ async fn a_mention_gets_typing_a_status_message_and_a_reply_that_pings_nobody() 
         .await;
     let posts = d.reply_to(d.alpha, asked).await;
     assert!(posts[0].content.contains("all tests pass"), "{posts:?}");
-    assert_eq!(posts[0].allowed_mentions, Some(no_pings()));
+    assert_eq!(posts[0].allowed_mentions, Some(notifies_requester()));
     let reference = posts[0].message_reference.clone().unwrap_or_default();
     assert_eq!(reference["fail_if_not_exists"], false, "{reference}");
     assert!(d.fake.typing_count(d.alpha) >= 1);
@@ -89,6 +92,10 @@ async fn a_long_answer_is_split_into_messages_under_the_limit() {
     assert!(posts.len() >= 3, "{posts:#?}");
     assert!(posts.iter().all(|m| m.content.chars().count() <= 2000));
     assert!(posts[1..].iter().all(|m| replies_to(m).is_none()));
+    let quiet = posts[1..]
+        .iter()
+        .all(|m| m.allowed_mentions == Some(no_pings()));
+    assert!(quiet, "only the first part notifies: {posts:#?}");
     let total: usize = posts.iter().map(|m| m.content.chars().count()).sum();
     assert!(total >= 5900, "{total}");
     assert!(d.fake.requests().iter().all(|r| r.status < 400));
@@ -103,7 +110,7 @@ async fn an_answer_too_long_for_a_few_messages_is_sent_as_a_file() {
     assert_eq!(file.len(), 1, "{posts:#?}");
     assert_eq!(file[0].bytes.len(), 20000);
     assert!(posts[0].content.chars().count() <= 2000);
-    assert_eq!(posts[0].allowed_mentions, Some(no_pings()));
+    assert_eq!(posts[0].allowed_mentions, Some(notifies_requester()));
     d.delivered_requests(d.alpha, 1).await;
     let answers = d.fake.posted_messages(d.alpha);
     let answers: Vec<_> = answers
@@ -169,4 +176,39 @@ async fn a_thread_under_a_mapped_channel_has_its_own_session_in_the_same_folder(
         .expect("db")
         .expect("the thread has a session row");
     assert_eq!(session.project.as_str(), "alpha");
+}
+
+#[tokio::test]
+async fn a_refusal_notifies_its_author_and_a_queue_notice_notifies_nobody() {
+    let d = Daemon::start(Options::default()).await;
+    let refused = d.say(d.alpha, d.bob, "let me in").await;
+    let reply = &d.reply_to(d.alpha, refused).await[0];
+    assert_eq!(
+        reply.allowed_mentions,
+        Some(notifies_requester()),
+        "{reply:?}"
+    );
+
+    let first = d.say(d.alpha, d.alice, "FAKE:slow=1500 one").await;
+    let second = d.say(d.alpha, d.alice, "two").await;
+    let queued = &d.reply_to(d.alpha, second).await[0];
+    assert!(queued.content.starts_with("⏳ Queued"), "{queued:?}");
+    assert_eq!(queued.allowed_mentions, Some(no_pings()));
+    let answer = &d.reply_to(d.alpha, first).await[0];
+    assert_eq!(answer.allowed_mentions, Some(notifies_requester()));
+}
+
+#[tokio::test]
+async fn with_notify_requester_off_every_reply_pings_nobody() {
+    let d = Daemon::start(Options {
+        notify_requester: Some(false),
+        ..Options::default()
+    })
+    .await;
+    let asked = d.say(d.alpha, d.alice, "hello").await;
+    let refused = d.say(d.alpha, d.bob, "let me in").await;
+    for message in [asked, refused] {
+        let reply = &d.reply_to(d.alpha, message).await[0];
+        assert_eq!(reply.allowed_mentions, Some(no_pings()), "{reply:?}");
+    }
 }

@@ -313,3 +313,22 @@ fn an_unknown_approvals_value_lists_the_valid_ones() {
         "{p:?}"
     );
 }
+
+#[test]
+fn a_switch_that_is_not_true_or_false_is_named() {
+    let fx = Fixture::new();
+    let text = format!(
+        "[discord]\nnotify_requester = \"yes\"\n[claude]\nwarm_secs = 0\n{}",
+        fx.project("web", 1)
+    );
+    let p = fx.problems(&text);
+    assert!(
+        has(&p, &["[discord]: notify_requester", "true or false"]),
+        "{p:?}"
+    );
+    assert!(
+        has(&p, &["[claude]: warm_secs", "positive whole number"]),
+        "{p:?}"
+    );
+    assert_eq!(p.len(), 2, "{p:?}");
+}

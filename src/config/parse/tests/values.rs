@@ -27,8 +27,10 @@ fn every_setting_is_read_into_its_typed_field() {
     let text = format!(
         "[claude]\nbinary = \"/opt/claude\"\ntimeout_secs = 60\nmax_concurrent = 7\nmodel = \"opus\"\n\
          permission_mode = \"plan\"\nallowed_tools = [\"Read\"]\nmax_output_bytes = 99\n\
+         max_warm = 0\nwarm_secs = 30\n\
          [discord]\ntrigger = \"all\"\nallowed_users = [5]\nallowed_roles = [\"6\"]\nadmin_users = [\"7\"]\n\
          guild_id = 8\nmax_attachment_bytes = 0\nmax_chunks = 2\nrequest_timeout_secs = 4\n\
+         notify_requester = false\n\
          [sessions]\nqueue_size = 1\nidle_timeout_secs = 10\nshutdown_grace_secs = 0\n{}\
          model = \"haiku\"\nsystem_prompt = \"be brief\"\npermission_mode = \"dontAsk\"\n\
          allowed_tools = []\nallowed_users = [9]\nallowed_roles = [10]\ntimeout_secs = 30\n",
@@ -42,6 +44,9 @@ fn every_setting_is_read_into_its_typed_field() {
     assert_eq!(c.discord.guild_id, Some(GuildId(8)));
     assert_eq!(c.discord.admin_users, vec![UserId(7)]);
     assert_eq!(c.discord.request_timeout, Duration::from_secs(4));
+    assert!(!c.discord.notify_requester);
+    assert_eq!(c.claude.max_warm, 0);
+    assert_eq!(c.claude.warm_idle, Duration::from_secs(30));
     assert_eq!(c.sessions.shutdown_grace, Duration::ZERO);
     let p = &c.projects[0];
     assert_eq!(p.permission_mode, Some(PermissionMode::DontAsk));
