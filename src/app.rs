@@ -11,6 +11,7 @@ use crate::discord::actor::DiscordActor;
 use crate::discord::client::{self, ClientSetup};
 use crate::discord::messages::{Announce, BeginShutdown};
 use crate::domain::DiscordToken;
+use crate::telemetry::metrics::{self, MetricsServer};
 use crate::telemetry::{self, LogSettings};
 use actix::prelude::*;
 use anyhow::{Context as _, anyhow};
@@ -42,7 +43,12 @@ impl App {
         let discord_ctx = Context::<DiscordActor>::new();
         let outbox = discord_ctx.address().recipient();
         let core = start_core(config.clone(), db.clone(), outbox, Timings::default());
-        let actor = DiscordActor::new(config.clone(), core.router.clone(), core.errors.clone());
+        let actor = DiscordActor::new(
+            config.clone(),
+            core.router.clone(),
+            core.errors.clone(),
+            core.metrics.clone(),
+        );
         let discord = discord_ctx.run(actor);
         App {
             config,
@@ -111,6 +117,7 @@ pub async fn serve(daemon: Daemon, shutdown: impl Future<Output = ()>) -> anyhow
         router: app.core.router.clone(),
     })
     .await?;
+    let _metrics = serve_metrics(&config, &app).await?;
     tokio::spawn(crate::memory::release_every(RELEASE_MEMORY_EVERY));
     let shards = client.shard_manager.clone();
     let mut gateway = tokio::spawn(async move { client.start().await });
@@ -152,6 +159,19 @@ pub async fn serve(daemon: Daemon, shutdown: impl Future<Output = ()>) -> anyhow
     shards.shutdown_all().await;
     db.close().await;
     outcome
+}
+
+/// The scrape endpoint, when `[metrics] listen` is set; it stops when the
+/// handle is dropped.
+async fn serve_metrics(config: &Config, app: &App) -> anyhow::Result<Option<MetricsServer>> {
+    let Some(listen) = config.metrics.listen else {
+        return Ok(None);
+    };
+    let server = metrics::serve(listen, app.core.metrics.clone())
+        .await
+        .with_context(|| format!("cannot serve metrics on [metrics] listen = \"{listen}\""))?;
+    tracing::info!(address = %server.addr, "metrics at http://{}/metrics", server.addr);
+    Ok(Some(server))
 }
 
 /// Requests left queued or running by a crash (kill -9, power loss) are

@@ -10,6 +10,7 @@ use super::session::SessionDeps;
 use super::typing::{TYPING_INTERVAL, TypingActor};
 use crate::config::Config;
 use crate::db::Db;
+use crate::telemetry::metrics::Metrics;
 use actix::prelude::*;
 use std::sync::Arc;
 use std::time::Duration;
@@ -45,6 +46,7 @@ pub struct Core {
     pub pool: Addr<ClaudePool>,
     pub typing: Addr<TypingActor>,
     pub errors: Recipient<ReportError>,
+    pub metrics: Arc<Metrics>,
 }
 
 /// Starts the error reporter, the worker pool, typing and the session
@@ -56,12 +58,13 @@ pub fn start_core(
     timings: Timings,
 ) -> Core {
     let errors = ErrorReporter.start().recipient();
+    let metrics = Metrics::new();
     let warm = WarmSettings {
         max: config.claude.max_warm,
         idle: config.claude.warm_idle,
         answer_within: timings.warm_answer_within,
     };
-    let pool = ClaudePool::new(config.claude.max_concurrent, warm).start();
+    let pool = ClaudePool::new(config.claude.max_concurrent, warm, metrics.clone()).start();
     let typing = TypingActor::new(outbox.clone(), timings.typing_interval).start();
     let deps = Arc::new(SessionDeps {
         config,
@@ -75,6 +78,7 @@ pub fn start_core(
         outbox,
         errors: errors.clone(),
         progress_interval: timings.progress_interval,
+        metrics: metrics.clone(),
     });
     let router = SessionRouter::new(deps.clone()).start();
     Core {
@@ -83,5 +87,6 @@ pub fn start_core(
         pool,
         typing,
         errors,
+        metrics,
     }
 }

@@ -94,7 +94,9 @@ impl SessionRouter {
             entry.addr = start_session(channel, project, &self.deps, ctx);
         }
         entry.seq += 1;
-        (entry.addr.clone(), entry.seq)
+        let routed = (entry.addr.clone(), entry.seq);
+        self.deps.metrics.set_sessions(self.sessions.len());
+        routed
     }
 }
 
@@ -152,6 +154,7 @@ impl Handler<SessionIdle> for SessionRouter {
             .is_some_and(|e| e.seq == idle.seq);
         if current && let Some(entry) = self.sessions.remove(&idle.channel) {
             entry.addr.do_send(StopSession);
+            self.deps.metrics.set_sessions(self.sessions.len());
             self.release_memory_soon(ctx);
         }
     }

@@ -96,6 +96,7 @@ mod tests {
             .iter()
             .chain(&parse::DISCORD_KEYS)
             .chain(&parse::SESSION_KEYS)
+            .chain(&parse::METRICS_KEYS)
             .chain(&parse::PROJECT_KEYS);
         for key in all {
             let documented = EXAMPLE.lines().any(|l| {
@@ -104,7 +105,13 @@ mod tests {
             });
             assert!(documented, "coordinator.example.toml does not show `{key}`");
         }
-        for section in ["[claude]", "[discord]", "[sessions]", "[[projects]]"] {
+        for section in [
+            "[claude]",
+            "[discord]",
+            "[sessions]",
+            "[metrics]",
+            "[[projects]]",
+        ] {
             assert!(EXAMPLE.contains(section), "example lacks {section}");
         }
     }

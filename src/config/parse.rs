@@ -4,12 +4,15 @@
 use super::error::{ConfigError, ConfigProblem, Place};
 use super::fields::Fields;
 use super::projects::projects;
-use super::settings::{ClaudeSettings, Config, DiscordSettings, SessionSettings, Trigger};
+use super::settings::{
+    ClaudeSettings, Config, DiscordSettings, MetricsSettings, SessionSettings, Trigger,
+};
 use std::path::Path;
 use std::time::Duration;
 use toml::{Table, Value};
 
-pub(super) const TOP_KEYS: [&str; 4] = ["claude", "discord", "sessions", "projects"];
+pub(super) const TOP_KEYS: [&str; 5] = ["claude", "discord", "sessions", "metrics", "projects"];
+pub(super) const METRICS_KEYS: [&str; 1] = ["listen"];
 pub(super) const CLAUDE_KEYS: [&str; 12] = [
     "binary",
     "timeout_secs",
@@ -66,14 +69,16 @@ pub(super) fn parse(text: &str, source: &Path) -> Result<Config, ConfigError> {
 
     let empty = Table::new();
     let mut table_of = |name| section(&table, name, &empty, source, &mut problems);
-    let (claude_t, discord_t, sessions_t) = (
+    let (claude_t, discord_t, sessions_t, metrics_t) = (
         table_of("claude"),
         table_of("discord"),
         table_of("sessions"),
+        table_of("metrics"),
     );
     let claude = claude(claude_t, source, &mut problems);
     let discord = discord(discord_t, source, &mut problems);
     let sessions = sessions(sessions_t, source, &mut problems);
+    let metrics = metrics(metrics_t, source, &mut problems);
     let projects = projects(table.get("projects"), source, &mut problems);
 
     if problems.is_empty() {
@@ -82,6 +87,7 @@ pub(super) fn parse(text: &str, source: &Path) -> Result<Config, ConfigError> {
             claude,
             discord,
             sessions,
+            metrics,
             projects,
         })
     } else {
@@ -194,3 +200,19 @@ fn sessions(t: &Table, file: &Path, problems: &mut Vec<ConfigProblem>) -> Sessio
 
 #[cfg(test)]
 mod tests;
+
+fn metrics(t: &Table, file: &Path, problems: &mut Vec<ConfigProblem>) -> MetricsSettings {
+    let mut f = Fields::new(t, file, Place::Section("metrics"), problems);
+    f.reject_unknown_keys(&METRICS_KEYS);
+    let listen = f.string("listen").and_then(|text| match text.parse() {
+        Ok(addr) => Some(addr),
+        Err(_) => {
+            let message = format!(
+                "`{text}` is not an address and port, e.g. \"127.0.0.1:9464\" or \"[::1]:9464\""
+            );
+            f.problem("listen", message);
+            None
+        }
+    });
+    MetricsSettings { listen }
+}

@@ -14,7 +14,14 @@ pub struct Config {
     pub claude: ClaudeSettings,
     pub discord: DiscordSettings,
     pub sessions: SessionSettings,
+    pub metrics: MetricsSettings,
     pub projects: Vec<Project>,
+}
+
+/// `[metrics]`: where `GET /metrics` is served; unset, nowhere.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MetricsSettings {
+    pub listen: Option<std::net::SocketAddr>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -52,6 +52,11 @@ impl Config {
                 )
             });
         }
+        if let Some(listen) = self.metrics.listen.filter(|a| !a.ip().is_loopback()) {
+            out.push(format!(
+                "[metrics] listen = \"{listen}\" is not a loopback address: anyone who can reach it reads the metrics (project names, costs); put it behind a firewall or use 127.0.0.1"
+            ));
+        }
         let mut by_path: HashMap<_, Vec<&str>> = HashMap::new();
         for p in &self.projects {
             by_path.entry(&p.path).or_default().push(p.name.as_str());

@@ -15,6 +15,7 @@ use crate::actors::messages::{ErrorKind, OutboxError, Outgoing, ReportError};
 use crate::actors::router::SessionRouter;
 use crate::config::Config;
 use crate::domain::{ChannelId, MessageId, UserId};
+use crate::telemetry::metrics::Metrics;
 use actix::prelude::*;
 use serenity::all::Http;
 use std::sync::Arc;
@@ -29,6 +30,7 @@ pub struct DiscordActor {
     /// Notices waiting for the gateway to be ready.
     pending: Vec<Announce>,
     pub(super) draining: bool,
+    metrics: Arc<Metrics>,
 }
 
 impl DiscordActor {
@@ -36,11 +38,13 @@ impl DiscordActor {
         config: Arc<Config>,
         router: Addr<SessionRouter>,
         errors: Recipient<ReportError>,
+        metrics: Arc<Metrics>,
     ) -> Self {
         Self {
             config,
             router,
             errors,
+            metrics,
             http: None,
             bot: None,
             downloads: attachments::download_client(attachments::DOWNLOAD_TIMEOUT),
@@ -84,10 +88,10 @@ impl DiscordActor {
             tracing::warn!(channel_id = channel.get(), "not connected; message dropped");
             return;
         };
-        let errors = self.errors.clone();
+        let (errors, metrics) = (self.errors.clone(), self.metrics.clone());
         ctx.spawn(
             async move {
-                if let Err(e) = deliver(&http, post).await {
+                if let Err(e) = deliver(&http, post, &metrics).await {
                     let report = ReportError {
                         kind: ErrorKind::DiscordError,
                         channel: Some(channel),
@@ -151,7 +155,7 @@ impl Handler<Outgoing> for DiscordActor {
     type Result = ResponseFuture<Result<Option<MessageId>, OutboxError>>;
 
     fn handle(&mut self, msg: Outgoing, _: &mut Self::Context) -> Self::Result {
-        let http = self.http.clone();
+        let (http, metrics) = (self.http.clone(), self.metrics.clone());
         Box::pin(async move {
             let Some(http) = http else {
                 return Err(OutboxError {
@@ -159,7 +163,7 @@ impl Handler<Outgoing> for DiscordActor {
                 });
             };
             let (channel, what) = (msg.channel(), what(&msg));
-            deliver(&http, msg).await.map_err(|e| {
+            deliver(&http, msg, &metrics).await.map_err(|e| {
                 tracing::warn!(channel_id = channel.get(), what, error = %e, "Discord refused a request");
                 OutboxError {
                     detail: e.to_string(),

@@ -4,28 +4,38 @@
 
 use crate::actors::messages::{FileAttachment, Outgoing};
 use crate::domain::{ApprovalId, ChannelId, Choice, MessageId, PromptButton};
+use crate::telemetry::metrics::{DiscordOutcome, Metrics};
 use serenity::all::{
     ButtonStyle, CreateActionRow, CreateAllowedMentions, CreateAttachment, CreateButton,
     CreateMessage, EditMessage, Http, MessageReference, Nonce,
 };
 
-/// Sends `msg`, retrying what may pass later (`retry`) within its budget.
-pub async fn deliver(http: &Http, msg: Outgoing) -> serenity::Result<Option<MessageId>> {
+/// Sends `msg`, retrying what may pass later (`retry`) within its budget;
+/// each try is counted in `metrics`.
+pub async fn deliver(
+    http: &Http,
+    msg: Outgoing,
+    metrics: &Metrics,
+) -> serenity::Result<Option<MessageId>> {
     let budget = super::retry::budget(&msg);
     let started = std::time::Instant::now();
     let nonce = post_nonce();
     let mut attempt = 0;
     loop {
         let error = match send(http, msg.clone(), &nonce).await {
-            Ok(sent) => return Ok(sent),
+            Ok(sent) => {
+                metrics.discord_request(DiscordOutcome::Ok);
+                return Ok(sent);
+            }
             Err(e) => e,
         };
-        let Some(wait) = super::retry::wait_before_retry(&error, attempt) else {
+        let retry = super::retry::wait_before_retry(&error, attempt)
+            .filter(|wait| started.elapsed() + *wait <= budget);
+        let Some(wait) = retry else {
+            metrics.discord_request(DiscordOutcome::Failed);
             return Err(error);
         };
-        if started.elapsed() + wait > budget {
-            return Err(error);
-        }
+        metrics.discord_request(DiscordOutcome::Retried);
         tracing::warn!(
             channel_id = msg.channel().get(),
             what = what(&msg),

@@ -1,10 +1,12 @@
 //! Structured logging: bunyan JSON records in a size-rotated file, readable
-//! text on stderr, and a filter that keeps chatty dependencies quiet.
+//! text on stderr, and a filter that keeps chatty dependencies quiet; and
+//! the Prometheus metrics (`metrics`).
 //! See docs/LOGGING.md for the record fields and jq recipes.
 
 mod capture;
 mod files;
 mod filter;
+pub mod metrics;
 mod payload_guard;
 mod span_fields;
 mod subscriber;

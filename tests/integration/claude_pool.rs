@@ -8,6 +8,8 @@ use claude_coordinator::actors::messages::{CancelJob, GetPoolStats, JobEvent, Ru
 use claude_coordinator::claude::RunSpec;
 use claude_coordinator::claude::{Outcome, Progress, RunReport};
 use claude_coordinator::domain::{ChannelId, RequestId};
+use claude_coordinator::telemetry::metrics::Metrics;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
 
@@ -28,6 +30,7 @@ impl Handler<JobEvent> for Requester {
 pub struct Harness {
     pub cli: FakeCli,
     pub pool: Addr<ClaudePool>,
+    pub metrics: Arc<Metrics>,
     events: mpsc::UnboundedReceiver<JobEvent>,
     requester: Recipient<JobEvent>,
 }
@@ -44,9 +47,11 @@ impl Harness {
 
     pub fn with_warm(max_concurrent: usize, warm: WarmSettings) -> Self {
         let (tx, events) = mpsc::unbounded_channel();
+        let metrics = Metrics::new();
         Self {
             cli: FakeCli::new(),
-            pool: ClaudePool::new(max_concurrent, warm).start(),
+            pool: ClaudePool::new(max_concurrent, warm, metrics.clone()).start(),
+            metrics,
             events,
             requester: Requester(tx).start().recipient(),
         }

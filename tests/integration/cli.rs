@@ -180,6 +180,22 @@ fn check_warns_when_nobody_may_run_claude() {
 }
 
 #[test]
+fn check_warns_about_a_metrics_address_others_can_reach_and_still_passes() {
+    let sb = Sandbox::new();
+    sb.write_config(
+        "[discord]\nallowed_users = [\"1\"]\n[metrics]\nlisten = \"0.0.0.0:9464\"\n\
+         [[projects]]\nname = \"demo\"\nchannel_id = 222\npath = \"project\"\n",
+    );
+    let out = sb.run(&["check"]);
+    assert!(out.status.success(), "{out:?}");
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("warning: [metrics] listen = \"0.0.0.0:9464\" is not a loopback address"),
+        "{out:?}"
+    );
+}
+
+#[test]
 fn check_reports_an_unusable_database_path() {
     let sb = Sandbox::new();
     std::fs::write(sb.path().join("blocker"), "a file, not a folder").unwrap();

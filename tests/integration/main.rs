@@ -10,6 +10,7 @@ mod fake_discord_probe;
 mod helpers;
 mod hostile_input;
 mod layering;
+mod metrics;
 mod pipeline_harness;
 mod session_pipeline;
 mod warm_pool;

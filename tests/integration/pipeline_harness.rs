@@ -16,6 +16,7 @@ use claude_coordinator::db::Db;
 use claude_coordinator::domain::{
     ChannelId, MessageId, ProjectName, RequestId, RequestStatus, UserId,
 };
+use claude_coordinator::telemetry::metrics::Metrics;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -35,6 +36,7 @@ pub struct Pipeline {
     pub router: Addr<SessionRouter>,
     pub typing: Addr<TypingActor>,
     pub rec: Recording,
+    pub metrics: Arc<Metrics>,
 }
 
 /// Writes an executable that runs the fake CLI with this test's folders, so
@@ -95,6 +97,7 @@ impl Pipeline {
             router: core.router,
             typing: core.typing,
             rec,
+            metrics: core.metrics,
         }
     }
 

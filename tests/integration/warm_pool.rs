@@ -45,8 +45,12 @@ fn success(report: &RunReport) -> &Success {
     }
 }
 
+/// The pool's warm count; the `cli_warm` metric says the same.
 async fn warm_count(h: &Harness) -> usize {
-    h.pool.send(GetPoolStats).await.unwrap().warm
+    let warm = h.pool.send(GetPoolStats).await.unwrap().warm;
+    let metric = format!("claude_coordinator_cli_warm {warm}");
+    assert!(h.metrics.render().lines().any(|l| l == metric), "{metric}");
+    warm
 }
 
 /// Waits until exactly `n` fake CLIs run.

@@ -15,8 +15,10 @@ use super::messages::{CancelJob, CloseAllWarm, CloseWarm, IsWarm, JobDone, JobEv
 use super::messages::{GetPoolStats, PoolStats};
 use crate::claude::{self, Live, Outcome, RunReport};
 use crate::domain::{ChannelId, RequestId};
+use crate::telemetry::metrics::Metrics;
 use actix::prelude::*;
 use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
@@ -62,10 +64,11 @@ pub struct ClaudePool {
     closes: JoinSet<()>,
     /// Shutting down: no process is kept any more.
     closing: bool,
+    metrics: Arc<Metrics>,
 }
 
 impl ClaudePool {
-    pub fn new(max_concurrent: usize, settings: WarmSettings) -> Self {
+    pub fn new(max_concurrent: usize, settings: WarmSettings, metrics: Arc<Metrics>) -> Self {
         Self {
             max_concurrent: max_concurrent.max(1),
             waiting: VecDeque::new(),
@@ -74,7 +77,13 @@ impl ClaudePool {
             warm: WarmSet::new(settings.max),
             closes: JoinSet::new(),
             closing: false,
+            metrics,
         }
+    }
+
+    /// The running and warm counts, for the metrics.
+    fn publish(&self) {
+        self.metrics.set_cli(self.running.len(), self.warm.len());
     }
 
     fn admit(&mut self, ctx: &mut Context<Self>) {
@@ -100,6 +109,7 @@ impl ClaudePool {
             };
             tokio::spawn(execute(turn, cancel, ctx.address()));
         }
+        self.publish();
     }
 
     /// Keeps a finished turn's process for its session, closing what no
@@ -122,6 +132,7 @@ impl ClaudePool {
             if let Some(live) = act.warm.expire(key, stamp) {
                 tracing::info!(channel_id = key.get(), "closing an idle warm CLI process");
                 act.close(live);
+                act.publish();
             }
         });
     }
@@ -262,6 +273,7 @@ impl Handler<CloseWarm> for ClaudePool {
     fn handle(&mut self, CloseWarm(key): CloseWarm, _: &mut Self::Context) {
         if let Some(live) = self.warm.take(key) {
             self.close(live);
+            self.publish();
         }
         for running in self.running.values_mut() {
             if running.warm == Some(key) {
@@ -287,6 +299,7 @@ impl Handler<CloseAllWarm> for ClaudePool {
         for live in self.warm.drain() {
             self.close(live);
         }
+        self.publish();
         let mut closes = std::mem::take(&mut self.closes);
         Box::pin(async move { while closes.join_next().await.is_some() {} })
     }

@@ -298,6 +298,7 @@ impl SessionActor {
         by: Option<UserId>,
         ctx: &mut Context<Self>,
     ) {
+        self.deps.metrics.approval(decision.as_str());
         let (db, approval) = (self.deps.db.clone(), approval.clone());
         self.store(ctx, "record an approval decision", async move {
             db.decide_approval(&approval, decision, by).await

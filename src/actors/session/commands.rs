@@ -32,8 +32,13 @@ impl SessionActor {
         let Some(request) = self.queue.remove(at).map(|q| q.request) else {
             return CancelReply::Nothing;
         };
+        self.queue_changed();
         let db = self.deps.db.clone();
         let finish = RequestFinish::unrun(RequestStatus::Cancelled);
+        let status = RequestStatus::Cancelled.to_string();
+        self.deps
+            .metrics
+            .request_unrun(request.project.as_str(), &status);
         let write = async move { db.finish_request(request.id, &finish).await };
         self.store(ctx, "record a cancel", write);
         CancelReply::Queued

@@ -14,7 +14,9 @@ use crate::claude::RunReport;
 use crate::db::{Db, DbError, RequestFinish, Turn};
 use crate::domain::MessageId;
 use crate::format::Rendered;
+use crate::telemetry::metrics::Metrics;
 use std::sync::Arc;
+use std::time::Duration;
 
 pub(super) struct Ending {
     request: Request,
@@ -130,6 +132,19 @@ impl Ending {
         let (id, delivered) = (self.request.id, self.posted.delivered);
         let error_id = self.finish.error_id.clone();
         Some(async move { db.record_delivery(id, delivered, error_id.as_ref()).await })
+    }
+
+    /// Counts the request in the metrics.
+    pub fn count(&self, metrics: &Metrics) {
+        let f = &self.finish;
+        let took = Duration::from_millis(f.duration_ms.map_or(0, |ms| ms.max(0) as u64));
+        let status = f.status.to_string();
+        metrics.request_finished(
+            self.request.project.as_str(),
+            &status,
+            took,
+            f.cost_usd.unwrap_or(0.0),
+        );
     }
 
     pub fn log(&self) {

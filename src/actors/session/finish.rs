@@ -191,6 +191,7 @@ impl SessionActor {
             let announce = ending.announce(act.deps.clone()).instrument(span.clone());
             let then = move |ending: Ending, act: &mut Self, ctx: &mut Context<Self>| {
                 span.in_scope(|| ending.log());
+                ending.count(&act.deps.metrics);
                 if let Some(write) = ending.note(act.deps.db.clone()) {
                     act.store(ctx, "record a delivery", write);
                 }

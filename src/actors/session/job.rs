@@ -116,6 +116,7 @@ impl SessionActor {
         }
         self.tell_position(&queued.request, ctx);
         self.queue.push_back(queued);
+        self.queue_changed();
         self.start_next(ctx);
     }
 
@@ -160,6 +161,7 @@ impl SessionActor {
             self.arm_idle_timer(ctx);
             return;
         };
+        self.queue_changed();
         let spec = self.spec_for(&queued.request);
         let (db, id, resume) = (self.deps.db.clone(), queued.request.id, spec.resume);
         let mark = async move { db.mark_request_running(id, resume).await };

@@ -24,6 +24,7 @@ use crate::config::Config;
 use crate::db::Db;
 use crate::domain::{ChannelId, ClaudeSessionId, ErrorId, MessageId, ProjectName};
 use crate::format::FormatOptions;
+use crate::telemetry::metrics::Metrics;
 use actix::prelude::*;
 use approvals::Approvals;
 use delivery::Deliveries;
@@ -49,6 +50,7 @@ pub struct SessionDeps {
     pub errors: Recipient<ReportError>,
     /// How often the live status message may be edited.
     pub progress_interval: Duration,
+    pub metrics: Arc<Metrics>,
 }
 
 impl SessionDeps {
@@ -57,6 +59,27 @@ impl SessionDeps {
             max_chunks: self.config.discord.max_chunks,
             ..FormatOptions::default()
         }
+    }
+}
+
+/// A session's part of the daemon-wide `queue_depth` gauge; given back
+/// when the actor goes, even by a panic.
+struct QueueShare {
+    metrics: Arc<Metrics>,
+    counted: i64,
+}
+
+impl QueueShare {
+    fn sync(&mut self, len: usize) {
+        let len = i64::try_from(len).unwrap_or(i64::MAX);
+        self.metrics.queue_changed(len - self.counted);
+        self.counted = len;
+    }
+}
+
+impl Drop for QueueShare {
+    fn drop(&mut self) {
+        self.metrics.queue_changed(-self.counted);
     }
 }
 
@@ -76,6 +99,8 @@ pub struct SessionActor {
     router: Recipient<SessionIdle>,
     stored: Option<Stored>,
     queue: VecDeque<Queued>,
+    /// The queue's length as the `queue_depth` metric has it.
+    queue_share: QueueShare,
     /// Boxed: an idle session (most of them) then holds one pointer.
     in_flight: Option<Box<InFlight>>,
     deliveries: Deliveries,
@@ -98,6 +123,7 @@ impl SessionActor {
         deps: Arc<SessionDeps>,
         router: Recipient<SessionIdle>,
     ) -> Self {
+        let metrics = deps.metrics.clone();
         Self {
             channel,
             project,
@@ -105,6 +131,10 @@ impl SessionActor {
             router,
             stored: None,
             queue: VecDeque::new(),
+            queue_share: QueueShare {
+                metrics,
+                counted: 0,
+            },
             in_flight: None,
             deliveries: Deliveries::default(),
             approvals: Approvals::default(),
@@ -199,6 +229,11 @@ impl SessionActor {
     /// This session's project in the configuration.
     fn project_config(&self) -> Option<&crate::config::Project> {
         self.deps.config.project_named(self.project.as_str())
+    }
+
+    /// The queue changed: the metric follows.
+    fn queue_changed(&mut self) {
+        self.queue_share.sync(self.queue.len());
     }
 
     /// Nothing runs and nothing waits to be delivered.

@@ -18,6 +18,10 @@ impl SessionActor {
     pub(super) fn turn_away(&mut self, request: Request, ctx: &mut Context<Self>) {
         let (db, id) = (self.deps.db.clone(), request.id);
         let finish = RequestFinish::unrun(RequestStatus::Interrupted);
+        let status = RequestStatus::Interrupted.to_string();
+        self.deps
+            .metrics
+            .request_unrun(request.project.as_str(), &status);
         // Requests turned away before they were queued have no row.
         let write = async move {
             let _ = db.finish_request(id, &finish).await;
@@ -37,6 +41,7 @@ impl Handler<Drain> for SessionActor {
     fn handle(&mut self, _: Drain, ctx: &mut Self::Context) -> Self::Result {
         self.draining = true;
         let queued: Vec<_> = self.queue.drain(..).map(|q| q.request).collect();
+        self.queue_changed();
         for request in queued {
             self.turn_away(request, ctx);
         }

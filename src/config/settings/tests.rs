@@ -24,6 +24,7 @@ fn config(projects: Vec<Project>) -> Config {
         claude: ClaudeSettings::default(),
         discord: DiscordSettings::default(),
         sessions: SessionSettings::default(),
+        metrics: Default::default(),
         projects,
     }
 }
@@ -225,4 +226,21 @@ fn approvals_and_their_timeout_come_from_the_project_else_the_globals() {
         p.effective_approval_timeout(&claude),
         Duration::from_secs(30)
     );
+}
+
+#[test]
+fn a_metrics_address_anyone_can_reach_is_warned_about_and_loopback_is_not() {
+    let mut c = config(vec![project("web", 1)]);
+    let about_metrics = |c: &Config| {
+        c.warnings_as(false)
+            .into_iter()
+            .filter(|w| w.contains("[metrics] listen"))
+            .count()
+    };
+    for quiet in ["127.0.0.1:9464", "[::1]:9464"] {
+        c.metrics.listen = Some(quiet.parse().unwrap());
+        assert_eq!(about_metrics(&c), 0, "{quiet}");
+    }
+    c.metrics.listen = Some("0.0.0.0:9464".parse().unwrap());
+    assert_eq!(about_metrics(&c), 1);
 }

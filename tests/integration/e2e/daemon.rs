@@ -60,6 +60,8 @@ pub struct Options {
     pub warm_secs: Option<u64>,
     /// `[discord].notify_requester` (default true).
     pub notify_requester: Option<bool>,
+    /// `[metrics].listen`.
+    pub metrics_listen: Option<&'static str>,
 }
 
 /// A running daemon and its world. Channels alpha and beta map to projects
@@ -124,7 +126,7 @@ impl Daemon {
              [discord]\nallowed_users = [\"{alice}\", \"{admin}\"]\nadmin_users = [\"{admin}\"]\n\
              allowed_roles = [\"{role}\"]\n{trigger}\
              guild_id = \"{guild}\"\n{attachment_limit}{request_timeout}\n\
-             [sessions]\nshutdown_grace_secs = 2\nqueue_size = {queue_size}\n\n\
+             [sessions]\nshutdown_grace_secs = 2\nqueue_size = {queue_size}\n\n{metrics}\
              [[projects]]\nname = \"alpha\"\nchannel_id = \"{alpha}\"\npath = '{alpha_dir}'\n{timeout}\n\
              [[projects]]\nname = \"beta\"\nchannel_id = \"{beta}\"\npath = '{beta_dir}'\n",
             binary = claude_bin.display(),
@@ -147,6 +149,9 @@ impl Daemon {
             .flatten()
             .collect::<String>(),
             max_concurrent = options.max_concurrent.unwrap_or(4),
+            metrics = options.metrics_listen.map_or(String::new(), |l| format!(
+                "[metrics]\nlisten = \"{l}\"\n\n"
+            )),
             queue_size = options.queue_size.unwrap_or(5),
             trigger = if options.trigger_all {
                 "trigger = \"all\"\n"

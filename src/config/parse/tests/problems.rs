@@ -332,3 +332,26 @@ fn a_switch_that_is_not_true_or_false_is_named() {
     );
     assert_eq!(p.len(), 2, "{p:?}");
 }
+
+#[test]
+fn a_metrics_address_that_does_not_parse_is_named_with_an_example() {
+    let fx = Fixture::new();
+    let text = format!(
+        "[metrics]\nlisten = \"localhost\"\nport = 1\n{}",
+        fx.project("web", 1)
+    );
+    let p = fx.problems(&text);
+    assert!(
+        has(
+            &p,
+            &[
+                "[metrics]: listen",
+                "`localhost` is not an address and port",
+                "127.0.0.1:9464"
+            ]
+        ),
+        "{p:?}"
+    );
+    assert!(has(&p, &["[metrics]", "port"]), "{p:?}");
+    assert_eq!(p.len(), 2, "{p:?}");
+}

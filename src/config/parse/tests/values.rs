@@ -18,6 +18,7 @@ fn a_minimal_file_gets_every_default() {
     assert_eq!(c.discord.max_attachment_bytes, 1_048_576);
     assert_eq!(c.discord.request_timeout, Duration::from_secs(15));
     assert_eq!(c.sessions.idle_timeout, Duration::from_secs(900));
+    assert_eq!(c.metrics.listen, None, "no port unless asked for");
     assert_eq!(c.source, fx.source());
 }
 
