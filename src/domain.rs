@@ -355,6 +355,15 @@ impl fmt::Display for RequestStatus {
     }
 }
 
+/// What was spent since a moment (00:00 UTC, for the daily budgets):
+/// everyone's, one project's, and one user's in that project.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Spend {
+    pub all_usd: f64,
+    pub project_usd: f64,
+    pub user_usd: f64,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,6 +12,7 @@ use crate::config::Config;
 use crate::db::Db;
 use crate::telemetry::metrics::Metrics;
 use actix::prelude::*;
+use chrono::{DateTime, Utc};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -26,6 +27,8 @@ pub struct Timings {
     /// How long a warm CLI process may take to start answering a message
     /// before it is replaced.
     pub warm_answer_within: Duration,
+    /// The clock the daily budgets reset by (tests move it).
+    pub now: fn() -> DateTime<Utc>,
 }
 
 impl Default for Timings {
@@ -34,6 +37,7 @@ impl Default for Timings {
             typing_interval: TYPING_INTERVAL,
             progress_interval: Duration::from_secs(2),
             warm_answer_within: WarmSettings::default().answer_within,
+            now: Utc::now,
         }
     }
 }
@@ -78,6 +82,7 @@ pub fn start_core(
         outbox,
         errors: errors.clone(),
         progress_interval: timings.progress_interval,
+        now: timings.now,
         metrics: metrics.clone(),
     });
     let router = SessionRouter::new(deps.clone()).start();

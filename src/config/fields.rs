@@ -114,6 +114,26 @@ impl<'a> Fields<'a> {
         }
     }
 
+    /// An amount of US dollars above 0 (a float or a whole number).
+    pub fn dollars(&mut self, key: &str) -> Option<f64> {
+        let amount = match self.table.get(key)? {
+            Value::Float(x) => *x,
+            Value::Integer(n) => *n as f64,
+            other => {
+                self.wrong_type(key, "an amount of US dollars", other);
+                return None;
+            }
+        };
+        if amount.is_finite() && amount > 0.0 {
+            return Some(amount);
+        }
+        self.problem(
+            key,
+            format!("must be an amount of US dollars above 0, not {amount}"),
+        );
+        None
+    }
+
     pub fn strings(&mut self, key: &str) -> Option<Vec<String>> {
         let items = self.array(key)?;
         let mut out = Vec::with_capacity(items.len());

@@ -2,6 +2,7 @@
 //! the channel-to-project mapping and limits from `coordinator.toml`.
 //! Loading reports every problem at once, each naming file, place and key.
 
+mod budgets;
 mod env;
 mod error;
 mod fields;
@@ -10,10 +11,12 @@ mod projects;
 mod settings;
 mod warnings;
 
+pub use budgets::{BudgetScope, BudgetUse};
 pub use env::{DEFAULT_CONFIG_PATH, DEFAULT_DATABASE_URL, DEFAULT_LOG_LEVEL, EnvSettings};
 pub use error::{ConfigError, ConfigProblem, Place};
 pub use settings::{
-    Approvals, ClaudeSettings, Config, DiscordSettings, Project, SessionSettings, Trigger,
+    Approvals, BudgetSettings, ClaudeSettings, Config, DiscordSettings, MetricsSettings, Project,
+    SessionSettings, Trigger,
 };
 
 use std::path::Path;
@@ -97,6 +100,7 @@ mod tests {
             .chain(&parse::DISCORD_KEYS)
             .chain(&parse::SESSION_KEYS)
             .chain(&parse::METRICS_KEYS)
+            .chain(&parse::BUDGET_KEYS)
             .chain(&parse::PROJECT_KEYS);
         for key in all {
             let documented = EXAMPLE.lines().any(|l| {
@@ -110,6 +114,7 @@ mod tests {
             "[discord]",
             "[sessions]",
             "[metrics]",
+            "[budgets]",
             "[[projects]]",
         ] {
             assert!(EXAMPLE.contains(section), "example lacks {section}");

@@ -5,13 +5,18 @@ use super::error::{ConfigError, ConfigProblem, Place};
 use super::fields::Fields;
 use super::projects::projects;
 use super::settings::{
-    ClaudeSettings, Config, DiscordSettings, MetricsSettings, SessionSettings, Trigger,
+    BudgetSettings, ClaudeSettings, Config, DiscordSettings, MetricsSettings, SessionSettings,
+    Trigger,
 };
 use std::path::Path;
 use std::time::Duration;
 use toml::{Table, Value};
 
-pub(super) const TOP_KEYS: [&str; 5] = ["claude", "discord", "sessions", "metrics", "projects"];
+pub(super) const TOP_KEYS: [&str; 6] = [
+    "claude", "discord", "sessions", "metrics", "budgets", "projects",
+];
+pub(super) const BUDGET_KEYS: [&str; 3] =
+    ["daily_budget_usd", "user_daily_budget_usd", "admin_exempt"];
 pub(super) const METRICS_KEYS: [&str; 1] = ["listen"];
 pub(super) const CLAUDE_KEYS: [&str; 12] = [
     "binary",
@@ -40,7 +45,7 @@ pub(super) const DISCORD_KEYS: [&str; 9] = [
 ];
 pub(super) const SESSION_KEYS: [&str; 3] =
     ["queue_size", "idle_timeout_secs", "shutdown_grace_secs"];
-pub(super) const PROJECT_KEYS: [&str; 12] = [
+pub(super) const PROJECT_KEYS: [&str; 14] = [
     "name",
     "channel_id",
     "path",
@@ -53,6 +58,8 @@ pub(super) const PROJECT_KEYS: [&str; 12] = [
     "timeout_secs",
     "approvals",
     "approval_timeout_secs",
+    "daily_budget_usd",
+    "user_daily_budget_usd",
 ];
 
 pub(super) fn parse(text: &str, source: &Path) -> Result<Config, ConfigError> {
@@ -69,16 +76,18 @@ pub(super) fn parse(text: &str, source: &Path) -> Result<Config, ConfigError> {
 
     let empty = Table::new();
     let mut table_of = |name| section(&table, name, &empty, source, &mut problems);
-    let (claude_t, discord_t, sessions_t, metrics_t) = (
+    let (claude_t, discord_t, sessions_t, metrics_t, budgets_t) = (
         table_of("claude"),
         table_of("discord"),
         table_of("sessions"),
         table_of("metrics"),
+        table_of("budgets"),
     );
     let claude = claude(claude_t, source, &mut problems);
     let discord = discord(discord_t, source, &mut problems);
     let sessions = sessions(sessions_t, source, &mut problems);
     let metrics = metrics(metrics_t, source, &mut problems);
+    let budgets = budgets(budgets_t, source, &mut problems);
     let projects = projects(table.get("projects"), source, &mut problems);
 
     if problems.is_empty() {
@@ -88,6 +97,7 @@ pub(super) fn parse(text: &str, source: &Path) -> Result<Config, ConfigError> {
             discord,
             sessions,
             metrics,
+            budgets,
             projects,
         })
     } else {
@@ -215,4 +225,14 @@ fn metrics(t: &Table, file: &Path, problems: &mut Vec<ConfigProblem>) -> Metrics
         }
     });
     MetricsSettings { listen }
+}
+
+fn budgets(t: &Table, file: &Path, problems: &mut Vec<ConfigProblem>) -> BudgetSettings {
+    let mut f = Fields::new(t, file, Place::Section("budgets"), problems);
+    f.reject_unknown_keys(&BUDGET_KEYS);
+    BudgetSettings {
+        daily_usd: f.dollars("daily_budget_usd"),
+        user_daily_usd: f.dollars("user_daily_budget_usd"),
+        admin_exempt: f.boolean("admin_exempt").unwrap_or(false),
+    }
 }

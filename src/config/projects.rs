@@ -146,6 +146,8 @@ fn project(
     let timeout = f.optional_number("timeout_secs", 1).map(secs);
     let approvals = f.approvals("approvals");
     let approval_timeout = f.optional_number("approval_timeout_secs", 1).map(secs);
+    let daily_budget_usd = f.dollars("daily_budget_usd");
+    let user_daily_budget_usd = f.dollars("user_daily_budget_usd");
     Some(Project {
         name: ProjectName::new(name?),
         channel_id: channel_id?,
@@ -159,6 +161,8 @@ fn project(
         timeout,
         approvals,
         approval_timeout,
+        daily_budget_usd,
+        user_daily_budget_usd,
     })
 }
 

@@ -15,7 +15,19 @@ pub struct Config {
     pub discord: DiscordSettings,
     pub sessions: SessionSettings,
     pub metrics: MetricsSettings,
+    pub budgets: BudgetSettings,
     pub projects: Vec<Project>,
+}
+
+/// `[budgets]`: daily spending caps; none by default.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct BudgetSettings {
+    /// All projects together, per UTC day.
+    pub daily_usd: Option<f64>,
+    /// Each user in each project, per UTC day.
+    pub user_daily_usd: Option<f64>,
+    /// Admins are not held to any budget.
+    pub admin_exempt: bool,
 }
 
 /// `[metrics]`: where `GET /metrics` is served; unset, nowhere.
@@ -184,6 +196,11 @@ pub struct Project {
     pub timeout: Option<Duration>,
     pub approvals: Option<Approvals>,
     pub approval_timeout: Option<Duration>,
+    /// This project's own daily budget; replaces `[budgets]
+    /// daily_budget_usd` for its requests.
+    pub daily_budget_usd: Option<f64>,
+    /// Replaces `[budgets] user_daily_budget_usd` here.
+    pub user_daily_budget_usd: Option<f64>,
 }
 
 impl Project {

@@ -268,6 +268,16 @@ pub(crate) fn now_utc() -> String {
         .to_string()
 }
 
+/// 00:00 UTC of `now`'s day, as the store writes times: where today's
+/// spend starts (`Db::spend_since`).
+pub fn start_of_day(now: chrono::DateTime<chrono::Utc>) -> String {
+    now.date_naive()
+        .and_time(chrono::NaiveTime::MIN)
+        .and_utc()
+        .format("%Y-%m-%dT%H:%M:%S%.3fZ")
+        .to_string()
+}
+
 /// Creates the folder the database file goes in.
 fn make_folder_of(path: &Path) -> Result<(), DbError> {
     match path.parent().filter(|p| !p.as_os_str().is_empty()) {

@@ -4,7 +4,7 @@
 use super::{Db, DbError, now_utc};
 use crate::domain::{
     ChannelId, ClaudeSessionId, CostBasis, ErrorId, MessageId, ProjectName, RequestId,
-    RequestStatus, UserId,
+    RequestStatus, Spend, UserId,
 };
 use sqlx::{FromRow, SqliteConnection};
 
@@ -302,6 +302,35 @@ impl Db {
             .bind(ch.to_string());
         self.execute("interrupting a channel's unfinished requests", statement)
             .await
+    }
+
+    /// The recorded costs of requests that finished at or after `since`
+    /// (a store timestamp): in all projects, in `project`, and `user`'s
+    /// there.
+    pub async fn spend_since(
+        &self,
+        since: &str,
+        project: &ProjectName,
+        user: UserId,
+    ) -> Result<Spend, DbError> {
+        let (all_usd, project_usd, user_usd) = sqlx::query_as::<_, (f64, f64, f64)>(
+            "SELECT
+                TOTAL(cost_usd),
+                TOTAL(CASE WHEN project = ?2 THEN cost_usd END),
+                TOTAL(CASE WHEN project = ?2 AND user_id = ?3 THEN cost_usd END)
+             FROM requests WHERE finished_at >= ?1",
+        )
+        .bind(since)
+        .bind(project.as_str())
+        .bind(user.to_string())
+        .fetch_one(&self.pool)
+        .await
+        .map_err(DbError::query("summing today's spend"))?;
+        Ok(Spend {
+            all_usd,
+            project_usd,
+            user_usd,
+        })
     }
 
     pub async fn cost_totals(

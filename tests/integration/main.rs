@@ -1,5 +1,6 @@
 //! One integration test binary (one link step) with a module per area.
 
+mod budgets;
 mod claude_pool;
 mod claude_runner;
 mod cli;

@@ -77,6 +77,15 @@ impl Pipeline {
     }
 
     pub async fn start_with_db(tune: impl FnOnce(&mut Config), db: Db) -> Pipeline {
+        Self::start_with_clock(tune, db, Timings::default().now).await
+    }
+
+    /// Also sets the clock the daily budgets reset by.
+    pub async fn start_with_clock(
+        tune: impl FnOnce(&mut Config),
+        db: Db,
+        now: fn() -> chrono::DateTime<chrono::Utc>,
+    ) -> Pipeline {
         let cli = FakeCli::new();
         let binary = wrapper_script(&cli);
         let text = config_text(&binary, &cli.project(), &[1, 2]);
@@ -88,6 +97,7 @@ impl Pipeline {
         let outbox = outbox.start().recipient();
         let timings = Timings {
             progress_interval: Duration::from_millis(50),
+            now,
             ..Timings::default()
         };
         let core = start_core(config, db.clone(), outbox, timings);

@@ -46,11 +46,19 @@ impl SessionActor {
             self.deliver_and_forget(report, ctx);
             return;
         }
-        let Some(stored) = &self.stored else {
+        if self.stored.is_none() {
             let detail = "the session row could not be loaded".to_string();
             let report = self.report(ErrorKind::SessionError, &request, detail);
             self.deliver_and_forget(report, ctx);
             self.load(ctx);
+            return;
+        }
+        self.check_budgets(request, ctx);
+    }
+
+    /// Stores the request, then runs or queues it.
+    pub(super) fn record(&mut self, request: Request, ctx: &mut Context<Self>) {
+        let Some(stored) = &self.stored else {
             return;
         };
         // An idle channel's request runs at once: stored as running in one

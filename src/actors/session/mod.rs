@@ -8,6 +8,7 @@
 //! `StopForShutdown`, and the running request's approvals (`approvals`).
 
 mod approvals;
+mod budget;
 mod commands;
 mod delivery;
 mod ending;
@@ -50,6 +51,8 @@ pub struct SessionDeps {
     pub errors: Recipient<ReportError>,
     /// How often the live status message may be edited.
     pub progress_interval: Duration,
+    /// The clock the daily budgets reset by.
+    pub now: fn() -> chrono::DateTime<chrono::Utc>,
     pub metrics: Arc<Metrics>,
 }
 

@@ -15,6 +15,8 @@ fn project(name: &str, channel: u64) -> Project {
         timeout: None,
         approvals: None,
         approval_timeout: None,
+        daily_budget_usd: None,
+        user_daily_budget_usd: None,
     }
 }
 
@@ -25,6 +27,7 @@ fn config(projects: Vec<Project>) -> Config {
         discord: DiscordSettings::default(),
         sessions: SessionSettings::default(),
         metrics: Default::default(),
+        budgets: Default::default(),
         projects,
     }
 }

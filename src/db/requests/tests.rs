@@ -445,3 +445,37 @@ async fn delivery_is_noted_after_the_end_and_keeps_the_runs_error_id() {
         "{unknown:?}"
     );
 }
+
+#[tokio::test]
+async fn spend_since_sums_all_the_project_and_the_users_share_finished_after_the_moment() {
+    let db = db_with_session("api").await;
+    let elsewhere = ChannelId(44);
+    db.ensure_session(elsewhere, &ProjectName::new("web"))
+        .await
+        .unwrap();
+    let before = now_utc();
+    for (ch, project, user, cost) in [
+        (CH, "api", USER, 0.5),
+        (CH, "api", UserId(77), 0.25),
+        (elsewhere, "web", USER, 2.0),
+    ] {
+        let mut r = new_request(ch, project, None);
+        r.user_id = user;
+        db.insert_request(&r).await.unwrap();
+        db.finish_request(r.id, &finish(RequestStatus::Done, Some(cost)))
+            .await
+            .unwrap();
+    }
+    let spend = db
+        .spend_since(&before, &ProjectName::new("api"), USER)
+        .await
+        .unwrap();
+    assert!((spend.all_usd - 2.75).abs() < 1e-9, "{spend:?}");
+    assert!((spend.project_usd - 0.75).abs() < 1e-9, "{spend:?}");
+    assert!((spend.user_usd - 0.5).abs() < 1e-9, "{spend:?}");
+    let later = db
+        .spend_since("9999-01-01T00:00:00.000Z", &ProjectName::new("api"), USER)
+        .await
+        .unwrap();
+    assert_eq!(later, Spend::default(), "nothing finished after the moment");
+}

@@ -1,6 +1,7 @@
 //! Read-only commands: /cost, /projects, /help.
 
 use super::{CommandError, Ctx, NOT_MAPPED, here, is_admin, reply};
+use crate::domain::UserId;
 
 /// Show what Claude has cost in this channel and in its project
 #[poise::command(slash_command, guild_only)]
@@ -8,8 +9,9 @@ pub async fn cost(ctx: Ctx<'_>) -> Result<(), CommandError> {
     let Some((channel, project)) = here(ctx).await else {
         return reply(ctx, NOT_MAPPED, true).await;
     };
-    let t = ctx.data().db.cost_totals(channel, &project.name).await?;
-    let text = format!(
+    let db = &ctx.data().db;
+    let t = db.cost_totals(channel, &project.name).await?;
+    let mut text = format!(
         "This channel: ${:.4} over {} request(s). Project **{}**: ${:.4} over {} request(s).",
         t.channel_cost_usd,
         t.channel_requests,
@@ -17,6 +19,21 @@ pub async fn cost(ctx: Ctx<'_>) -> Result<(), CommandError> {
         t.project_cost_usd,
         t.project_requests
     );
+    let config = &ctx.data().config;
+    let (user, admin) = (UserId::from(ctx.author().id), is_admin(ctx));
+    if config.has_budgets(project, admin) {
+        let since = crate::db::start_of_day(chrono::Utc::now());
+        let spend = db.spend_since(&since, &project.name, user).await?;
+        for used in config.budget_uses(project, admin, spend) {
+            text.push_str(&format!(
+                "\n{}: ${:.2} of ${:.2} spent today{} (resets at 00:00 UTC).",
+                used.title(project.name.as_str()),
+                used.spent_usd,
+                used.limit_usd,
+                if used.is_spent() { ", **spent**" } else { "" },
+            ));
+        }
+    }
     reply(ctx, text, true).await
 }
 

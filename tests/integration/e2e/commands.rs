@@ -179,6 +179,36 @@ async fn cost_shows_the_channel_and_project_totals_from_the_database() {
 }
 
 #[tokio::test]
+async fn cost_shows_todays_spend_against_each_budget_and_a_spent_one_refuses() {
+    let d = Daemon::start(Options {
+        budgets: Some("daily_budget_usd = 1.5\nuser_daily_budget_usd = 0.01"),
+        ..Options::default()
+    })
+    .await;
+    let asked = d.say(d.alpha, d.alice, "one").await;
+    d.reply_to(d.alpha, asked).await;
+    let rows = d.delivered_requests(d.alpha, 1).await;
+    let spent = rows[0].cost_usd.unwrap();
+    let reply = run(&d, "cost", d.alpha, d.alice).await;
+    let text = reply.content().unwrap_or_default();
+    let all = format!(
+        "The daily budget of all projects: ${spent:.2} of $1.50 spent today (resets at 00:00 UTC)."
+    );
+    assert!(text.contains(&all), "{text}");
+    let mine =
+        format!("Your daily budget in project alpha: ${spent:.2} of $0.01 spent today, **spent**");
+    assert!(text.contains(&mine), "{text}");
+    let again = d.say(d.alpha, d.alice, "two").await;
+    let refusal = &d.reply_to(d.alpha, again).await[0];
+    let refused = refusal
+        .content
+        .starts_with("💸 Your daily budget in project alpha is spent");
+    assert!(refused, "{refusal:?}");
+    assert_eq!(refusal.allowed_mentions, Some(super::notifies_requester()));
+    assert_eq!(d.cli.turns().len(), 1);
+}
+
+#[tokio::test]
 async fn an_admin_sets_the_model_for_the_next_run_and_a_user_may_not() {
     let d = Daemon::start(Options::default()).await;
     let model = |user| SlashCommand::new("model", d.alpha, user).string_option("name", "opus");

@@ -62,6 +62,8 @@ pub struct Options {
     pub notify_requester: Option<bool>,
     /// `[metrics].listen`.
     pub metrics_listen: Option<&'static str>,
+    /// The `[budgets]` section's lines, as written.
+    pub budgets: Option<&'static str>,
 }
 
 /// A running daemon and its world. Channels alpha and beta map to projects
@@ -151,7 +153,9 @@ impl Daemon {
             max_concurrent = options.max_concurrent.unwrap_or(4),
             metrics = options.metrics_listen.map_or(String::new(), |l| format!(
                 "[metrics]\nlisten = \"{l}\"\n\n"
-            )),
+            )) + &options
+                .budgets
+                .map_or(String::new(), |b| format!("[budgets]\n{b}\n\n")),
             queue_size = options.queue_size.unwrap_or(5),
             trigger = if options.trigger_all {
                 "trigger = \"all\"\n"

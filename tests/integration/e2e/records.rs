@@ -10,10 +10,13 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 impl Daemon {
-    /// Every JSON record of bot.log so far.
+    /// Every JSON record of bot.log so far; a line still being written
+    /// (no newline yet) is left for the next read.
     pub fn log_records(&self) -> Vec<Value> {
         let text = std::fs::read_to_string(self.cli.dir("logs/bot.log")).unwrap_or_default();
-        text.lines()
+        let complete = text.rfind('\n').map_or("", |end| &text[..end]);
+        complete
+            .lines()
             .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
             .collect()
     }

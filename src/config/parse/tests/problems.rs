@@ -355,3 +355,24 @@ fn a_metrics_address_that_does_not_parse_is_named_with_an_example() {
     assert!(has(&p, &["[metrics]", "port"]), "{p:?}");
     assert_eq!(p.len(), 2, "{p:?}");
 }
+
+#[test]
+fn budgets_must_be_amounts_above_zero() {
+    let fx = Fixture::new();
+    let text = format!(
+        "[budgets]\ndaily_budget_usd = 0\nuser_daily_budget_usd = \"5\"\nadmin_exempt = 1\n{}daily_budget_usd = -2.5\n",
+        fx.project("web", 1)
+    );
+    let p = fx.problems(&text);
+    assert!(
+        has(&p, &["[budgets]: daily_budget_usd", "above 0, not 0"]),
+        "{p:?}"
+    );
+    assert!(
+        has(&p, &["user_daily_budget_usd", "an amount of US dollars"]),
+        "{p:?}"
+    );
+    assert!(has(&p, &["admin_exempt", "true or false"]), "{p:?}");
+    assert!(has(&p, &["(#1): daily_budget_usd", "not -2.5"]), "{p:?}");
+    assert_eq!(p.len(), 4, "{p:?}");
+}

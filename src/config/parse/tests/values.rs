@@ -19,6 +19,7 @@ fn a_minimal_file_gets_every_default() {
     assert_eq!(c.discord.request_timeout, Duration::from_secs(15));
     assert_eq!(c.sessions.idle_timeout, Duration::from_secs(900));
     assert_eq!(c.metrics.listen, None, "no port unless asked for");
+    assert_eq!(c.budgets, Default::default(), "no budgets unless set");
     assert_eq!(c.source, fx.source());
 }
 
@@ -34,7 +35,8 @@ fn every_setting_is_read_into_its_typed_field() {
          notify_requester = false\n\
          [sessions]\nqueue_size = 1\nidle_timeout_secs = 10\nshutdown_grace_secs = 0\n{}\
          model = \"haiku\"\nsystem_prompt = \"be brief\"\npermission_mode = \"dontAsk\"\n\
-         allowed_tools = []\nallowed_users = [9]\nallowed_roles = [10]\ntimeout_secs = 30\n",
+         allowed_tools = []\nallowed_users = [9]\nallowed_roles = [10]\ntimeout_secs = 30\n\
+         daily_budget_usd = 3\nuser_daily_budget_usd = 0.5\n",
         fx.project("web", 1)
     );
     let c = fx.load(&text).unwrap();
@@ -55,6 +57,10 @@ fn every_setting_is_read_into_its_typed_field() {
     assert_eq!(p.allowed_roles, vec![RoleId(10)]);
     assert_eq!(p.timeout, Some(Duration::from_secs(30)));
     assert_eq!(p.system_prompt.as_deref(), Some("be brief"));
+    assert_eq!(
+        (p.daily_budget_usd, p.user_daily_budget_usd),
+        (Some(3.0), Some(0.5))
+    );
 }
 
 #[test]
