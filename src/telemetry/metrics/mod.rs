@@ -166,11 +166,7 @@ impl Metrics {
     /// A request ended with `status` (the `requests.status` of
     /// docs/DATABASE.md).
     pub fn request_finished(&self, project: &str, status: &str, took: Duration, cost_usd: f64) {
-        let labels = ProjectOutcome {
-            project: project.into(),
-            outcome: status.into(),
-        };
-        self.requests.get_or_create(&labels).inc();
+        self.request_unrun(project, status);
         let project = ProjectLabel {
             project: project.into(),
         };
@@ -182,8 +178,9 @@ impl Metrics {
         }
     }
 
-    /// A request that ended without running (cancelled while queued,
-    /// turned away at shutdown).
+    /// A request that ended with `status`, counted without a duration or
+    /// cost: it never ran (cancelled while queued, turned away at
+    /// shutdown).
     pub fn request_unrun(&self, project: &str, status: &str) {
         let labels = ProjectOutcome {
             project: project.into(),
