@@ -94,6 +94,10 @@ pub fn user_text(kind: ErrorKind, id: &ErrorId) -> String {
             "Claude's API failed (a server error), so this was not answered. \
              Try again in a moment."
         }
+        ErrorKind::BudgetReached => {
+            "This run used up what today's budget had left, so Claude stopped before \
+             finishing. /cost shows the budgets; they reset at 00:00 UTC."
+        }
     };
     format!("⚠️ {body} (error id `{id}`)")
 }
@@ -103,7 +107,7 @@ mod tests {
     use super::*;
     use crate::domain::{ChannelId, RequestId};
 
-    const ALL: [ErrorKind; 13] = [
+    const ALL: [ErrorKind; 14] = [
         ErrorKind::Timeout,
         ErrorKind::ClaudeError,
         ErrorKind::ParseError,
@@ -117,6 +121,7 @@ mod tests {
         ErrorKind::ApiRateLimited,
         ErrorKind::ApiAuthentication,
         ErrorKind::ApiUnavailable,
+        ErrorKind::BudgetReached,
     ];
 
     fn hostile_report(kind: ErrorKind) -> ReportError {

@@ -114,6 +114,8 @@ pub enum ErrorKind {
     ApiAuthentication,
     /// Claude's API failed otherwise (5xx).
     ApiUnavailable,
+    /// The run reached its `--max-budget-usd`: what a daily budget left.
+    BudgetReached,
 }
 
 impl From<ApiTrouble> for ErrorKind {
@@ -143,6 +145,7 @@ impl ErrorKind {
             Self::ApiRateLimited => "api_rate_limited",
             Self::ApiAuthentication => "api_authentication",
             Self::ApiUnavailable => "api_unavailable",
+            Self::BudgetReached => "budget_reached",
         }
     }
 }

@@ -40,6 +40,9 @@ pub fn build_args(spec: &RunSpec) -> Vec<String> {
     if !rules.is_empty() {
         args.push(format!("--allowedTools={}", rules.join(",")));
     }
+    if let Some(cap) = spec.max_budget_usd {
+        args.push(format!("--max-budget-usd={cap:.6}"));
+    }
     if let Some(text) = &spec.append_system_prompt {
         args.push(format!("--append-system-prompt={text}"));
     }
@@ -93,6 +96,7 @@ mod tests {
         s.allowed_tools = vec!["Read".into(), "Bash(git log:*)".into()];
         s.session_rules = vec!["Write(src/x.rs)".into()];
         s.append_system_prompt = Some("--be brief\nplease".into());
+        s.max_budget_usd = Some(0.25);
         assert_eq!(
             build_args(&s)[8..],
             [
@@ -101,6 +105,7 @@ mod tests {
                 "--model=--evil",
                 "--permission-mode=acceptEdits",
                 "--allowedTools=Read,Bash(git log:*),Write(src/x.rs)",
+                "--max-budget-usd=0.250000",
                 "--append-system-prompt=--be brief\nplease",
             ]
         );

@@ -7,7 +7,7 @@
 //! and the message goes there.
 
 use super::recovery::run_recovering;
-use super::runner::Proc;
+use super::runner::{Proc, success_of};
 use super::{Progress, RunReport, RunSpec};
 use crate::domain::{ClaudeSessionId, PermissionMode};
 use std::path::PathBuf;
@@ -25,7 +25,13 @@ pub struct Live {
     shape: Shape,
     session: ClaudeSessionId,
     grace: Duration,
+    /// Its `--max-budget-usd`, less what its turns cost so far.
+    budget_left: Option<f64>,
 }
+
+/// Two budget amounts this close are the same (costs are recorded to
+/// about 1e-6 dollars).
+const SAME_AMOUNT: f64 = 1e-6;
 
 /// Everything fixed when the CLI starts; a turn whose spec differs needs
 /// a new process. Session rules are left out: the process was told them.
@@ -55,13 +61,20 @@ impl Shape {
 }
 
 impl Live {
-    pub(super) fn new(proc: Proc, spec: &RunSpec, session: ClaudeSessionId) -> Self {
+    pub(super) fn new(proc: Proc, spec: &RunSpec, session: ClaudeSessionId, cost_usd: f64) -> Self {
         Self {
             proc,
             shape: Shape::of(spec),
             session,
             grace: spec.kill_grace,
+            budget_left: spec.max_budget_usd.map(|cap| cap - cost_usd),
         }
+    }
+
+    /// After another turn in this process.
+    pub(super) fn spent(mut self, cost_usd: f64) -> Self {
+        self.budget_left = self.budget_left.map(|left| left - cost_usd);
+        self
     }
 
     /// The Claude session the process holds.
@@ -69,9 +82,16 @@ impl Live {
         self.session
     }
 
-    /// A turn of `spec` may be written to this process.
+    /// A turn of `spec` may be written to this process: it would start the
+    /// same, on this session, and what its budget cap leaves is the turn's
+    /// (the CLI's cap covers all of a process's turns, and cannot change).
     pub fn fits(&self, spec: &RunSpec) -> bool {
-        spec.resume == Some(self.session) && self.shape == Shape::of(spec)
+        let budget = match (spec.max_budget_usd, self.budget_left) {
+            (None, None) => true,
+            (Some(wanted), Some(left)) => (wanted - left).abs() < SAME_AMOUNT,
+            _ => false,
+        };
+        budget && spec.resume == Some(self.session) && self.shape == Shape::of(spec)
     }
 
     /// Closes stdin (the CLI then exits by itself), waits up to the grace,
@@ -101,8 +121,25 @@ impl Live {
             tokio::spawn(self.proc.abandon(self.grace));
             return None;
         }
-        let (mut report, live) = self.proc.conclude(turn, spec, keep, true, started).await;
+        let Live {
+            proc,
+            shape,
+            session,
+            grace,
+            budget_left,
+        } = self;
+        let (mut report, kept) = proc.conclude(turn, spec, keep, true, started).await;
         report.warm = true;
+        let live = kept.zip(success_of(&report)).map(|(proc, (_, cost))| {
+            let live = Live {
+                proc,
+                shape,
+                session,
+                grace,
+                budget_left,
+            };
+            live.spent(cost)
+        });
         Some((report, live))
     }
 }

@@ -65,6 +65,8 @@ pub struct RunSpec {
     /// process already holds them.
     pub session_rules: Vec<String>,
     pub append_system_prompt: Option<String>,
+    /// `--max-budget-usd`: what the process may spend, over all its turns.
+    pub max_budget_usd: Option<f64>,
     pub timeout: Duration,
     /// How long the CLI gets between SIGTERM and SIGKILL, and how long it may
     /// linger after its result line.
@@ -97,6 +99,7 @@ impl RunSpec {
             allowed_tools: Vec::new(),
             session_rules: Vec::new(),
             append_system_prompt: None,
+            max_budget_usd: None,
             timeout: Duration::from_secs(600),
             kill_grace: Duration::from_secs(5),
             max_output_bytes: 16 * 1024 * 1024,
@@ -120,6 +123,7 @@ impl fmt::Debug for RunSpec {
             .field("allowed_tools", &self.allowed_tools)
             .field("session_rules", &self.session_rules)
             .field("append_system_prompt", &self.append_system_prompt.is_some())
+            .field("max_budget_usd", &self.max_budget_usd)
             .field("timeout", &self.timeout)
             .field("kill_grace", &self.kill_grace)
             .field("max_output_bytes", &self.max_output_bytes)

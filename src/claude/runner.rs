@@ -62,7 +62,19 @@ pub(super) async fn run_keeping(
     };
     let turn = proc.turn(spec, progress, cancel, None).await;
     let resumed = spec.resume.is_some();
-    proc.conclude(turn, spec, keep, resumed, started).await
+    let (report, kept) = proc.conclude(turn, spec, keep, resumed, started).await;
+    let live = kept
+        .zip(success_of(&report))
+        .map(|(proc, (session, cost))| Live::new(proc, spec, session, cost));
+    (report, live)
+}
+
+/// The session and own cost of a turn that succeeded.
+pub(super) fn success_of(report: &RunReport) -> Option<(ClaudeSessionId, f64)> {
+    match &report.outcome {
+        Outcome::Success(s) => Some((s.session_id, s.cost_usd)),
+        _ => None,
+    }
 }
 
 fn report(
@@ -173,7 +185,7 @@ impl Proc {
         keep: bool,
         resumed: bool,
         started: Instant,
-    ) -> (RunReport, Option<Live>) {
+    ) -> (RunReport, Option<Proc>) {
         let Turn {
             ending,
             init_session,
@@ -182,9 +194,8 @@ impl Proc {
         let ending = match ending {
             Ending::Result(result) if keep => {
                 let outcome = classify(result, resumed, init_session);
-                if let Outcome::Success(success) = &outcome {
-                    let live = Live::new(self, spec, success.session_id);
-                    return (report(started, outcome, None, String::new()), Some(live));
+                if let Outcome::Success(_) = &outcome {
+                    return (report(started, outcome, None, String::new()), Some(self));
                 }
                 let (exit, stderr_tail) = self
                     .end(&Ending::NoResult { exited: None }, spec.kill_grace)

@@ -2,9 +2,10 @@
 //! about $0.02): a spent budget refuses the next request before the CLI
 //! runs, at the all-projects, project and user level, until 00:00 UTC.
 
-use crate::pipeline_harness::{ALICE, BOB, Pipeline, content};
+use crate::pipeline_harness::{ALICE, BOB, Pipeline, content, wait_status};
 use chrono::{DateTime, Duration, Utc};
 use claude_coordinator::db::Db;
+use claude_coordinator::domain::RequestStatus;
 use std::sync::atomic::{AtomicI64, Ordering};
 
 /// Sends `prompt` as the `nth` message (1-based, counting replies) and
@@ -95,4 +96,64 @@ async fn a_spent_budget_is_fresh_again_after_midnight_utc() {
     SHIFT_SECS.store((midnight - now).num_seconds() + 1, Ordering::Relaxed);
     let text = ask(&p, 1, ALICE, "three", 3).await;
     assert!(!refused(&text), "a new day: {text}");
+}
+
+/// The `--max-budget-usd` of a recorded process, if it had one.
+fn cap_of(record: &serde_json::Value) -> Option<f64> {
+    let argv = record["argv"].as_array()?;
+    argv.iter()
+        .find_map(|a| a.as_str()?.strip_prefix("--max-budget-usd="))
+        .and_then(|v| v.parse().ok())
+}
+
+#[actix_rt::test]
+async fn a_run_is_capped_at_what_the_budget_leaves_and_told_when_it_reaches_it() {
+    let p = Pipeline::start(|c| c.budgets.user_daily_usd = Some(0.03)).await;
+    ask(&p, 1, ALICE, "one", 1).await;
+    let records = p.cli.records();
+    assert_eq!(cap_of(&records[0]), Some(0.03), "{records:?}");
+    // The kept process, capped at 0.03 with 0.02 spent, takes the next turn
+    // (what it has left is what the budget leaves) and passes its cap.
+    let (second, _) = p.say(1, ALICE, "two");
+    let replies = p.replies(2).await;
+    let text = content(&replies[1]);
+    assert!(
+        text.contains("used up what today's budget had left"),
+        "{text}"
+    );
+    assert_eq!(p.cli.records().len(), 1, "the warm process took it");
+    assert_eq!(
+        wait_status(&p, second, RequestStatus::Failed).await,
+        RequestStatus::Failed
+    );
+    let row = p.db.request(second).await.unwrap().unwrap();
+    assert_eq!(row.error_kind.as_deref(), Some("budget_reached"));
+    assert!(
+        row.cost_usd.is_some_and(|c| c > 0.0),
+        "the call it made is counted"
+    );
+    assert!(refused(&ask(&p, 1, ALICE, "three", 3).await));
+}
+
+#[actix_rt::test]
+async fn a_kept_process_capped_above_what_the_budget_now_leaves_is_restarted() {
+    let p = Pipeline::start(|c| c.budgets.daily_usd = Some(0.5)).await;
+    let (one, _) = p.say(1, ALICE, "one");
+    p.replies(1).await;
+    // Another project spends meanwhile, so channel 1's process is capped
+    // above what the shared budget leaves.
+    let (other, _) = p.say(2, ALICE, "elsewhere");
+    p.replies(2).await;
+    wait_status(&p, other, RequestStatus::Done).await;
+    ask(&p, 1, ALICE, "two", 3).await;
+    let records = p.cli.records();
+    assert_eq!(records.len(), 3, "channel 1 got a new process: {records:?}");
+    assert_eq!(cap_of(&records[0]), Some(0.5));
+    let mut spent = 0.0;
+    for id in [one, other] {
+        spent += p.db.request(id).await.unwrap().unwrap().cost_usd.unwrap();
+    }
+    let cap = cap_of(&records[2]).expect("a cap");
+    assert!((cap - (0.5 - spent)).abs() < 1e-5, "{cap} after {spent}");
+    assert!(records[2]["argv"].to_string().contains("--resume"));
 }

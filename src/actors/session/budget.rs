@@ -1,6 +1,7 @@
 //! The daily budgets, checked before a request is stored: when any that
 //! applies is spent, the request is refused with a reply naming it, what
-//! was spent and when it resets, and the CLI never runs.
+//! was spent and when it resets, and the CLI never runs; else its run is
+//! capped (`--max-budget-usd`) at the least any of them leaves.
 
 use super::SessionActor;
 use crate::actors::messages::{ErrorKind, Request};
@@ -19,7 +20,7 @@ impl SessionActor {
             .project_config()
             .filter(|p| config.has_budgets(p, admin))
         else {
-            self.record(request, ctx);
+            self.record(request, None, ctx);
             return;
         };
         let now = (self.deps.now)();
@@ -62,7 +63,10 @@ impl SessionActor {
                 self.reply_later(&request, text, ctx);
                 self.arm_idle_timer(ctx);
             }
-            None => self.record(request, ctx),
+            None => {
+                let left = uses.iter().map(BudgetUse::remaining_usd).reduce(f64::min);
+                self.record(request, left, ctx);
+            }
         }
     }
 }

@@ -14,6 +14,9 @@ use crate::format::{Rendered, render_answer};
 use actix::prelude::*;
 use tracing::Instrument;
 
+/// The result subtype of a run stopped by its `--max-budget-usd`.
+const BUDGET_REACHED: &str = "error_max_budget_usd";
+
 const CONTEXT_LOST: &str =
     "*The earlier conversation could not be resumed, so this answer starts a fresh session.*\n\n";
 const CANCELLED: &str = "🛑 Cancelled.";
@@ -107,7 +110,11 @@ fn judge(report: &RunReport, announced: Option<ClaudeSessionId>, deps: &SessionD
         } => {
             let detail = with_stderr(&format!("{subtype}: {log_detail}"));
             let session = stored(session_id.or(announced));
-            let kind = api.map_or(Kind::ClaudeError, Kind::from);
+            let kind = match api {
+                Some(trouble) => Kind::from(*trouble),
+                None if subtype == BUDGET_REACHED => Kind::BudgetReached,
+                None => Kind::ClaudeError,
+            };
             Verdict::failed(Status::Failed, kind, detail, session)
                 .costing((*cost_usd, *cost_basis), *duration_ms)
         }

@@ -15,6 +15,9 @@ use std::time::Instant;
 pub(super) struct Queued {
     pub request: Request,
     pub span: tracing::Span,
+    /// The least any daily budget leaves, when one applies: the run's
+    /// `--max-budget-usd`.
+    pub budget_left: Option<f64>,
 }
 
 pub(super) struct InFlight {
@@ -56,8 +59,14 @@ impl SessionActor {
         self.check_budgets(request, ctx);
     }
 
-    /// Stores the request, then runs or queues it.
-    pub(super) fn record(&mut self, request: Request, ctx: &mut Context<Self>) {
+    /// Stores the request, then runs or queues it; its run may spend at
+    /// most `budget_left`.
+    pub(super) fn record(
+        &mut self,
+        request: Request,
+        budget_left: Option<f64>,
+        ctx: &mut Context<Self>,
+    ) {
         let Some(stored) = &self.stored else {
             return;
         };
@@ -85,6 +94,7 @@ impl SessionActor {
         let queued = Queued {
             span: self.request_span(&request),
             request,
+            budget_left,
         };
         ctx.wait(
             insert
@@ -118,7 +128,7 @@ impl SessionActor {
             }
         }
         if idle {
-            let spec = self.spec_for(&queued.request);
+            let spec = self.spec_for(&queued);
             self.launch(queued, spec, ctx);
             return;
         }
@@ -170,7 +180,7 @@ impl SessionActor {
             return;
         };
         self.queue_changed();
-        let spec = self.spec_for(&queued.request);
+        let spec = self.spec_for(&queued);
         let (db, id, resume) = (self.deps.db.clone(), queued.request.id, spec.resume);
         let mark = async move { db.mark_request_running(id, resume).await };
         ctx.wait(mark.into_actor(self).map(move |marked, act, ctx| {
@@ -183,7 +193,7 @@ impl SessionActor {
     }
 
     fn launch(&mut self, queued: Queued, mut spec: RunSpec, ctx: &mut Context<Self>) {
-        let Queued { request, span } = queued;
+        let Queued { request, span, .. } = queued;
         let id = request.id;
         if self.approvals_on() {
             let (asks, asked) = tokio::sync::mpsc::unbounded_channel();
@@ -219,7 +229,8 @@ impl SessionActor {
             .is_some_and(|p| p.effective_approvals(claude) == Approvals::Discord)
     }
 
-    fn spec_for(&self, request: &Request) -> RunSpec {
+    fn spec_for(&self, queued: &Queued) -> RunSpec {
+        let request = &queued.request;
         let config = &self.deps.config;
         let claude = &config.claude;
         let stored = self.stored.as_ref();
@@ -249,6 +260,7 @@ impl SessionActor {
             spec.model = Some(DEFAULT_MODEL.into());
         }
         spec.max_output_bytes = claude.max_output_bytes;
+        spec.max_budget_usd = queued.budget_left;
         if let Some(retries) = claude.max_api_retries {
             let retries = retries.to_string();
             spec.extra_env

@@ -182,3 +182,32 @@ async fn sigterm_ends_every_live_cli_and_after_a_restart_the_session_resumes() {
     assert!(processes_in(&w.d.cli.dir("project-beta")).is_empty());
     assert_eq!(ask(&w.d, w.d.alpha, "which fruit?").await, "It was PEAR.");
 }
+
+/// The real CLI takes `--max-budget-usd=` glued, caps the live process
+/// over its turns, and reports reaching it as the daemon expects.
+#[tokio::test]
+async fn the_real_cli_stops_a_turn_at_what_the_budget_leaves() {
+    let Some(w) = World::start(Options {
+        budgets: Some("user_daily_budget_usd = 0.008"),
+        ..Options::default()
+    })
+    .await
+    else {
+        return;
+    };
+    ask(&w.d, w.d.alpha, "one").await;
+    let text = ask(&w.d, w.d.alpha, "two").await;
+    assert!(
+        text.contains("used up what today's budget had left"),
+        "{text}"
+    );
+    assert_eq!(
+        warm_turns(&w.d, 2).await,
+        [false, true],
+        "the kept process ran it"
+    );
+    let rows = w.d.delivered_requests(w.d.alpha, 2).await;
+    assert_eq!(rows[1].error_kind.as_deref(), Some("budget_reached"));
+    assert!(ask(&w.d, w.d.alpha, "three").await.starts_with("💸"));
+    assert_eq!(w.calls(2).await.len(), 2, "the refused one made no call");
+}

@@ -16,6 +16,8 @@ pub struct Args {
     pub permission_mode: Option<String>,
     pub allowed_tools: Vec<String>,
     pub append_system_prompt: Option<String>,
+    /// `--max-budget-usd`: what this process may spend over its turns.
+    pub max_budget_usd: Option<f64>,
     pub skip_permissions: bool,
     pub prompt: Option<String>,
 }
@@ -157,6 +159,15 @@ impl Args {
             "--model" => self.model = Some(value),
             "--permission-mode" => self.permission_mode = Some(value),
             "--append-system-prompt" => self.append_system_prompt = Some(value),
+            "--max-budget-usd" => {
+                let cap = value.parse().ok().filter(|c: &f64| *c > 0.0);
+                let Some(cap) = cap else {
+                    return Err(format!(
+                        "Error: --max-budget-usd must be a positive number, got {value}"
+                    ));
+                };
+                self.max_budget_usd = Some(cap);
+            }
             _ => {}
         }
         Ok(())

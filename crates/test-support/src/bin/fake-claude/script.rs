@@ -362,12 +362,14 @@ pub fn perform(
     let mut resume = args.resume.clone();
     let mut allowed = args.allowed_tools.clone();
     let mut prompt = prompt;
+    let mut spent = 0.0;
     loop {
         let turn = TurnArgs {
             args,
             resume: resume.as_deref(),
             cwd,
             sessions: &sessions,
+            spent_before: spent,
         };
         let done = match turn.run(&prompt, out, control, allowed) {
             Ok(done) => done,
@@ -384,6 +386,7 @@ pub fn perform(
             return done.code;
         };
         record.add_turn(&next);
+        spent += done.own_cost;
         prompt = next;
         resume = Some(done.run.session.clone());
         allowed = done.run.allowed;
@@ -399,6 +402,8 @@ struct TurnArgs<'a> {
     resume: Option<&'a str>,
     cwd: &'a Path,
     sessions: &'a Sessions,
+    /// What this process's earlier turns cost, for `--max-budget-usd`.
+    spent_before: f64,
 }
 
 /// A turn that printed its result.
@@ -406,6 +411,7 @@ struct Done {
     run: Run,
     code: u8,
     linger: bool,
+    own_cost: f64,
 }
 
 impl TurnArgs<'_> {
@@ -454,7 +460,15 @@ impl TurnArgs<'_> {
             dies_asking: words.has("die-asking"),
         };
         let ending = run.script(&words, prompt, &parent.prompts, failure)?;
-        let result = run.result(&ending, started, parent.usage);
+        let mut result = run.result(&ending, started, parent.usage);
+        let own_cost = own_cost(&result);
+        let over = self
+            .args
+            .max_budget_usd
+            .filter(|cap| self.spent_before + own_cost > *cap);
+        if let Some(cap) = over {
+            over_budget(&mut result, cap);
+        }
         stored.usage = result["modelUsage"].clone();
         self.sessions.save(&run.session, &stored);
         run.out.emit(result);
@@ -468,10 +482,34 @@ impl TurnArgs<'_> {
             run.out.emit(ghost);
         }
         Ok(Done {
-            code: ending.exit_code(),
+            code: if over.is_some() {
+                1
+            } else {
+                ending.exit_code()
+            },
             linger: words.has("linger"),
             run,
+            own_cost,
         })
+    }
+}
+
+/// `model_usage_since_last_result[*].costUSD` summed: the turn's own cost.
+fn own_cost(result: &Value) -> f64 {
+    let models = result["model_usage_since_last_result"].as_object();
+    models.map_or(0.0, |m| {
+        m.values().filter_map(|u| u["costUSD"].as_f64()).sum()
+    })
+}
+
+/// The result as 2.1 prints it when the process passed its
+/// `--max-budget-usd` (checked after the API call, so the cost counts).
+fn over_budget(result: &mut Value, cap: f64) {
+    result["subtype"] = json!("error_max_budget_usd");
+    result["is_error"] = json!(true);
+    result["errors"] = json!([format!("Reached maximum budget (${cap})")]);
+    if let Some(fields) = result.as_object_mut() {
+        fields.remove("result");
     }
 }
 
