@@ -355,6 +355,11 @@ impl fmt::Display for RequestStatus {
     }
 }
 
+/// 00:00 UTC of `now`'s day, when the daily budgets reset.
+pub fn start_of_utc_day(now: chrono::DateTime<chrono::Utc>) -> chrono::DateTime<chrono::Utc> {
+    now.date_naive().and_time(chrono::NaiveTime::MIN).and_utc()
+}
+
 /// What was spent since a moment (00:00 UTC, for the daily budgets):
 /// everyone's, one project's, and one user's in that project.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]

@@ -22,6 +22,11 @@ const DEFAULT_MODEL: &str = "default";
 /// A CLI process between turns, holding one Claude session.
 pub struct Live {
     proc: Proc,
+    held: Held,
+}
+
+/// What a kept process was started with and holds now.
+struct Held {
     shape: Shape,
     session: ClaudeSessionId,
     grace: Duration,
@@ -62,42 +67,39 @@ impl Shape {
 
 impl Live {
     pub(super) fn new(proc: Proc, spec: &RunSpec, session: ClaudeSessionId, cost_usd: f64) -> Self {
-        Self {
-            proc,
+        let held = Held {
             shape: Shape::of(spec),
             session,
             grace: spec.kill_grace,
-            budget_left: spec.max_budget_usd.map(|cap| cap - cost_usd),
-        }
+            budget_left: spec.max_budget_usd,
+        };
+        Self { proc, held }.spent(cost_usd)
     }
 
-    /// After another turn in this process.
-    pub(super) fn spent(mut self, cost_usd: f64) -> Self {
-        self.budget_left = self.budget_left.map(|left| left - cost_usd);
+    /// After a turn in this process that cost `cost_usd`.
+    fn spent(mut self, cost_usd: f64) -> Self {
+        let held = &mut self.held;
+        held.budget_left = held.budget_left.map(|left| left - cost_usd);
         self
-    }
-
-    /// The Claude session the process holds.
-    pub fn session(&self) -> ClaudeSessionId {
-        self.session
     }
 
     /// A turn of `spec` may be written to this process: it would start the
     /// same, on this session, and what its budget cap leaves is the turn's
     /// (the CLI's cap covers all of a process's turns, and cannot change).
     pub fn fits(&self, spec: &RunSpec) -> bool {
-        let budget = match (spec.max_budget_usd, self.budget_left) {
+        let held = &self.held;
+        let budget = match (spec.max_budget_usd, held.budget_left) {
             (None, None) => true,
             (Some(wanted), Some(left)) => (wanted - left).abs() < SAME_AMOUNT,
             _ => false,
         };
-        budget && spec.resume == Some(self.session) && self.shape == Shape::of(spec)
+        budget && spec.resume == Some(held.session) && held.shape == Shape::of(spec)
     }
 
     /// Closes stdin (the CLI then exits by itself), waits up to the grace,
     /// then ends the process group; always reaps.
     pub async fn close(self) {
-        self.proc.close(self.grace).await;
+        self.proc.close(self.held.grace).await;
     }
 
     /// Writes the turn to this process. `None` when the process did not
@@ -118,28 +120,15 @@ impl Live {
             .turn(spec, progress, cancel, Some(answer_within))
             .await;
         if !turn.heard && !cancel.is_cancelled() {
-            tokio::spawn(self.proc.abandon(self.grace));
+            tokio::spawn(self.proc.abandon(self.held.grace));
             return None;
         }
-        let Live {
-            proc,
-            shape,
-            session,
-            grace,
-            budget_left,
-        } = self;
+        let Live { proc, held } = self;
         let (mut report, kept) = proc.conclude(turn, spec, keep, true, started).await;
         report.warm = true;
-        let live = kept.zip(success_of(&report)).map(|(proc, (_, cost))| {
-            let live = Live {
-                proc,
-                shape,
-                session,
-                grace,
-                budget_left,
-            };
-            live.spent(cost)
-        });
+        let live = kept
+            .zip(success_of(&report))
+            .map(|(proc, (_, cost))| Live { proc, held }.spent(cost));
         Some((report, live))
     }
 }

@@ -263,19 +263,17 @@ impl Db {
 /// The current time as the store writes it: ISO-8601 UTC with milliseconds,
 /// which also sorts correctly as text.
 pub(crate) fn now_utc() -> String {
-    chrono::Utc::now()
-        .format("%Y-%m-%dT%H:%M:%S%.3fZ")
-        .to_string()
+    store_time(chrono::Utc::now())
+}
+
+fn store_time(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
 }
 
 /// 00:00 UTC of `now`'s day, as the store writes times: where today's
 /// spend starts (`Db::spend_since`).
 pub fn start_of_day(now: chrono::DateTime<chrono::Utc>) -> String {
-    now.date_naive()
-        .and_time(chrono::NaiveTime::MIN)
-        .and_utc()
-        .format("%Y-%m-%dT%H:%M:%S%.3fZ")
-        .to_string()
+    store_time(crate::domain::start_of_utc_day(now))
 }
 
 /// Creates the folder the database file goes in.

@@ -92,7 +92,7 @@ async fn a_spent_budget_is_fresh_again_after_midnight_utc() {
     ask(&p, 1, ALICE, "one", 1).await;
     assert!(refused(&ask(&p, 1, ALICE, "two", 2).await));
     let now = Utc::now();
-    let midnight = now.date_naive().and_time(chrono::NaiveTime::MIN).and_utc() + Duration::days(1);
+    let midnight = claude_coordinator::domain::start_of_utc_day(now) + Duration::days(1);
     SHIFT_SECS.store((midnight - now).num_seconds() + 1, Ordering::Relaxed);
     let text = ask(&p, 1, ALICE, "three", 3).await;
     assert!(!refused(&text), "a new day: {text}");

@@ -7,7 +7,7 @@ use super::SessionActor;
 use crate::actors::messages::{ErrorKind, Request};
 use crate::config::BudgetUse;
 use crate::db::DbError;
-use crate::domain::Spend;
+use crate::domain::{Spend, start_of_utc_day};
 use actix::prelude::*;
 use chrono::{DateTime, Duration, Utc};
 
@@ -72,8 +72,7 @@ impl SessionActor {
 }
 
 fn refusal(spent: &BudgetUse, project: &str, now: DateTime<Utc>) -> String {
-    let midnight = now.date_naive().and_time(chrono::NaiveTime::MIN).and_utc();
-    let resets_in = midnight + Duration::days(1) - now;
+    let resets_in = start_of_utc_day(now) + Duration::days(1) - now;
     let (hours, minutes) = (resets_in.num_hours(), resets_in.num_minutes() % 60);
     format!(
         "💸 {} is spent: ${:.2} of ${:.2} since 00:00 UTC, so Claude was not run. It resets at 00:00 UTC, in {hours} h {minutes} min.",

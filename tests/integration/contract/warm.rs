@@ -10,11 +10,6 @@ use std::path::Path;
 use test_support::fake_api::Reply;
 use test_support::fake_discord::SlashCommand;
 
-async fn ask(d: &Daemon, channel: u64, text: &str) -> String {
-    let asked = d.say(channel, d.alice, text).await;
-    d.reply_to(channel, asked).await[0].content.clone()
-}
-
 /// The one process working in `dir`, once there is exactly one.
 async fn the_process_in(dir: &Path) -> i32 {
     poll(
@@ -25,14 +20,6 @@ async fn the_process_in(dir: &Path) -> i32 {
         "one CLI process in the folder",
     )
     .await
-}
-
-async fn nothing_runs_in(dir: &Path) {
-    poll(
-        || processes_in(dir).is_empty().then_some(()),
-        "no process in the folder",
-    )
-    .await;
 }
 
 /// Whether each of the first `n` requests went to a live CLI, from their
@@ -61,10 +48,10 @@ async fn one_live_cli_answers_a_channels_messages_with_their_history() {
     for reply in ["Noted: MANGO.", "Still MANGO.", "It was MANGO."] {
         w.api.push(Reply::text(reply));
     }
-    ask(&w.d, w.d.alpha, "remember MANGO").await;
+    w.d.ask(w.d.alpha, "remember MANGO").await;
     let pid = the_process_in(&w.project()).await;
-    ask(&w.d, w.d.alpha, "and now?").await;
-    assert_eq!(ask(&w.d, w.d.alpha, "which fruit?").await, "It was MANGO.");
+    w.d.ask(w.d.alpha, "and now?").await;
+    assert_eq!(w.d.ask(w.d.alpha, "which fruit?").await, "It was MANGO.");
     assert_eq!(the_process_in(&w.project()).await, pid, "the same process");
     let calls = w.calls(3).await;
     assert!(calls[2].texts_of("user").contains(&"remember MANGO"));
@@ -88,11 +75,11 @@ async fn model_and_reset_restart_the_live_cli() {
     let Some(w) = World::start(Options::default()).await else {
         return;
     };
-    ask(&w.d, w.d.alpha, "remember KIWI").await;
+    w.d.ask(w.d.alpha, "remember KIWI").await;
     let first = the_process_in(&w.project()).await;
     let set = SlashCommand::new("model", w.d.alpha, w.d.admin).string_option("name", "haiku");
     w.command(set).await;
-    ask(&w.d, w.d.alpha, "which fruit?").await;
+    w.d.ask(w.d.alpha, "which fruit?").await;
     let second = the_process_in(&w.project()).await;
     assert_ne!(second, first);
     let calls = w.calls(2).await;
@@ -101,7 +88,7 @@ async fn model_and_reset_restart_the_live_cli() {
 
     w.command(SlashCommand::new("reset", w.d.alpha, w.d.admin))
         .await;
-    ask(&w.d, w.d.alpha, "hello again").await;
+    w.d.ask(w.d.alpha, "hello again").await;
     assert_ne!(the_process_in(&w.project()).await, second);
     let calls = w.calls(3).await;
     assert_ne!(calls[2].session_id(), calls[0].session_id());
@@ -116,12 +103,12 @@ async fn a_live_cli_killed_between_messages_is_replaced_and_the_message_answered
     };
     w.api.push(Reply::text("Noted: LIME."));
     w.api.push(Reply::text("It was LIME."));
-    ask(&w.d, w.d.alpha, "remember LIME").await;
+    w.d.ask(w.d.alpha, "remember LIME").await;
     let pid = the_process_in(&w.project()).await;
     // SAFETY: kill(2) of the CLI this test's daemon started.
     unsafe { libc::kill(pid, libc::SIGKILL) };
-    nothing_runs_in(&w.project()).await;
-    assert_eq!(ask(&w.d, w.d.alpha, "which fruit?").await, "It was LIME.");
+    w.nothing_runs_in_the_project().await;
+    assert_eq!(w.d.ask(w.d.alpha, "which fruit?").await, "It was LIME.");
     let calls = w.calls(2).await;
     assert!(calls[1].texts_of("user").contains(&"remember LIME"));
     assert_eq!(warm_turns(&w.d, 2).await, [false, false]);
@@ -137,10 +124,10 @@ async fn past_max_warm_the_least_recently_used_live_cli_is_closed() {
     else {
         return;
     };
-    ask(&w.d, w.d.alpha, "one").await;
+    w.d.ask(w.d.alpha, "one").await;
     the_process_in(&w.project()).await;
-    ask(&w.d, w.d.beta, "two").await;
-    nothing_runs_in(&w.project()).await;
+    w.d.ask(w.d.beta, "two").await;
+    w.nothing_runs_in_the_project().await;
     the_process_in(&w.d.cli.dir("project-beta")).await;
 }
 
@@ -156,9 +143,9 @@ async fn an_idle_live_cli_exits_after_warm_secs_and_the_next_message_resumes() {
     };
     w.api.push(Reply::text("Noted: FIG."));
     w.api.push(Reply::text("It was FIG."));
-    ask(&w.d, w.d.alpha, "remember FIG").await;
-    nothing_runs_in(&w.project()).await;
-    assert_eq!(ask(&w.d, w.d.alpha, "which fruit?").await, "It was FIG.");
+    w.d.ask(w.d.alpha, "remember FIG").await;
+    w.nothing_runs_in_the_project().await;
+    assert_eq!(w.d.ask(w.d.alpha, "which fruit?").await, "It was FIG.");
     assert_eq!(warm_turns(&w.d, 2).await, [false, false]);
 }
 
@@ -170,8 +157,8 @@ async fn sigterm_ends_every_live_cli_and_after_a_restart_the_session_resumes() {
     w.api.push(Reply::text("Noted: PEAR."));
     w.api.push(Reply::text("Hello, beta."));
     w.api.push(Reply::text("It was PEAR."));
-    ask(&w.d, w.d.alpha, "remember PEAR").await;
-    ask(&w.d, w.d.beta, "hello").await;
+    w.d.ask(w.d.alpha, "remember PEAR").await;
+    w.d.ask(w.d.beta, "hello").await;
     the_process_in(&w.project()).await;
     let status = w.d.stop_and_restart().await;
     assert!(status.success(), "{status:?}");
@@ -180,7 +167,7 @@ async fn sigterm_ends_every_live_cli_and_after_a_restart_the_session_resumes() {
         "nothing outlived the daemon"
     );
     assert!(processes_in(&w.d.cli.dir("project-beta")).is_empty());
-    assert_eq!(ask(&w.d, w.d.alpha, "which fruit?").await, "It was PEAR.");
+    assert_eq!(w.d.ask(w.d.alpha, "which fruit?").await, "It was PEAR.");
 }
 
 /// The real CLI takes `--max-budget-usd=` glued, caps the live process
@@ -195,8 +182,8 @@ async fn the_real_cli_stops_a_turn_at_what_the_budget_leaves() {
     else {
         return;
     };
-    ask(&w.d, w.d.alpha, "one").await;
-    let text = ask(&w.d, w.d.alpha, "two").await;
+    w.d.ask(w.d.alpha, "one").await;
+    let text = w.d.ask(w.d.alpha, "two").await;
     assert!(
         text.contains("used up what today's budget had left"),
         "{text}"
@@ -208,6 +195,6 @@ async fn the_real_cli_stops_a_turn_at_what_the_budget_leaves() {
     );
     let rows = w.d.delivered_requests(w.d.alpha, 2).await;
     assert_eq!(rows[1].error_kind.as_deref(), Some("budget_reached"));
-    assert!(ask(&w.d, w.d.alpha, "three").await.starts_with("💸"));
+    assert!(w.d.ask(w.d.alpha, "three").await.starts_with("💸"));
     assert_eq!(w.calls(2).await.len(), 2, "the refused one made no call");
 }

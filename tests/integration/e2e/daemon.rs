@@ -274,6 +274,13 @@ impl Daemon {
             .await
     }
 
+    /// Alice mentions the bot in `channel` with `text`; returns the text of
+    /// the first reply.
+    pub async fn ask(&self, channel: u64, text: &str) -> String {
+        let asked = self.say(channel, self.alice, text).await;
+        self.reply_to(channel, asked).await[0].content.clone()
+    }
+
     /// Waits until a bot post in `channel` replies to `message`; returns it
     /// and every post in the channel after it.
     pub async fn reply_to(&self, channel: u64, message: u64) -> Vec<PostedMessage> {

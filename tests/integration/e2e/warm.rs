@@ -7,13 +7,6 @@ use super::{Daemon, Options, argvs, exited, resume_of};
 use crate::helpers::processes_in;
 use test_support::fake_discord::SlashCommand;
 
-/// Sends `text` to alpha and waits for the answer; returns its text.
-async fn ask(d: &Daemon, text: &str) -> String {
-    let asked = d.say(d.alpha, d.alice, text).await;
-    let posts = d.reply_to(d.alpha, asked).await;
-    posts[0].content.clone()
-}
-
 async fn status(d: &Daemon) -> String {
     d.slash(SlashCommand::new("status", d.alpha, d.alice)).await
 }
@@ -25,11 +18,11 @@ fn pid_of(d: &Daemon, process: usize) -> i64 {
 #[tokio::test]
 async fn a_channels_messages_are_answered_by_one_cli_process_and_status_says_warm() {
     let d = Daemon::start(Options::default()).await;
-    assert!(ask(&d, "one FAKE:echo").await.contains("one"));
+    assert!(d.ask(d.alpha, "one FAKE:echo").await.contains("one"));
     let text = status(&d).await;
     assert!(text.contains("Claude warm"), "{text}");
-    assert!(ask(&d, "two FAKE:echo").await.contains("two"));
-    let recalled = ask(&d, "three FAKE:recall").await;
+    assert!(d.ask(d.alpha, "two FAKE:echo").await.contains("two"));
+    let recalled = d.ask(d.alpha, "three FAKE:recall").await;
     assert!(
         recalled.contains("one FAKE:echo | two FAKE:echo"),
         "{recalled}"
@@ -53,12 +46,12 @@ async fn a_channels_messages_are_answered_by_one_cli_process_and_status_says_war
 #[tokio::test]
 async fn model_and_reset_close_the_warm_process_and_the_next_message_starts_a_new_one() {
     let d = Daemon::start(Options::default()).await;
-    ask(&d, "one").await;
+    d.ask(d.alpha, "one").await;
     let set = SlashCommand::new("model", d.alpha, d.admin).string_option("name", "haiku");
     d.slash(set).await;
     exited(pid_of(&d, 0)).await;
     assert!(!status(&d).await.contains("Claude warm"));
-    ask(&d, "two").await;
+    d.ask(d.alpha, "two").await;
     let argv = argvs(&d.cli);
     assert_eq!(argv.len(), 2);
     assert!(argv[1].contains(&"--model=haiku".to_string()), "{argv:?}");
@@ -69,7 +62,7 @@ async fn model_and_reset_close_the_warm_process_and_the_next_message_starts_a_ne
 
     d.slash(SlashCommand::new("reset", d.alpha, d.admin)).await;
     exited(pid_of(&d, 1)).await;
-    ask(&d, "three").await;
+    d.ask(d.alpha, "three").await;
     let argv = argvs(&d.cli);
     assert_eq!(argv.len(), 3);
     assert_eq!(resume_of(&argv[2]), None, "a new conversation: {argv:?}");
@@ -82,10 +75,10 @@ async fn an_idle_warm_process_is_closed_after_warm_secs() {
         ..Options::default()
     })
     .await;
-    ask(&d, "one").await;
+    d.ask(d.alpha, "one").await;
     exited(pid_of(&d, 0)).await;
     assert!(!status(&d).await.contains("Claude warm"));
-    ask(&d, "two").await;
+    d.ask(d.alpha, "two").await;
     let argv = argvs(&d.cli);
     assert_eq!(argv.len(), 2);
     assert!(resume_of(&argv[1]).is_some(), "{argv:?}");
@@ -94,13 +87,13 @@ async fn an_idle_warm_process_is_closed_after_warm_secs() {
 #[tokio::test]
 async fn a_warm_process_killed_between_messages_is_replaced_and_the_message_answered() {
     let d = Daemon::start(Options::default()).await;
-    ask(&d, "one").await;
+    d.ask(d.alpha, "one").await;
     let pid = pid_of(&d, 0);
     // SAFETY: kill(2) of the fake CLI this test's daemon started.
     unsafe { libc::kill(pid as i32, libc::SIGKILL) };
     exited(pid).await;
     assert!(
-        ask(&d, "still there? FAKE:echo")
+        d.ask(d.alpha, "still there? FAKE:echo")
             .await
             .contains("still there?")
     );
@@ -115,7 +108,7 @@ async fn a_warm_process_killed_between_messages_is_replaced_and_the_message_answ
 #[tokio::test]
 async fn sigterm_closes_every_warm_process_and_a_restart_resumes_cold() {
     let mut d = Daemon::start(Options::default()).await;
-    ask(&d, "one").await;
+    d.ask(d.alpha, "one").await;
     let in_beta = d.say(d.beta, d.alice, "beta one").await;
     d.reply_to(d.beta, in_beta).await;
     assert_eq!(d.cli.records().len(), 2);
@@ -130,7 +123,7 @@ async fn sigterm_closes_every_warm_process_and_a_restart_resumes_cold() {
     }
     assert!(processes_in(&d.cli.project()).is_empty());
     assert!(processes_in(&d.cli.dir("project-beta")).is_empty());
-    ask(&d, "after the restart").await;
+    d.ask(d.alpha, "after the restart").await;
     let argv = argvs(&d.cli);
     assert_eq!(argv.len(), 3);
     assert!(resume_of(&argv[2]).is_some(), "{argv:?}");
