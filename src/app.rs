@@ -1,11 +1,13 @@
 //! The daemon's life: check what `run` needs, start logging, open the
-//! store, start the actors and the Discord client, wait for the shutdown
-//! future (SIGINT or SIGTERM in `run`) or the gateway failing, and stop
-//! cleanly.
+//! store, start the actors and the Discord client, reload the
+//! configuration on each reload request (SIGHUP in `run`), wait for the
+//! shutdown future (SIGINT or SIGTERM in `run`) or the gateway failing,
+//! and stop cleanly.
 
 use crate::actors::graph::{Core, Timings, start_core};
-use crate::actors::messages::{CloseAllWarm, Outgoing, Shutdown};
-use crate::config::{Config, EnvSettings};
+use crate::actors::messages::{CloseAllWarm, Outgoing, Reload, Shutdown};
+use crate::actors::reloader::Reloader;
+use crate::config::{Config, ConfigSource, EnvSettings, SharedConfig};
 use crate::db::Db;
 use crate::discord::actor::DiscordActor;
 use crate::discord::client::{self, ClientSetup};
@@ -16,8 +18,8 @@ use crate::telemetry::{self, LogSettings};
 use actix::prelude::*;
 use anyhow::{Context as _, anyhow};
 use std::future::Future;
-use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::mpsc;
 
 /// How often freed heap pages go back to the kernel whatever the daemon
 /// is doing (see `memory::release_every`).
@@ -30,7 +32,7 @@ const WARM_CLOSE_WAIT: Duration = Duration::from_secs(11);
 /// The actors of a running daemon: the core and the Discord actor that is
 /// its outbox.
 pub struct App {
-    pub config: Arc<Config>,
+    pub config: SharedConfig,
     pub db: Db,
     pub discord: Addr<DiscordActor>,
     pub core: Core,
@@ -38,11 +40,12 @@ pub struct App {
 
 impl App {
     /// Starts the actors. Call inside an actix System.
-    pub fn start(config: Arc<Config>, db: Db) -> App {
+    pub fn start(config: SharedConfig, source: ConfigSource, db: Db) -> App {
         // The Discord actor and the core need each other's addresses.
         let discord_ctx = Context::<DiscordActor>::new();
         let outbox = discord_ctx.address().recipient();
-        let core = start_core(config.clone(), db.clone(), outbox, Timings::default());
+        let timings = Timings::default();
+        let core = start_core(config.clone(), source, db.clone(), outbox, timings);
         let actor = DiscordActor::new(
             config.clone(),
             core.router.clone(),
@@ -59,12 +62,13 @@ impl App {
     }
 }
 
-/// What `serve` needs from the process: the token, the environment and
-/// the loaded configuration.
+/// What `serve` needs from the process: the token, the environment, the
+/// loaded configuration, and a message each time it is to be reloaded.
 pub struct Daemon {
     pub token: DiscordToken,
     pub env: EnvSettings,
-    pub config: Arc<Config>,
+    pub config: Config,
+    pub reloads: mpsc::UnboundedReceiver<()>,
 }
 
 /// `claude-coordinator run`: blocks until SIGINT or SIGTERM.
@@ -72,7 +76,7 @@ pub fn run_blocking(env: EnvSettings) -> anyhow::Result<()> {
     let token = env.discord_token.clone().ok_or_else(|| {
         anyhow!("DISCORD_TOKEN is not set; put the bot token in .env or the environment")
     })?;
-    let config = Arc::new(Config::load_for(&env)?);
+    let config = Config::load_for(&env)?;
     let (_log_guard, log_file) = telemetry::init(
         "claude-coordinator",
         &LogSettings {
@@ -88,9 +92,14 @@ pub fn run_blocking(env: EnvSettings) -> anyhow::Result<()> {
         .context("cannot start the async runtime")?;
     let system = actix_rt::System::with_tokio_rt(move || runtime);
     system.block_on(async move {
-        keep_config_on_sighup()?;
+        let reloads = reload_signal()?;
         let shutdown = shutdown_signal()?;
-        let daemon = Daemon { token, env, config };
+        let daemon = Daemon {
+            token,
+            env,
+            config,
+            reloads,
+        };
         serve(daemon, shutdown).await
     })
 }
@@ -98,7 +107,12 @@ pub fn run_blocking(env: EnvSettings) -> anyhow::Result<()> {
 /// Runs the daemon until `shutdown` completes (or the gateway fails), then
 /// settles every request and closes. Call inside an actix System.
 pub async fn serve(daemon: Daemon, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
-    let Daemon { token, env, config } = daemon;
+    let Daemon {
+        token,
+        env,
+        config,
+        reloads,
+    } = daemon;
     for warning in config.warnings() {
         tracing::warn!(warning = %warning, "configuration");
     }
@@ -106,17 +120,20 @@ pub async fn serve(daemon: Daemon, shutdown: impl Future<Output = ()>) -> anyhow
     // the first one's requests interrupted.
     let _lock = Db::lock_for_daemon(&env.database_url)?;
     let db = Db::connect(&env.database_url).await?;
-    let app = App::start(config.clone(), db.clone());
+    let shared = SharedConfig::new(config.clone());
+    let app = App::start(shared.clone(), ConfigSource::from_env(&env), db.clone());
     announce_interrupted(&db, &app.discord).await?;
     let mut client = client::build(ClientSetup {
         token: &token,
         api_base: env.discord_api_base.as_deref(),
-        config: config.clone(),
+        config: shared.clone(),
         db: db.clone(),
         discord: app.discord.clone(),
         router: app.core.router.clone(),
+        reloader: app.core.reloader.clone(),
     })
     .await?;
+    tokio::spawn(reload_on(reloads, app.core.reloader.clone()));
     let _metrics = serve_metrics(&config, &app).await?;
     tokio::spawn(crate::memory::release_every(RELEASE_MEMORY_EVERY));
     let shards = client.shard_manager.clone();
@@ -129,8 +146,16 @@ pub async fn serve(daemon: Daemon, shutdown: impl Future<Output = ()>) -> anyhow
         () = shutdown => Ok(()),
         ended = &mut gateway => Err(gateway_error(ended)),
     };
+    settle(&app, shared.current().sessions.shutdown_grace).await;
+    shards.shutdown_all().await;
+    db.close().await;
+    outcome
+}
+
+/// Turns new requests away, gives running ones `grace` to finish, and
+/// closes every warm CLI process.
+async fn settle(app: &App, grace: Duration) {
     app.discord.do_send(BeginShutdown);
-    let grace = config.sessions.shutdown_grace;
     // Idle warm processes close while the sessions drain.
     let pool = app.core.pool.clone();
     let (summary, _) = tokio::join!(
@@ -156,9 +181,6 @@ pub async fn serve(daemon: Daemon, shutdown: impl Future<Output = ()>) -> anyhow
             "Discord did not take every post before the shutdown deadline; those posts are lost"
         );
     }
-    shards.shutdown_all().await;
-    db.close().await;
-    outcome
 }
 
 /// The scrape endpoint, when `[metrics] listen` is set; it stops when the
@@ -233,19 +255,28 @@ fn gateway_error(ended: Result<serenity::Result<()>, tokio::task::JoinError>) ->
     anyhow!("cannot stay connected to Discord ({error}); {hint}")
 }
 
-/// The configuration is read once, at start. SIGHUP (which would end the
-/// process by default) only says so in the log; restart to apply edits.
-fn keep_config_on_sighup() -> anyhow::Result<()> {
+/// SIGHUP (which would end the process by default) asks for a reload;
+/// listening starts now, so one sent while the daemon starts is kept.
+fn reload_signal() -> anyhow::Result<mpsc::UnboundedReceiver<()>> {
     use tokio::signal::unix::{SignalKind, signal};
     let mut hup = signal(SignalKind::hangup()).context("cannot listen for SIGHUP")?;
+    let (tx, rx) = mpsc::unbounded_channel();
     tokio::spawn(async move {
         while hup.recv().await.is_some() {
-            tracing::warn!(
-                "SIGHUP received: the configuration is read only at start; restart the daemon to apply changes"
-            );
+            tracing::info!(signal = "SIGHUP", "reloading the configuration");
+            if tx.send(()).is_err() {
+                break;
+            }
         }
     });
-    Ok(())
+    Ok(rx)
+}
+
+/// Reloads once per request; the reloader logs what came of it.
+async fn reload_on(mut reloads: mpsc::UnboundedReceiver<()>, reloader: Addr<Reloader>) {
+    while reloads.recv().await.is_some() {
+        let _ = reloader.send(Reload).await;
+    }
 }
 
 /// Listens for SIGTERM and SIGINT now, so a signal sent while the daemon

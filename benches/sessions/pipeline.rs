@@ -10,7 +10,7 @@ use claude_coordinator::actors::messages::{
 };
 use claude_coordinator::actors::router::SessionRouter;
 use claude_coordinator::actors::session::{SessionActor, SessionDeps};
-use claude_coordinator::config::Config;
+use claude_coordinator::config::{Config, ConfigSource};
 use claude_coordinator::db::Db;
 use claude_coordinator::domain::{ChannelId, MessageId, ProjectName, RequestId, UserId};
 use std::sync::Arc;
@@ -68,7 +68,7 @@ pub async fn start() -> Bench {
     );
     let config =
         Config::from_toml_str(&text, &dir.path().join("coordinator.toml")).expect("config");
-    let config = Arc::new(config);
+    let source = ConfigSource::file(&config.source);
     let url = format!("sqlite://{}", dir.path().join("coordinator.db").display());
     let db = Db::connect(&url).await.expect("db");
     let (tx, replies) = mpsc::unbounded_channel();
@@ -82,7 +82,7 @@ pub async fn start() -> Bench {
         progress_interval: Duration::from_secs(1),
         ..Timings::default()
     };
-    let core = start_core(config, db.clone(), outbox, timings);
+    let core = start_core(config.into(), source, db.clone(), outbox, timings);
     Bench {
         router: core.router,
         deps: core.deps,
@@ -99,7 +99,7 @@ pub fn project() -> ProjectName {
 pub fn status(channel: u64) -> ToSession {
     ToSession {
         channel: ChannelId(channel),
-        project: project(),
+        project: Some(project()),
         command: SessionCommand::Status,
     }
 }

@@ -5,10 +5,11 @@
 use super::claude_pool::{ClaudePool, WarmSettings};
 use super::error_reporter::ErrorReporter;
 use super::messages::{Outgoing, ReportError};
+use super::reloader::Reloader;
 use super::router::SessionRouter;
 use super::session::SessionDeps;
 use super::typing::{TYPING_INTERVAL, TypingActor};
-use crate::config::Config;
+use crate::config::{ConfigSource, SharedConfig};
 use crate::db::Db;
 use crate::telemetry::metrics::Metrics;
 use actix::prelude::*;
@@ -51,27 +52,31 @@ pub struct Core {
     pub typing: Addr<TypingActor>,
     pub errors: Recipient<ReportError>,
     pub metrics: Arc<Metrics>,
+    pub reloader: Addr<Reloader>,
 }
 
-/// Starts the error reporter, the worker pool, typing and the session
-/// router. Call inside an actix System.
+/// Starts the error reporter, the worker pool, typing, the session router
+/// and the reloader, which reads `source` again when told. Call inside an
+/// actix System.
 pub fn start_core(
-    config: Arc<Config>,
+    config: SharedConfig,
+    source: ConfigSource,
     db: Db,
     outbox: Recipient<Outgoing>,
     timings: Timings,
 ) -> Core {
     let errors = ErrorReporter.start().recipient();
     let metrics = Metrics::new();
+    let claude = &config.current().claude;
     let warm = WarmSettings {
-        max: config.claude.max_warm,
-        idle: config.claude.warm_idle,
+        max: claude.max_warm,
+        idle: claude.warm_idle,
         answer_within: timings.warm_answer_within,
     };
-    let pool = ClaudePool::new(config.claude.max_concurrent, warm, metrics.clone()).start();
+    let pool = ClaudePool::new(claude.max_concurrent, warm, metrics.clone()).start();
     let typing = TypingActor::new(outbox.clone(), timings.typing_interval).start();
     let deps = Arc::new(SessionDeps {
-        config,
+        config: config.clone(),
         db,
         run_job: pool.clone().recipient(),
         cancel_job: pool.clone().recipient(),
@@ -86,6 +91,13 @@ pub fn start_core(
         metrics: metrics.clone(),
     });
     let router = SessionRouter::new(deps.clone()).start();
+    let reloader = Reloader::new(
+        config,
+        source,
+        router.clone().recipient(),
+        pool.clone().recipient(),
+    )
+    .start();
     Core {
         router,
         deps,
@@ -93,5 +105,6 @@ pub fn start_core(
         typing,
         errors,
         metrics,
+        reloader,
     }
 }

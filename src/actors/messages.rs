@@ -6,6 +6,7 @@ use crate::domain::{
 };
 use actix::{Message, Recipient};
 use std::fmt;
+use std::sync::Arc;
 
 /// A file sent beside a message (a long answer, for instance).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -252,6 +253,49 @@ pub struct IsWarm(pub ChannelId);
 #[rtype(result = "()")]
 pub struct CloseAllWarm;
 
+/// A reload changed the pool's limits. Runs under way are never stopped:
+/// a lower `max_concurrent` holds back new ones until enough have ended,
+/// and the least recently used warm processes beyond `max_warm` close.
+/// `warm_idle` applies to processes kept from now on.
+#[derive(Debug, Clone, Copy, Message)]
+#[rtype(result = "()")]
+pub struct SetLimits {
+    pub max_concurrent: usize,
+    pub max_warm: usize,
+    pub warm_idle: std::time::Duration,
+}
+
+/// A reload removed these projects: their sessions tell queued requests
+/// so and drop them; a running one finishes.
+#[derive(Debug, Clone, Message)]
+#[rtype(result = "()")]
+pub struct ProjectsRemoved(pub Arc<[ProjectName]>);
+
+/// Read the configuration file again and put it in place if it is valid;
+/// an invalid one is logged whole and changes nothing.
+#[derive(Debug, Clone, Copy, Message)]
+#[rtype(result = "Result<Reloaded, crate::config::ConfigError>")]
+pub struct Reload;
+
+/// What a reload changed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Reloaded {
+    pub projects: usize,
+    pub added: Vec<ProjectName>,
+    pub removed: Vec<ProjectName>,
+    /// Changed keys that keep their running values until a restart.
+    pub restart_needed: Vec<&'static str>,
+}
+
+/// An admin's edit of the projects from Discord: the file is changed,
+/// then reloaded.
+#[derive(Debug, Clone, Message)]
+#[rtype(result = "Result<Reloaded, crate::config::edit::EditError>")]
+pub struct EditProjects {
+    pub edit: crate::config::edit::ProjectEdit,
+    pub by: UserId,
+}
+
 /// A Discord message accepted for Claude: what the router hands a
 /// channel's session, which runs it and answers it. The text is handed to
 /// Claude and never logged or stored.
@@ -311,7 +355,10 @@ pub enum SessionCommand {
 #[rtype(result = "Result<CommandReply, SessionUnavailable>")]
 pub struct ToSession {
     pub channel: ChannelId,
-    pub project: ProjectName,
+    /// The channel's project, for starting its session. `None` reaches
+    /// only a session already alive: a prompt's button in a channel whose
+    /// project a reload removed while its request ran.
+    pub project: Option<ProjectName>,
     pub command: SessionCommand,
 }
 

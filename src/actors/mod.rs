@@ -8,6 +8,7 @@ pub mod graph;
 pub mod messages;
 #[cfg(any(test, feature = "testing"))]
 pub mod recorder;
+pub mod reloader;
 pub mod router;
 pub mod session;
 pub mod typing;

@@ -5,11 +5,12 @@
 //! the kernel, at most once per `RELEASE_EVERY`.
 //!
 //! Handles: `Request`, `ToSession`, `SessionIdle`, `CountSessions`,
-//! `Shutdown`, and (for tests) `CrashSession`.
+//! `ProjectsRemoved` (passed to every session), `Shutdown`, and (for
+//! tests) `CrashSession`.
 
 use super::messages::{
-    CommandReply, CountSessions, Drain, Request, Routed, SessionIdle, SessionUnavailable, Shutdown,
-    ShutdownSummary, StopForShutdown, StopSession, ToSession,
+    CommandReply, CountSessions, Drain, ProjectsRemoved, Request, Routed, SessionIdle,
+    SessionUnavailable, Shutdown, ShutdownSummary, StopForShutdown, StopSession, ToSession,
 };
 #[cfg(any(test, feature = "testing"))]
 use super::messages::{Crash, CrashSession};
@@ -100,6 +101,18 @@ impl SessionRouter {
     }
 }
 
+impl SessionRouter {
+    /// The channel's session if it is alive, and the next number to use.
+    fn alive(&mut self, channel: ChannelId) -> Option<(Addr<SessionActor>, u64)> {
+        let entry = self
+            .sessions
+            .get_mut(&channel)
+            .filter(|e| e.addr.connected())?;
+        entry.seq += 1;
+        Some((entry.addr.clone(), entry.seq))
+    }
+}
+
 fn start_session(
     channel: ChannelId,
     project: &ProjectName,
@@ -131,7 +144,13 @@ impl Handler<ToSession> for SessionRouter {
     type Result = ResponseFuture<Result<CommandReply, SessionUnavailable>>;
 
     fn handle(&mut self, msg: ToSession, ctx: &mut Self::Context) -> Self::Result {
-        let (addr, seq) = self.route(msg.channel, &msg.project, ctx);
+        let routed = match &msg.project {
+            Some(project) => Some(self.route(msg.channel, project, ctx)),
+            None => self.alive(msg.channel),
+        };
+        let Some((addr, seq)) = routed else {
+            return Box::pin(async { Err(SessionUnavailable) });
+        };
         let command = msg.command;
         Box::pin(async move {
             addr.send(Routed {
@@ -167,6 +186,16 @@ impl Handler<CrashSession> for SessionRouter {
     fn handle(&mut self, CrashSession(channel): CrashSession, _: &mut Self::Context) {
         if let Some(entry) = self.sessions.get(&channel) {
             entry.addr.do_send(Crash);
+        }
+    }
+}
+
+impl Handler<ProjectsRemoved> for SessionRouter {
+    type Result = ();
+
+    fn handle(&mut self, removed: ProjectsRemoved, _: &mut Self::Context) {
+        for entry in self.sessions.values() {
+            entry.addr.do_send(removed.clone());
         }
     }
 }

@@ -3,12 +3,16 @@
 //! Loading reports every problem at once, each naming file, place and key.
 
 mod budgets;
+pub mod edit;
 mod env;
 mod error;
 mod fields;
 mod parse;
 mod projects;
+pub mod reload;
 mod settings;
+mod shared;
+mod source;
 mod warnings;
 
 pub use budgets::{BudgetScope, BudgetUse};
@@ -18,6 +22,8 @@ pub use settings::{
     Approvals, BudgetSettings, ClaudeSettings, Config, DiscordSettings, MetricsSettings, Project,
     SessionSettings, Trigger,
 };
+pub use shared::SharedConfig;
+pub use source::ConfigSource;
 
 use std::path::Path;
 
@@ -41,9 +47,7 @@ impl Config {
     /// Loads the file the environment names, with the environment's
     /// overrides (`CLAUDE_BIN`) applied: what `run` and `check` use.
     pub fn load_for(env: &EnvSettings) -> Result<Config, ConfigError> {
-        let mut config = Self::load(&env.config_path)?;
-        config.apply_env_overrides(env);
-        Ok(config)
+        ConfigSource::from_env(env).load()
     }
 
     /// Validates `text` as if it were the file at `source`; relative project

@@ -3,7 +3,7 @@
 
 use super::error::{ConfigError, ConfigProblem, Place};
 use super::fields::Fields;
-use super::projects::projects;
+use super::projects::{config_folder, projects, resolve_folder};
 use super::settings::{
     BudgetSettings, ClaudeSettings, Config, DiscordSettings, MetricsSettings, SessionSettings,
     Trigger,
@@ -32,7 +32,7 @@ pub(super) const CLAUDE_KEYS: [&str; 12] = [
     "max_warm",
     "warm_secs",
 ];
-pub(super) const DISCORD_KEYS: [&str; 9] = [
+pub(super) const DISCORD_KEYS: [&str; 10] = [
     "trigger",
     "allowed_users",
     "allowed_roles",
@@ -42,6 +42,7 @@ pub(super) const DISCORD_KEYS: [&str; 9] = [
     "max_chunks",
     "request_timeout_secs",
     "notify_requester",
+    "projects_root",
 ];
 pub(super) const SESSION_KEYS: [&str; 3] =
     ["queue_size", "idle_timeout_secs", "shutdown_grace_secs"];
@@ -194,6 +195,9 @@ fn discord(t: &Table, file: &Path, problems: &mut Vec<ConfigProblem>) -> Discord
         max_chunks: size(f.number("max_chunks", 1, d.max_chunks as u64)),
         request_timeout: secs(f.number("request_timeout_secs", 1, d.request_timeout.as_secs())),
         notify_requester: f.boolean("notify_requester").unwrap_or(d.notify_requester),
+        projects_root: f
+            .string("projects_root")
+            .and_then(|p| resolve_folder("projects_root", &p, &config_folder(file), &mut f)),
     }
 }
 

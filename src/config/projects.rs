@@ -127,7 +127,7 @@ fn project(
     seen.check(&mut f, index, name.as_deref(), channel_id, label);
     let path = f
         .required_string("path")
-        .and_then(|p| resolve_folder(&p, base, &mut f));
+        .and_then(|p| resolve_folder("path", &p, base, &mut f));
     let model = f.string("model");
     let system_prompt = f.string("system_prompt");
     if let Some(text) = &system_prompt
@@ -167,19 +167,19 @@ fn project(
 }
 
 /// The folder relative project paths are resolved against.
-fn config_folder(file: &Path) -> PathBuf {
+pub(super) fn config_folder(file: &Path) -> PathBuf {
     let absolute = std::path::absolute(file).unwrap_or_else(|_| file.to_path_buf());
     absolute.parent().map(Path::to_path_buf).unwrap_or_default()
 }
 
 /// Canonical, so the folder Claude runs in is the one the operator sees in
 /// logs even when the file says `../x` or goes through a symlink.
-fn resolve_folder(raw: &str, base: &Path, f: &mut Fields) -> Option<PathBuf> {
+pub(super) fn resolve_folder(key: &str, raw: &str, base: &Path, f: &mut Fields) -> Option<PathBuf> {
     let joined = base.join(raw);
     match std::fs::metadata(&joined) {
         Ok(m) if m.is_dir() => Some(std::fs::canonicalize(&joined).unwrap_or(joined)),
         Ok(_) => {
-            f.problem("path", format!("{} is not a folder", joined.display()));
+            f.problem(key, format!("{} is not a folder", joined.display()));
             None
         }
         Err(e) => {
@@ -192,7 +192,7 @@ fn resolve_folder(raw: &str, base: &Path, f: &mut Fields) -> Option<PathBuf> {
             } else {
                 ""
             };
-            f.problem("path", format!("{} {reason}{hint}", joined.display()));
+            f.problem(key, format!("{} {reason}{hint}", joined.display()));
             None
         }
     }

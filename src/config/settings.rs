@@ -136,6 +136,9 @@ pub struct DiscordSettings {
     /// The first message of an answer (or error, or refusal) notifies the
     /// user it replies to.
     pub notify_requester: bool,
+    /// The folder `/add-project` may map folders under (canonical); unset,
+    /// the command is disabled.
+    pub projects_root: Option<PathBuf>,
 }
 
 impl Default for DiscordSettings {
@@ -150,6 +153,7 @@ impl Default for DiscordSettings {
             max_chunks: 4,
             request_timeout: Duration::from_secs(15),
             notify_requester: true,
+            projects_root: None,
         }
     }
 }
@@ -255,13 +259,6 @@ impl Config {
 
     pub fn project_named(&self, name: &str) -> Option<&Project> {
         self.projects.iter().find(|p| p.name.as_str() == name)
-    }
-
-    /// `CLAUDE_BIN` from the environment wins over `[claude].binary`.
-    pub fn apply_env_overrides(&mut self, env: &super::EnvSettings) {
-        if let Some(bin) = &env.claude_bin {
-            self.claude.binary = bin.clone();
-        }
     }
 }
 

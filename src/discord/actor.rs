@@ -13,7 +13,7 @@ use super::messages::{Announce, BeginShutdown, Connected};
 use super::rest::{deliver, what};
 use crate::actors::messages::{ErrorKind, OutboxError, Outgoing, ReportError};
 use crate::actors::router::SessionRouter;
-use crate::config::Config;
+use crate::config::SharedConfig;
 use crate::domain::{ChannelId, MessageId, UserId};
 use crate::telemetry::metrics::Metrics;
 use actix::prelude::*;
@@ -21,7 +21,7 @@ use serenity::all::Http;
 use std::sync::Arc;
 
 pub struct DiscordActor {
-    pub(super) config: Arc<Config>,
+    pub(super) config: SharedConfig,
     pub(super) router: Addr<SessionRouter>,
     pub(super) errors: Recipient<ReportError>,
     http: Option<Arc<Http>>,
@@ -35,7 +35,7 @@ pub struct DiscordActor {
 
 impl DiscordActor {
     pub fn new(
-        config: Arc<Config>,
+        config: SharedConfig,
         router: Addr<SessionRouter>,
         errors: Recipient<ReportError>,
         metrics: Arc<Metrics>,
@@ -77,7 +77,7 @@ impl DiscordActor {
             content,
             reply_to,
             attachment: None,
-            notify: self.config.discord.notify_requester,
+            notify: self.config.current().discord.notify_requester,
         };
         self.send_own(ctx, post);
     }

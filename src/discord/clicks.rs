@@ -54,9 +54,12 @@ async fn decide(
 ) -> Result<DecideReply, &'static str> {
     let (approval, choice) = ApprovalId::parse_button(&click.data.custom_id).ok_or(NOT_A_PROMPT)?;
     let channel = ChannelId::from(click.channel_id);
+    // None after a reload removed the project: its running request may
+    // still be waiting for this answer.
     let project = super::handler::project_here(ctx, config, click.channel_id)
         .await
-        .ok_or(GONE)?;
+        .map(|p| p.name.clone());
+    let removed = project.is_none();
     let by = UserId::from(click.user.id);
     let command = SessionCommand::Decide {
         approval,
@@ -66,11 +69,13 @@ async fn decide(
     };
     let asked = ToSession {
         channel,
-        project: project.name.clone(),
+        project,
         command,
     };
     match router.send(asked).await {
         Ok(Ok(CommandReply::Decided(reply))) => Ok(reply),
+        // No session lives in an unmapped channel: nothing waits there.
+        Ok(Err(_)) if removed => Err(GONE),
         _ => Err(UNAVAILABLE),
     }
 }

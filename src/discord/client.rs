@@ -7,22 +7,22 @@
 use super::actor::DiscordActor;
 use super::commands::{self, BotData};
 use super::handler::Handler;
-use crate::config::{Config, Trigger};
+use crate::config::{Config, SharedConfig, Trigger};
 use crate::db::Db;
 use crate::domain::DiscordToken;
 use actix::Addr;
 use anyhow::Context as _;
 use serenity::all::{Client, ClientBuilder, CreateAllowedMentions, GatewayIntents, HttpBuilder};
 use serenity::cache::Settings as CacheSettings;
-use std::sync::Arc;
 
 pub struct ClientSetup<'a> {
     pub token: &'a DiscordToken,
     pub api_base: Option<&'a str>,
-    pub config: Arc<Config>,
+    pub config: SharedConfig,
     pub db: Db,
     pub discord: Addr<DiscordActor>,
     pub router: Addr<crate::actors::router::SessionRouter>,
+    pub reloader: Addr<crate::actors::reloader::Reloader>,
 }
 
 pub fn intents(config: &Config) -> GatewayIntents {
@@ -61,7 +61,8 @@ pub fn cache_settings() -> CacheSettings {
 }
 
 pub async fn build(setup: ClientSetup<'_>) -> anyhow::Result<Client> {
-    let deadline = setup.config.discord.request_timeout;
+    let config = setup.config.current();
+    let deadline = config.discord.request_timeout;
     let mut http =
         HttpBuilder::new(setup.token.expose_secret()).client(super::retry::http_client(deadline));
     if let Some(base) = setup.api_base {
@@ -82,14 +83,15 @@ pub async fn build(setup: ClientSetup<'_>) -> anyhow::Result<Client> {
         config: setup.config.clone(),
         db: setup.db,
         router: setup.router.clone(),
+        reloader: setup.reloader,
     };
-    let framework = commands::framework(data, setup.config.discord.guild_id);
+    let framework = commands::framework(data, config.discord.guild_id);
     let handler = Handler {
         discord: setup.discord,
         config: setup.config.clone(),
         router: setup.router,
     };
-    ClientBuilder::new_with_http(http, intents(&setup.config))
+    ClientBuilder::new_with_http(http, intents(&config))
         .cache_settings(cache_settings())
         .framework(framework)
         .event_handler(handler)

@@ -4,15 +4,14 @@
 
 use super::actor::DiscordActor;
 use super::messages::{Connected, GatewayAttachment, GatewayMessage};
-use crate::config::{Config, Trigger};
+use crate::config::{Config, SharedConfig, Trigger};
 use crate::domain::ChannelId;
 use actix::Addr;
 use serenity::all::{Channel, Context, EventHandler, Interaction, Message, Ready};
-use std::sync::Arc;
 
 pub struct Handler {
     pub discord: Addr<DiscordActor>,
-    pub config: Arc<Config>,
+    pub config: SharedConfig,
     pub router: Addr<crate::actors::router::SessionRouter>,
 }
 
@@ -33,7 +32,7 @@ impl EventHandler for Handler {
     /// Slash commands are poise's; a button click is an approval's.
     async fn interaction_create(&self, ctx: Context, interaction: Interaction) {
         if let Interaction::Component(click) = interaction {
-            super::clicks::on_click(&ctx, &click, &self.config, &self.router).await;
+            super::clicks::on_click(&ctx, &click, &self.config.current(), &self.router).await;
         }
     }
 
@@ -44,10 +43,10 @@ impl EventHandler for Handler {
         let bot = ctx.cache.current_user().id;
         let mentions_bot = msg.mentions.iter().any(|u| u.id == bot);
         let channel = ChannelId::from(msg.channel_id);
-        let mapped = self.config.project_for_channel(channel).is_some();
+        let config = self.config.current();
+        let mapped = config.project_for_channel(channel).is_some();
         // Only a message that could be for us is worth a channel lookup.
-        let parent = if mapped || (self.config.discord.trigger == Trigger::Mention && !mentions_bot)
-        {
+        let parent = if mapped || (config.discord.trigger == Trigger::Mention && !mentions_bot) {
             None
         } else {
             thread_parent(&ctx, msg.channel_id).await

@@ -22,7 +22,7 @@ impl Handler<GatewayMessage> for DiscordActor {
             tracing::warn!("message before the gateway was ready; ignored");
             return;
         };
-        let config = self.config.clone();
+        let config = self.config.current();
         match decide(&msg, &config, bot) {
             Decision::Ignore { why } => {
                 tracing::debug!(channel_id = msg.channel.get(), why, "message ignored");
@@ -91,7 +91,7 @@ impl DiscordActor {
         ctx: &mut Context<Self>,
     ) {
         let (client, dir) = (self.downloads.clone(), project.path.clone());
-        let limit = self.config.discord.max_attachment_bytes;
+        let limit = self.config.current().discord.max_attachment_bytes;
         let intake = async move {
             attachments::take_in(&client, &dir, msg.id, &msg.attachments, limit).await
         };

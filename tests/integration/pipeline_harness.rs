@@ -11,7 +11,7 @@ use claude_coordinator::actors::messages::{
 use claude_coordinator::actors::recorder::{Recording, RecordingOutbox};
 use claude_coordinator::actors::router::SessionRouter;
 use claude_coordinator::actors::typing::TypingActor;
-use claude_coordinator::config::Config;
+use claude_coordinator::config::{Config, ConfigSource};
 use claude_coordinator::db::Db;
 use claude_coordinator::domain::{
     ChannelId, MessageId, ProjectName, RequestId, RequestStatus, UserId,
@@ -92,7 +92,7 @@ impl Pipeline {
         let mut config =
             Config::from_toml_str(&text, &cli.dir("coordinator.toml")).expect("config");
         tune(&mut config);
-        let config = Arc::new(config);
+        let source = ConfigSource::file(&config.source);
         let (outbox, rec) = RecordingOutbox::new();
         let outbox = outbox.start().recipient();
         let timings = Timings {
@@ -100,7 +100,7 @@ impl Pipeline {
             now,
             ..Timings::default()
         };
-        let core = start_core(config, db.clone(), outbox, timings);
+        let core = start_core(config.into(), source, db.clone(), outbox, timings);
         Pipeline {
             cli,
             db,
@@ -131,7 +131,7 @@ impl Pipeline {
         self.router
             .send(ToSession {
                 channel: ChannelId(channel),
-                project: ProjectName::new(format!("p{}", channel - 1)),
+                project: Some(ProjectName::new(format!("p{}", channel - 1))),
                 command,
             })
             .await

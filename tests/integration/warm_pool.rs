@@ -7,7 +7,9 @@
 use crate::claude_pool::{Harness, finished};
 use crate::e2e::{exited, poll};
 use claude_coordinator::actors::claude_pool::WarmSettings;
-use claude_coordinator::actors::messages::{CloseAllWarm, CloseWarm, GetPoolStats, IsWarm};
+use claude_coordinator::actors::messages::{
+    CloseAllWarm, CloseWarm, GetPoolStats, IsWarm, SetLimits,
+};
 use claude_coordinator::claude::{Outcome, RunReport, Success};
 use claude_coordinator::domain::{ChannelId, ClaudeSessionId};
 use std::time::Duration;
@@ -256,4 +258,39 @@ async fn a_failed_turn_keeps_no_process() {
     assert!(matches!(report.outcome, Outcome::ClaudeError { .. }));
     assert_eq!(warm_count(&h).await, 0);
     live_becomes(&h, 0).await;
+}
+
+#[actix_rt::test]
+async fn a_lower_max_warm_from_a_reload_closes_the_least_recently_used() {
+    let mut h = Harness::with_warm(1, warm(3));
+    for channel in [ONE, TWO, THREE] {
+        turn(&mut h, channel, "hello", None).await;
+    }
+    live_becomes(&h, 3).await;
+    h.pool.do_send(SetLimits {
+        max_concurrent: 1,
+        max_warm: 1,
+        warm_idle: Duration::from_secs(600),
+    });
+    live_becomes(&h, 1).await;
+    assert_eq!(warm_count(&h).await, 1);
+    assert!(h.pool.send(IsWarm(THREE)).await.unwrap());
+}
+
+#[actix_rt::test]
+async fn a_higher_max_concurrent_from_a_reload_starts_waiting_jobs_at_once() {
+    let mut h = Harness::with_warm(1, warm(0));
+    h.submit_spec(h.cli.spec("FAKE:gate=1 one"), None);
+    h.submit_spec(h.cli.spec("FAKE:gate=1 two"), None);
+    live_becomes(&h, 1).await;
+    let stats = h.pool.send(GetPoolStats).await.unwrap();
+    assert_eq!((stats.running, stats.waiting), (1, 1));
+    h.pool.do_send(SetLimits {
+        max_concurrent: 2,
+        max_warm: 0,
+        warm_idle: Duration::from_secs(600),
+    });
+    live_becomes(&h, 2).await;
+    std::fs::write(h.cli.dir("state").join("gate-1"), "").unwrap();
+    assert_eq!(finished(&h.until_finished(2).await).len(), 2);
 }

@@ -6,11 +6,13 @@
 //! process holds no run slot.
 //!
 //! Handles: `RunJob`, `CancelJob`, `CloseWarm`, `IsWarm`, `CloseAllWarm`,
-//! its own `JobDone`, and (for tests) `GetPoolStats`.
+//! `SetLimits`, its own `JobDone`, and (for tests) `GetPoolStats`.
 
 mod warm;
 
-use super::messages::{CancelJob, CloseAllWarm, CloseWarm, IsWarm, JobDone, JobEvent, RunJob};
+use super::messages::{
+    CancelJob, CloseAllWarm, CloseWarm, IsWarm, JobDone, JobEvent, RunJob, SetLimits,
+};
 #[cfg(any(test, feature = "testing"))]
 use super::messages::{GetPoolStats, PoolStats};
 use crate::claude::{self, Live, Outcome, RunReport};
@@ -302,6 +304,20 @@ impl Handler<CloseAllWarm> for ClaudePool {
         self.publish();
         let mut closes = std::mem::take(&mut self.closes);
         Box::pin(async move { while closes.join_next().await.is_some() {} })
+    }
+}
+
+impl Handler<SetLimits> for ClaudePool {
+    type Result = ();
+
+    fn handle(&mut self, limits: SetLimits, ctx: &mut Self::Context) {
+        self.max_concurrent = limits.max_concurrent.max(1);
+        self.settings.max = limits.max_warm;
+        self.settings.idle = limits.warm_idle;
+        for live in self.warm.set_max(limits.max_warm) {
+            self.close(live);
+        }
+        self.admit(ctx);
     }
 }
 

@@ -32,6 +32,19 @@ impl<T> WarmSet<T> {
             .map(|(old, _)| old)
             .into_iter()
             .collect();
+        out.extend(self.evict());
+        (stamp, out)
+    }
+
+    /// Keeps at most `max` from now on; returns what no longer fits, the
+    /// least recently kept first.
+    pub fn set_max(&mut self, max: usize) -> Vec<T> {
+        self.max = max;
+        self.evict()
+    }
+
+    fn evict(&mut self) -> Vec<T> {
+        let mut out = Vec::new();
         while self.entries.len() > self.max {
             let Some(oldest) = self
                 .entries
@@ -41,9 +54,9 @@ impl<T> WarmSet<T> {
             else {
                 break;
             };
-            out.extend(self.entries.remove(&oldest).map(|(item, _)| item));
+            out.extend(self.take(oldest));
         }
-        (stamp, out)
+        out
     }
 
     pub fn take(&mut self, key: ChannelId) -> Option<T> {
@@ -90,6 +103,17 @@ mod tests {
         assert_eq!(set.put(ch(3), "three").1, ["two"]);
         assert!(set.contains(ch(1)) && set.contains(ch(3)) && !set.contains(ch(2)));
         assert_eq!(set.len(), 2);
+    }
+
+    #[test]
+    fn a_lower_limit_gives_up_the_least_recently_kept() {
+        let mut set = WarmSet::new(3);
+        for (n, name) in [(1, "one"), (2, "two"), (3, "three")] {
+            set.put(ch(n), name);
+        }
+        assert_eq!(set.set_max(1), ["one", "two"]);
+        assert!(set.contains(ch(3)));
+        assert!(set.put(ch(4), "four").1 == ["three"]);
     }
 
     #[test]

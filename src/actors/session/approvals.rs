@@ -318,14 +318,15 @@ impl SessionActor {
     }
 
     fn approval_timeout(&self) -> Duration {
-        let claude = &self.deps.config.claude;
-        self.project_config().map_or(claude.approval_timeout, |p| {
-            p.effective_approval_timeout(claude)
-        })
+        let config = self.settings();
+        self.project_in(&config)
+            .map_or(config.claude.approval_timeout, |p| {
+                p.effective_approval_timeout(&config.claude)
+            })
     }
 
     fn project_path(&self) -> std::path::PathBuf {
-        self.project_config()
+        self.project_in(&self.settings())
             .map(|p| p.path.clone())
             .unwrap_or_default()
     }

@@ -5,22 +5,27 @@
 
 use super::SessionActor;
 use crate::actors::messages::{ErrorKind, Request};
-use crate::config::BudgetUse;
+use crate::config::{BudgetUse, Config};
 use crate::db::DbError;
 use crate::domain::{Spend, start_of_utc_day};
 use actix::prelude::*;
 use chrono::{DateTime, Duration, Utc};
+use std::sync::Arc;
 
 impl SessionActor {
     /// Records the request unless a budget that applies is spent.
-    pub(super) fn check_budgets(&mut self, request: Request, ctx: &mut Context<Self>) {
-        let config = &self.deps.config;
+    pub(super) fn check_budgets(
+        &mut self,
+        request: Request,
+        config: Arc<Config>,
+        ctx: &mut Context<Self>,
+    ) {
         let admin = config.discord.is_admin(request.user);
-        let Some(project) = self
-            .project_config()
+        let Some(project) = config
+            .project_named(request.project.as_str())
             .filter(|p| config.has_budgets(p, admin))
         else {
-            self.record(request, None, ctx);
+            self.record(request, config, None, ctx);
             return;
         };
         let now = (self.deps.now)();
@@ -30,14 +35,14 @@ impl SessionActor {
         ctx.wait(
             spend
                 .into_actor(self)
-                .map(move |spend, act, ctx| act.judge(request, admin, now, spend, ctx)),
+                .map(move |spend, act, ctx| act.judge(request, config, now, spend, ctx)),
         );
     }
 
     fn judge(
         &mut self,
         request: Request,
-        admin: bool,
+        config: Arc<Config>,
         now: DateTime<Utc>,
         spend: Result<Spend, DbError>,
         ctx: &mut Context<Self>,
@@ -52,8 +57,9 @@ impl SessionActor {
                 return;
             }
         };
-        let uses = match self.project_config() {
-            Some(project) => self.deps.config.budget_uses(project, admin, spend),
+        let admin = config.discord.is_admin(request.user);
+        let uses = match config.project_named(request.project.as_str()) {
+            Some(project) => config.budget_uses(project, admin, spend),
             None => Vec::new(),
         };
         match uses.iter().find(|u| u.is_spent()) {
@@ -65,7 +71,7 @@ impl SessionActor {
             }
             None => {
                 let left = uses.iter().map(BudgetUse::remaining_usd).reduce(f64::min);
-                self.record(request, left, ctx);
+                self.record(request, config, left, ctx);
             }
         }
     }

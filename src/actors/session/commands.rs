@@ -83,10 +83,10 @@ impl SessionActor {
 
     fn status(&self) -> SessionStatus {
         let stored = self.stored.as_ref();
-        let project_model = self.project_config().and_then(|p| {
-            p.effective_model(&self.deps.config.claude)
-                .map(str::to_owned)
-        });
+        let config = self.settings();
+        let project_model = self
+            .project_in(&config)
+            .and_then(|p| p.effective_model(&config.claude).map(str::to_owned));
         SessionStatus {
             project: self.project.clone(),
             session_short: stored.and_then(|s| s.claude_session).map(|s| s.short()),

@@ -212,7 +212,7 @@ async fn post_rendered(deps: &SessionDeps, request: &Request, rendered: Rendered
             content,
             reply_to: (i == 0).then_some(request.message),
             attachment,
-            notify: deps.config.discord.notify_requester,
+            notify: deps.config.current().discord.notify_requester,
         };
         if send_out(deps, msg).await.is_some() {
             posted += 1;

@@ -3,11 +3,12 @@
 //! `ending` (store, then deliver in order), and start the next request
 //! without waiting for Discord.
 
+use super::SessionActor;
 use super::ending::Ending;
 use super::job::InFlight;
-use super::{SessionActor, SessionDeps};
 use crate::actors::messages::{ErrorKind, StopTyping};
 use crate::claude::{Outcome, RunReport, Success};
+use crate::config::Config;
 use crate::db::SessionChange;
 use crate::domain::{ClaudeSessionId, CostBasis, RequestStatus};
 use crate::format::{Rendered, render_answer};
@@ -93,12 +94,12 @@ fn stored(session: Option<ClaudeSessionId>) -> SessionChange {
     session.map_or(SessionChange::Keep, SessionChange::Store)
 }
 
-fn judge(report: &RunReport, announced: Option<ClaudeSessionId>, deps: &SessionDeps) -> Verdict {
+fn judge(report: &RunReport, announced: Option<ClaudeSessionId>, config: &Config) -> Verdict {
     use {ErrorKind as Kind, RequestStatus as Status};
     let with_stderr = |detail: &str| format!("{detail}; stderr: {}", report.stderr_tail);
     let failed = |kind, detail| Verdict::failed(Status::Failed, kind, detail, stored(announced));
     match &report.outcome {
-        Outcome::Success(s) => Verdict::answered(render(report, s, deps), s),
+        Outcome::Success(s) => Verdict::answered(render(report, s, config), s),
         Outcome::ClaudeError {
             subtype,
             log_detail,
@@ -145,7 +146,7 @@ fn judge(report: &RunReport, announced: Option<ClaudeSessionId>, deps: &SessionD
 
 /// The answer as the channel will see it: a note when the earlier
 /// conversation was lost, and the tools Claude was denied.
-fn render(report: &RunReport, s: &Success, deps: &SessionDeps) -> Rendered {
+fn render(report: &RunReport, s: &Success, config: &Config) -> Rendered {
     let text = if report.context_lost {
         format!("{CONTEXT_LOST}{}", s.text)
     } else {
@@ -156,7 +157,7 @@ fn render(report: &RunReport, s: &Success, deps: &SessionDeps) -> Rendered {
         .iter()
         .map(|d| d.summary.clone())
         .collect();
-    render_answer(&text, &denials, &deps.format_options())
+    render_answer(&text, &denials, &super::format_options(config))
 }
 
 impl SessionActor {
@@ -171,7 +172,7 @@ impl SessionActor {
         if let Some(ticker) = running.status.ticker.take() {
             ctx.cancel_future(ticker);
         }
-        let mut verdict = judge(&report, running.announced_session, &self.deps);
+        let mut verdict = judge(&report, running.announced_session, &running.config);
         if running.discard_session {
             verdict.session = SessionChange::Keep;
         }

@@ -5,16 +5,20 @@ use super::status::{StatusMessage, Tick};
 use super::{SessionActor, post, send_out};
 use crate::actors::messages::{ErrorKind, JobEvent, Outgoing, Request, RunJob, StartTyping};
 use crate::claude::{Approver, Progress, RunSpec};
-use crate::config::Approvals;
+use crate::config::{Approvals, Config};
 use crate::db::{DbError, RequestStart};
 use crate::domain::ClaudeSessionId;
 use actix::prelude::*;
+use std::sync::Arc;
 use std::time::Instant;
 
 /// A request waiting its turn, with the span its records go in.
 pub(super) struct Queued {
     pub request: Request,
     pub span: tracing::Span,
+    /// The configuration when it arrived: it runs with these settings
+    /// whatever a reload changes meanwhile.
+    pub config: Arc<Config>,
     /// The least any daily budget leaves, when one applies: the run's
     /// `--max-budget-usd`.
     pub budget_left: Option<f64>,
@@ -23,6 +27,7 @@ pub(super) struct Queued {
 pub(super) struct InFlight {
     pub request: Request,
     pub span: tracing::Span,
+    pub config: Arc<Config>,
     pub started: Instant,
     pub status: StatusMessage,
     /// The session id the CLI announced, kept in case no result follows.
@@ -42,7 +47,14 @@ impl SessionActor {
             self.turn_away(request, ctx);
             return;
         }
-        let queue_size = self.deps.config.sessions.queue_size;
+        let config = self.deps.config.current();
+        if config.project_named(request.project.as_str()).is_none() {
+            // Accepted just before a reload removed its project.
+            let why = super::reload::removed_notice(&request.project);
+            self.not_run(request, crate::domain::RequestStatus::Cancelled, why, ctx);
+            return;
+        }
+        let queue_size = config.sessions.queue_size;
         if self.in_flight.is_some() && self.queue.len() >= queue_size {
             let detail = format!("queue of {queue_size} is full");
             let report = self.report(ErrorKind::QueueFull, &request, detail);
@@ -56,7 +68,7 @@ impl SessionActor {
             self.load(ctx);
             return;
         }
-        self.check_budgets(request, ctx);
+        self.check_budgets(request, config, ctx);
     }
 
     /// Stores the request, then runs or queues it; its run may spend at
@@ -64,6 +76,7 @@ impl SessionActor {
     pub(super) fn record(
         &mut self,
         request: Request,
+        config: Arc<Config>,
         budget_left: Option<f64>,
         ctx: &mut Context<Self>,
     ) {
@@ -94,6 +107,7 @@ impl SessionActor {
         let queued = Queued {
             span: self.request_span(&request),
             request,
+            config,
             budget_left,
         };
         ctx.wait(
@@ -167,7 +181,7 @@ impl SessionActor {
             content,
             reply_to: Some(request.message),
             attachment: None,
-            notify: notify && self.deps.config.discord.notify_requester,
+            notify: notify && self.deps.config.current().discord.notify_requester,
         }
     }
 
@@ -193,9 +207,14 @@ impl SessionActor {
     }
 
     fn launch(&mut self, queued: Queued, mut spec: RunSpec, ctx: &mut Context<Self>) {
-        let Queued { request, span, .. } = queued;
+        let Queued {
+            request,
+            span,
+            config,
+            ..
+        } = queued;
         let id = request.id;
-        if self.approvals_on() {
+        if approvals_on(&config, &request) {
             let (asks, asked) = tokio::sync::mpsc::unbounded_channel();
             spec.approver = Some(Approver(asks));
             self.take_asks(id, asked, ctx);
@@ -208,6 +227,7 @@ impl SessionActor {
         self.in_flight = Some(Box::new(InFlight {
             request,
             span,
+            config,
             started,
             status,
             announced_session: None,
@@ -222,16 +242,9 @@ impl SessionActor {
         });
     }
 
-    /// Whether this project's calls are asked about in Discord.
-    fn approvals_on(&self) -> bool {
-        let claude = &self.deps.config.claude;
-        self.project_config()
-            .is_some_and(|p| p.effective_approvals(claude) == Approvals::Discord)
-    }
-
     fn spec_for(&self, queued: &Queued) -> RunSpec {
         let request = &queued.request;
-        let config = &self.deps.config;
+        let config = &queued.config;
         let claude = &config.claude;
         let stored = self.stored.as_ref();
         let mut spec = match config.project_named(request.project.as_str()) {
@@ -334,6 +347,13 @@ impl SessionActor {
             Progress::ToolResult { .. } => {}
         }
     }
+}
+
+/// Whether the request's calls are asked about in Discord.
+fn approvals_on(config: &Config, request: &Request) -> bool {
+    config
+        .project_named(request.project.as_str())
+        .is_some_and(|p| p.effective_approvals(&config.claude) == Approvals::Discord)
 }
 
 impl Handler<JobEvent> for SessionActor {

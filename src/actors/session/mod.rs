@@ -4,8 +4,9 @@
 //! same conversation. It stops when the router tells it to after an idle
 //! report.
 //!
-//! Handles: `Routed<Request>`, `Routed<SessionCommand>`, `JobEvent`, `StopSession`, `Drain`,
-//! `StopForShutdown`, and the running request's approvals (`approvals`).
+//! Handles: `Routed<Request>`, `Routed<SessionCommand>`, `JobEvent`,
+//! `StopSession`, `ProjectsRemoved`, `Drain`, `StopForShutdown`, and the
+//! running request's approvals (`approvals`).
 
 mod approvals;
 mod budget;
@@ -14,6 +15,7 @@ mod delivery;
 mod ending;
 mod finish;
 mod job;
+mod reload;
 mod shutdown;
 mod status;
 
@@ -21,7 +23,7 @@ use super::messages::{
     CancelJob, CloseWarm, ErrorKind, IsWarm, Outgoing, ReportError, Reported, Routed, RunJob,
     SessionIdle, StartTyping, StopSession, StopTyping,
 };
-use crate::config::Config;
+use crate::config::{Config, Project, SharedConfig};
 use crate::db::Db;
 use crate::domain::{ChannelId, ClaudeSessionId, ErrorId, MessageId, ProjectName};
 use crate::format::FormatOptions;
@@ -39,7 +41,7 @@ use super::messages::Request;
 /// What every session shares; one copy behind an `Arc` keeps each actor
 /// small.
 pub struct SessionDeps {
-    pub config: Arc<Config>,
+    pub config: SharedConfig,
     pub db: Db,
     pub run_job: Recipient<RunJob>,
     pub cancel_job: Recipient<CancelJob>,
@@ -56,12 +58,10 @@ pub struct SessionDeps {
     pub metrics: Arc<Metrics>,
 }
 
-impl SessionDeps {
-    fn format_options(&self) -> FormatOptions {
-        FormatOptions {
-            max_chunks: self.config.discord.max_chunks,
-            ..FormatOptions::default()
-        }
+fn format_options(config: &Config) -> FormatOptions {
+    FormatOptions {
+        max_chunks: config.discord.max_chunks,
+        ..FormatOptions::default()
     }
 }
 
@@ -229,9 +229,18 @@ impl SessionActor {
         )
     }
 
-    /// This session's project in the configuration.
-    fn project_config(&self) -> Option<&crate::config::Project> {
-        self.deps.config.project_named(self.project.as_str())
+    /// The settings the running request was queued with; the current
+    /// ones when nothing runs.
+    fn settings(&self) -> Arc<Config> {
+        match &self.in_flight {
+            Some(running) => running.config.clone(),
+            None => self.deps.config.current(),
+        }
+    }
+
+    /// This session's project in `config`.
+    fn project_in<'a>(&self, config: &'a Config) -> Option<&'a Project> {
+        config.project_named(self.project.as_str())
     }
 
     /// The queue changed: the metric follows.
@@ -260,7 +269,7 @@ impl SessionActor {
         if self.busy() || self.idle_timer.is_some() {
             return;
         }
-        let after = self.deps.config.sessions.idle_timeout;
+        let after = self.deps.config.current().sessions.idle_timeout;
         self.idle_timer = Some(ctx.run_later(after, |act, _| {
             act.idle_timer = None;
             if !act.busy() {
@@ -330,7 +339,7 @@ async fn post(
         content,
         reply_to,
         attachment: None,
-        notify: deps.config.discord.notify_requester,
+        notify: deps.config.current().discord.notify_requester,
     };
     send_out(deps, msg).await
 }
@@ -382,6 +391,10 @@ impl Handler<Routed<Request>> for SessionActor {
         ctx: &mut Self::Context,
     ) {
         self.touch(seq, ctx);
+        if request.project != self.project {
+            self.adopt(seq, request, ctx);
+            return;
+        }
         match self.take_slash(request, ctx) {
             Some(request) => self.enqueue(request, ctx),
             None => self.arm_idle_timer(ctx),

@@ -14,11 +14,24 @@ const RESTARTING: &str =
     "🔄 The bot is restarting, so this was not run. Send it again in a minute.";
 
 impl SessionActor {
-    /// Tells the user their request will not run, and records that.
+    /// Tells the user their request will not run as the daemon restarts,
+    /// and records that.
     pub(super) fn turn_away(&mut self, request: Request, ctx: &mut Context<Self>) {
+        self.not_run(request, RequestStatus::Interrupted, RESTARTING.into(), ctx);
+    }
+
+    /// Records a request that will not run with `status`, and replies
+    /// `why` to its message.
+    pub(super) fn not_run(
+        &mut self,
+        request: Request,
+        status: RequestStatus,
+        why: String,
+        ctx: &mut Context<Self>,
+    ) {
         let (db, id) = (self.deps.db.clone(), request.id);
-        let finish = RequestFinish::unrun(RequestStatus::Interrupted);
-        let status = RequestStatus::Interrupted.to_string();
+        let finish = RequestFinish::unrun(status);
+        let status = status.to_string();
         self.deps
             .metrics
             .request_unrun(request.project.as_str(), &status);
@@ -30,7 +43,7 @@ impl SessionActor {
         self.store(ctx, "record a turned-away request", write);
         let deps = self.deps.clone();
         let (channel, message) = (request.channel, Some(request.message));
-        let notice = async move { post(&deps, channel, RESTARTING.into(), message).await };
+        let notice = async move { post(&deps, channel, why, message).await };
         self.deliver_and_forget(notice, ctx);
     }
 }

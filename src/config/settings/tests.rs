@@ -1,5 +1,4 @@
 use super::*;
-use crate::config::EnvSettings;
 
 fn project(name: &str, channel: u64) -> Project {
     Project {
@@ -140,16 +139,6 @@ fn channels_map_to_their_project_and_nothing_else() {
         c.project_named("web").map(|p| p.channel_id),
         Some(ChannelId(1))
     );
-}
-
-#[test]
-fn claude_bin_from_the_environment_overrides_the_file() {
-    let mut c = config(vec![project("web", 1)]);
-    c.apply_env_overrides(&EnvSettings::from_lookup(|_| None));
-    assert_eq!(c.claude.binary, "claude");
-    let env = EnvSettings::from_lookup(|k| (k == "CLAUDE_BIN").then(|| "/opt/claude".into()));
-    c.apply_env_overrides(&env);
-    assert_eq!(c.claude.binary, "/opt/claude");
 }
 
 #[test]

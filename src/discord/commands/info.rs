@@ -19,12 +19,12 @@ pub async fn cost(ctx: Ctx<'_>) -> Result<(), CommandError> {
         t.project_cost_usd,
         t.project_requests
     );
-    let config = &ctx.data().config;
+    let config = ctx.data().config.current();
     let (user, admin) = (UserId::from(ctx.author().id), is_admin(ctx));
-    if config.has_budgets(project, admin) {
+    if config.has_budgets(&project, admin) {
         let since = crate::db::start_of_day(chrono::Utc::now());
         let spend = db.spend_since(&since, &project.name, user).await?;
-        for used in config.budget_uses(project, admin, spend) {
+        for used in config.budget_uses(&project, admin, spend) {
             text.push_str(&format!(
                 "\n{}: ${:.2} of ${:.2} spent today{} (resets at 00:00 UTC).",
                 used.title(project.name.as_str()),
@@ -41,9 +41,8 @@ pub async fn cost(ctx: Ctx<'_>) -> Result<(), CommandError> {
 #[poise::command(slash_command, guild_only)]
 pub async fn projects(ctx: Ctx<'_>) -> Result<(), CommandError> {
     let admin = is_admin(ctx);
-    let lines: Vec<String> = ctx
-        .data()
-        .config
+    let config = ctx.data().config.current();
+    let lines: Vec<String> = config
         .projects
         .iter()
         .map(|p| {
@@ -66,6 +65,7 @@ pub async fn help(ctx: Ctx<'_>) -> Result<(), CommandError> {
                 and thread keeps its own conversation.\n\
                 `/status` this channel's session · `/cancel` stop the running request · \
                 `/reset` start a fresh conversation · `/cost` spending · `/projects` mapped \
-                channels · `/model` set the model (admins).";
+                channels · `/model` set the model (admins) · `/add-project`, \
+                `/remove-project` map or unmap this channel (admins).";
     reply(ctx, text, true).await
 }

@@ -2,23 +2,24 @@
 //! set (instant), else globally. Replies that concern only the caller are
 //! ephemeral; failures are logged with an error id and answered generically.
 
+mod admin;
 mod info;
 mod session;
 
 use crate::actors::error_reporter::report_error;
 use crate::actors::messages::{ErrorKind, ReportError};
 use crate::actors::router::SessionRouter;
-use crate::config::{Config, Project};
+use crate::config::{Project, SharedConfig};
 use crate::db::Db;
 use crate::domain::{ChannelId, GuildId, UserId};
 use actix::Addr;
-use std::sync::Arc;
 
 /// What every command can reach.
 pub struct BotData {
-    pub config: Arc<Config>,
+    pub config: SharedConfig,
     pub db: Db,
     pub router: Addr<SessionRouter>,
+    pub reloader: Addr<crate::actors::reloader::Reloader>,
 }
 
 pub type CommandError = anyhow::Error;
@@ -33,6 +34,8 @@ pub fn all() -> Vec<poise::Command<BotData, CommandError>> {
         info::cost(),
         info::projects(),
         info::help(),
+        admin::add_project(),
+        admin::remove_project(),
     ]
 }
 
@@ -136,12 +139,12 @@ async fn reply(ctx: Ctx<'_>, text: impl Into<String>, ephemeral: bool) -> Result
 }
 
 /// This channel (or thread) and its project; `None` outside mapped ones.
-async fn here(ctx: Ctx<'_>) -> Option<(ChannelId, &Project)> {
+async fn here(ctx: Ctx<'_>) -> Option<(ChannelId, Project)> {
     let channel = ChannelId::from(ctx.channel_id());
-    let config = &ctx.data().config;
-    super::handler::project_here(&ctx.serenity_context(), config, ctx.channel_id())
+    let config = ctx.data().config.current();
+    super::handler::project_here(&ctx.serenity_context(), &config, ctx.channel_id())
         .await
-        .map(|p| (channel, p))
+        .map(|p| (channel, p.clone()))
 }
 
 const NOT_MAPPED: &str = "This channel is not mapped to a project.";
@@ -154,7 +157,7 @@ fn caller(ctx: Ctx<'_>) -> UserId {
 }
 
 fn is_admin(ctx: Ctx<'_>) -> bool {
-    ctx.data().config.discord.is_admin(caller(ctx))
+    ctx.data().config.current().discord.is_admin(caller(ctx))
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@ async fn ask(ctx: Ctx<'_>, command: SessionCommand) -> Result<Option<CommandRepl
     };
     let msg = ToSession {
         channel,
-        project: project.name.clone(),
+        project: Some(project.name.clone()),
         command,
     };
     Ok(Some(ctx.data().router.send(msg).await??))

@@ -25,7 +25,7 @@ fn is_ephemeral(reply: &InteractionReply) -> bool {
 }
 
 #[tokio::test]
-async fn the_seven_commands_are_registered_in_the_guild_with_descriptions() {
+async fn every_command_is_registered_in_the_guild_with_a_description() {
     let d = Daemon::start(Options::default()).await;
     let commands = d.fake.registered_commands();
     assert_eq!(commands.len(), COMMAND_COUNT);
@@ -37,7 +37,15 @@ async fn the_seven_commands_are_registered_in_the_guild_with_descriptions() {
     assert_eq!(
         names,
         [
-            "cancel", "cost", "help", "model", "projects", "reset", "status"
+            "add-project",
+            "cancel",
+            "cost",
+            "help",
+            "model",
+            "projects",
+            "remove-project",
+            "reset",
+            "status"
         ]
     );
     for (guild, command) in &commands {

@@ -64,6 +64,8 @@ pub struct Options {
     pub metrics_listen: Option<&'static str>,
     /// The `[budgets]` section's lines, as written.
     pub budgets: Option<&'static str>,
+    /// `[discord].projects_root` at `Daemon::projects_root()`.
+    pub projects_root: bool,
 }
 
 /// A running daemon and its world. Channels alpha and beta map to projects
@@ -122,7 +124,14 @@ impl Daemon {
             .map_or(String::new(), |s| format!("request_timeout_secs = {s}\n"))
             + &options
                 .notify_requester
-                .map_or(String::new(), |n| format!("notify_requester = {n}\n"));
+                .map_or(String::new(), |n| format!("notify_requester = {n}\n"))
+            + &(if options.projects_root {
+                let root = cli.dir("root");
+                std::fs::create_dir(&root).expect("projects root");
+                format!("projects_root = '{}'\n", root.display())
+            } else {
+                String::new()
+            });
         let config = format!(
             "[claude]\nbinary = '{binary}'\nmax_concurrent = {max_concurrent}\n{tools}{retries}\n\
              [discord]\nallowed_users = [\"{alice}\", \"{admin}\"]\nadmin_users = [\"{admin}\"]\n\
@@ -244,6 +253,40 @@ impl Daemon {
             // Never without this: serenity would otherwise reach discord.com.
             .env("DISCORD_API_BASE", self.fake.api_base());
         command
+    }
+
+    /// The configuration file the daemon reads.
+    pub fn config_path(&self) -> PathBuf {
+        self.cli.dir("coordinator.toml")
+    }
+
+    /// `Options::projects_root`'s folder.
+    pub fn projects_root(&self) -> PathBuf {
+        self.cli.dir("root")
+    }
+
+    /// Sends SIGHUP and waits for the reload's record: "configuration
+    /// reloaded" or "configuration not reloaded; ...". Returns it.
+    pub async fn reload(&self) -> serde_json::Value {
+        let seen = self.reload_records().len();
+        self.signal(libc::SIGHUP);
+        poll(
+            || self.reload_records().get(seen).cloned(),
+            "the reload's log record",
+        )
+        .await
+    }
+
+    fn reload_records(&self) -> Vec<serde_json::Value> {
+        self.log_records()
+            .into_iter()
+            .filter(|r| {
+                r["msg"].as_str().is_some_and(|m| {
+                    m.starts_with("configuration reloaded")
+                        || m.starts_with("configuration not reloaded")
+                })
+            })
+            .collect()
     }
 
     /// The running daemon's process id.

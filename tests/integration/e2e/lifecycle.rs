@@ -89,26 +89,6 @@ async fn after_a_crash_the_restarted_daemon_tells_the_channel_and_keeps_working(
 }
 
 #[tokio::test]
-async fn an_edited_config_and_a_sighup_change_nothing_until_restart() {
-    let d = Daemon::start(Options::default()).await;
-    let config = d.cli.dir("coordinator.toml");
-    let edited = std::fs::read_to_string(&config)
-        .unwrap()
-        .replace(&format!("\"{}\"", d.alpha), "\"1\"");
-    std::fs::write(&config, edited).unwrap();
-    d.signal(libc::SIGHUP);
-    d.wait_log(|r| {
-        r["msg"]
-            .as_str()
-            .is_some_and(|m| m.contains("SIGHUP received"))
-    })
-    .await;
-    let asked = d.say(d.alpha, d.alice, "still mapped?").await;
-    let posts = d.reply_to(d.alpha, asked).await;
-    assert!(posts.iter().any(|m| replies_to(m) == Some(asked)));
-}
-
-#[tokio::test]
 async fn a_second_daemon_on_the_same_database_exits_at_once_and_the_first_carries_on() {
     let d = Daemon::start(Options::default()).await;
     let asked = d.say(d.alpha, d.alice, "FAKE:slow=1500 long one").await;

@@ -14,7 +14,9 @@ mod intents;
 mod lifecycle;
 mod mentions;
 mod messages;
+mod projects;
 mod records;
+mod reload;
 mod soak;
 mod warm;
 
@@ -26,7 +28,7 @@ use std::time::{Duration, Instant};
 use test_support::fake_discord::{PostedMessage, RecordedRequest};
 
 pub const LIMIT: Duration = Duration::from_secs(20);
-pub const COMMAND_COUNT: usize = 7;
+pub const COMMAND_COUNT: usize = 9;
 
 /// The message id a post replies to.
 pub fn replies_to(m: &PostedMessage) -> Option<u64> {

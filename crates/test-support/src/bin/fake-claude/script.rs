@@ -7,7 +7,8 @@
 //! the result, at once or that much later), invalid-utf8,
 //! long=<chars>, child (a background tool shell in its own session, which
 //! the run waits for after its result; see `shell.rs`),
-//! fork (resume yields a new id). Without any: a short answer. With
+//! fork (resume yields a new id), gate=<n> (answers once the test creates
+//! `gate-<n>` in FAKE_CLAUDE_STATE_DIR). Without any: a short answer. With
 //! stream-json input, `deny`'s calls are asked about over stdio (with
 //! `--permission-prompt-tool stdio`; `again` repeats its Bash call at the
 //! end) unless `--allowedTools` or an answer's session rule allows the
@@ -267,6 +268,9 @@ impl Run {
         }
         if let Some(ms) = words.number("slow") {
             std::thread::sleep(Duration::from_millis(ms as u64));
+        }
+        if let Some(n) = words.number("gate") {
+            wait_for_file(&format!("gate-{n}"));
         }
         Ok(())
     }
@@ -570,10 +574,16 @@ fn deny(run: &mut Run, again: bool) -> Result<(), Interrupt> {
 /// FAKE_CLAUDE_STATE_DIR (at once without one), so it dies at a moment the
 /// test chose.
 fn wait_for_the_order_to_die() {
+    wait_for_file("die-now");
+}
+
+/// Waits until the test creates `name` in FAKE_CLAUDE_STATE_DIR (not at
+/// all without one).
+fn wait_for_file(name: &str) {
     let Some(dir) = std::env::var_os("FAKE_CLAUDE_STATE_DIR") else {
         return;
     };
-    let order = Path::new(&dir).join("die-now");
+    let order = Path::new(&dir).join(name);
     while !order.exists() {
         std::thread::sleep(Duration::from_millis(20));
     }
