@@ -200,6 +200,7 @@ fn submit(bench: &Bench, round: u64, i: u64) {
         user: UserId(501),
         message: MessageId(round * 100_000_000 + i),
         prompt: "Summarise the README in one sentence.".into(),
+        images: Vec::new(),
     });
 }
 

@@ -2,7 +2,8 @@
 
 use crate::claude::{ApiTrouble, Progress, RunReport, RunSpec};
 use crate::domain::{
-    ApprovalId, ChannelId, Choice, ErrorId, MessageId, ProjectName, PromptButton, RequestId, UserId,
+    ApprovalId, ChannelId, Choice, ErrorId, Image, MessageId, ProjectName, PromptButton, RequestId,
+    UserId,
 };
 use actix::{Message, Recipient};
 use std::fmt;
@@ -309,6 +310,8 @@ pub struct Request {
     /// The user's message, which the answer replies to.
     pub message: MessageId,
     pub prompt: String,
+    /// Attached images, passed to Claude as image blocks.
+    pub images: Vec<Image>,
 }
 
 /// A request or command for one channel's session, numbered by the router

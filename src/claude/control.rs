@@ -4,6 +4,8 @@
 //! `interrupt` that ends a turn with its cost. Shapes as observed on CLI
 //! 2.1.328 (docs/TESTING.md, the contract tier).
 
+use crate::domain::Image;
+use base64::prelude::{BASE64_STANDARD, Engine as _};
 use serde_json::{Value, json};
 use std::fmt;
 use tokio::sync::{mpsc, oneshot};
@@ -110,11 +112,28 @@ impl Rule {
     }
 }
 
-/// The prompt, as the one user message of a turn.
-pub fn user_message(prompt: &str) -> String {
+/// The prompt, as the one user message of a turn; images follow it as
+/// base64 image blocks, their bytes as they came.
+pub fn user_message(prompt: &str, images: &[Image]) -> String {
+    let content = if images.is_empty() {
+        Value::from(prompt)
+    } else {
+        let text = json!({ "type": "text", "text": prompt });
+        let blocks = images.iter().map(|image| {
+            json!({
+                "type": "image",
+                "source": {
+                    "type": "base64",
+                    "media_type": image.kind.media_type(),
+                    "data": BASE64_STANDARD.encode(&image.bytes),
+                },
+            })
+        });
+        Value::Array(std::iter::once(text).chain(blocks).collect())
+    };
     line(&json!({
         "type": "user",
-        "message": { "role": "user", "content": prompt },
+        "message": { "role": "user", "content": content },
         "parent_tool_use_id": null,
         "session_id": "",
     }))
@@ -211,12 +230,34 @@ mod tests {
     #[test]
     fn the_prompt_is_one_json_line_whatever_it_holds() {
         let prompt = "line one\n--flag \"quoted\" \u{1F600}";
-        let text = user_message(prompt);
+        let text = user_message(prompt, &[]);
         assert_eq!(text.matches('\n').count(), 1, "{text}");
         let v = parsed(&text);
         assert_eq!(v["type"], "user");
         assert_eq!(v["message"]["role"], "user");
         assert_eq!(v["message"]["content"], prompt);
+    }
+
+    #[test]
+    fn images_follow_the_prompt_as_base64_blocks_of_their_own_bytes() {
+        use crate::domain::ImageKind;
+        let bytes: std::sync::Arc<[u8]> = b"GIF89a\x01\x00\xff\n".as_slice().into();
+        let gif = Image {
+            kind: ImageKind::Gif,
+            bytes: bytes.clone(),
+        };
+        let text = user_message("what is this?", &[gif]);
+        assert_eq!(text.matches('\n').count(), 1, "{text}");
+        let content = &parsed(&text)["message"]["content"];
+        assert_eq!(content[0], json!({"type": "text", "text": "what is this?"}));
+        let source = &content[1]["source"];
+        assert_eq!(content[1]["type"], "image");
+        assert_eq!(source["type"], "base64");
+        assert_eq!(source["media_type"], "image/gif");
+        let data = BASE64_STANDARD
+            .decode(source["data"].as_str().unwrap())
+            .unwrap();
+        assert_eq!(data, &*bytes);
     }
 
     #[test]

@@ -37,7 +37,7 @@ pub use runner::run;
 pub use slash::{Slash, classify as classify_slash};
 pub use targets::{ProjectRoots, tool_target};
 
-use crate::domain::{ClaudeSessionId, PermissionMode};
+use crate::domain::{ClaudeSessionId, Image, PermissionMode};
 use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -56,6 +56,8 @@ pub struct RunSpec {
     pub cwd: PathBuf,
     /// Sent on stdin, never in argv.
     pub prompt: String,
+    /// Sent on stdin after the prompt, each as an image block.
+    pub images: Vec<Image>,
     pub resume: Option<ClaudeSessionId>,
     pub model: Option<String>,
     pub permission_mode: Option<PermissionMode>,
@@ -93,6 +95,7 @@ impl RunSpec {
             binary: binary.into(),
             cwd: cwd.into(),
             prompt: prompt.into(),
+            images: Vec::new(),
             resume: None,
             model: None,
             permission_mode: None,

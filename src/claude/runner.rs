@@ -141,10 +141,10 @@ impl Proc {
     ) -> Turn {
         let started = Instant::now();
         let mut init_session = None;
-        let sent = self
-            .stdin
-            .as_ref()
-            .is_some_and(|s| s.send(control::user_message(&spec.prompt)).is_ok());
+        let sent = self.stdin.as_ref().is_some_and(|s| {
+            s.send(control::user_message(&spec.prompt, &spec.images))
+                .is_ok()
+        });
         let (Some(stdin), Some(stdout), true) = (self.stdin.clone(), self.stdout.as_mut(), sent)
         else {
             let ending = Ending::NoResult { exited: None };

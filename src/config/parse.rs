@@ -32,13 +32,14 @@ pub(super) const CLAUDE_KEYS: [&str; 12] = [
     "max_warm",
     "warm_secs",
 ];
-pub(super) const DISCORD_KEYS: [&str; 10] = [
+pub(super) const DISCORD_KEYS: [&str; 11] = [
     "trigger",
     "allowed_users",
     "allowed_roles",
     "admin_users",
     "guild_id",
     "max_attachment_bytes",
+    "max_image_bytes",
     "max_chunks",
     "request_timeout_secs",
     "notify_requester",
@@ -192,6 +193,7 @@ fn discord(t: &Table, file: &Path, problems: &mut Vec<ConfigProblem>) -> Discord
         admin_users: f.ids("admin_users"),
         guild_id: f.id("guild_id"),
         max_attachment_bytes: f.number("max_attachment_bytes", 0, d.max_attachment_bytes),
+        max_image_bytes: f.number("max_image_bytes", 0, d.max_image_bytes),
         max_chunks: size(f.number("max_chunks", 1, d.max_chunks as u64)),
         request_timeout: secs(f.number("request_timeout_secs", 1, d.request_timeout.as_secs())),
         notify_requester: f.boolean("notify_requester").unwrap_or(d.notify_requester),

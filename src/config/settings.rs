@@ -130,6 +130,9 @@ pub struct DiscordSettings {
     pub admin_users: Vec<UserId>,
     pub guild_id: Option<GuildId>,
     pub max_attachment_bytes: u64,
+    /// The cap of one attached image (`max_attachment_bytes` is that of a
+    /// text file).
+    pub max_image_bytes: u64,
     pub max_chunks: usize,
     /// The deadline of one Discord REST call, connect included.
     pub request_timeout: Duration,
@@ -150,6 +153,7 @@ impl Default for DiscordSettings {
             admin_users: Vec::new(),
             guild_id: None,
             max_attachment_bytes: 1024 * 1024,
+            max_image_bytes: 5 * 1024 * 1024,
             max_chunks: 4,
             request_timeout: Duration::from_secs(15),
             notify_requester: true,

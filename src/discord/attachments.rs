@@ -1,9 +1,11 @@
-//! Text attachments: downloaded with a size cap, checked to be text, saved
-//! under the project's `.claude-coordinator/attachments/<message id>/`,
-//! and named in the prompt so Claude can read them.
+//! Attachments: downloaded with a size cap and judged by their bytes (a
+//! PNG, JPEG, GIF or WebP image, or UTF-8 text; nothing else), saved under
+//! the project's `.claude-coordinator/attachments/<message id>/` and named
+//! in the prompt so Claude's tools can open them. Images also go to Claude
+//! as image blocks, at most `MAX_IMAGES` a message.
 
 use super::messages::GatewayAttachment;
-use crate::domain::MessageId;
+use crate::domain::{Image, ImageKind, MessageId};
 use std::path::Path;
 use std::time::Duration;
 
@@ -26,11 +28,25 @@ pub fn download_client(timeout: Duration) -> reqwest::Client {
         })
 }
 
+/// What a message's files may be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// `max_attachment_bytes`: the cap of a text file.
+    pub text_bytes: u64,
+    /// `max_image_bytes`: the cap of an image.
+    pub image_bytes: u64,
+}
+
+/// At most this many images go to Claude with one message.
+pub const MAX_IMAGES: usize = 5;
+
 /// What became of a message's attachments.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Intake {
-    /// Paths relative to the project folder.
+    /// Paths relative to the project folder, images included.
     pub saved: Vec<String>,
+    /// The images, for Claude to see as well.
+    pub images: Vec<Image>,
     /// One line per refused file, for the user.
     pub refused: Vec<String>,
 }
@@ -40,10 +56,11 @@ pub async fn take_in(
     project_dir: &Path,
     message: MessageId,
     attachments: &[GatewayAttachment],
-    limit: u64,
+    limits: Limits,
 ) -> Intake {
     let mut intake = Intake::default();
     let mut taken = std::collections::HashSet::new();
+    let cap = limits.text_bytes.max(limits.image_bytes);
     for (i, att) in attachments.iter().enumerate() {
         let mut name = safe_filename(&att.filename, i);
         // Two files of one name would overwrite each other on disk.
@@ -51,111 +68,153 @@ pub async fn take_in(
             name = format!("{i}-{name}");
             taken.insert(name.clone());
         }
-        if att.size > limit {
-            intake.refused.push(format!(
-                "`{name}` is {} and the limit is {}",
-                human_bytes(att.size),
-                human_bytes(limit)
-            ));
+        if att.size > cap {
+            intake.refused.push(too_large(&name, att.size, cap));
             continue;
         }
-        let relative = format!("{ATTACHMENT_DIR}/{message}/{name}");
-        match fetch_text(client, att, limit).await {
-            Ok(text) => match save(project_dir, message, &name, &text) {
-                Ok(()) => intake.saved.push(relative),
-                Err(e) => {
-                    tracing::error!(error = %e, "cannot save attachment");
-                    intake.refused.push(format!(
-                        "`{name}` could not be saved in the project (its attachments folder must be a real folder inside it)"
-                    ));
-                }
-            },
-            Err(Refusal::NotText) => {
-                intake.refused.push(format!("`{name}` is not a text file"));
+        let body = match fetch(client, att, cap).await {
+            Ok(body) => body,
+            Err(why) => {
+                intake.refused.push(why.describe(&name, cap));
+                continue;
             }
-            Err(Refusal::TooLarge) => {
-                intake.refused.push(format!(
-                    "`{name}` is over the limit of {}",
-                    human_bytes(limit)
-                ));
-            }
-            Err(Refusal::Failed(e)) => {
-                tracing::warn!(error = %format!("{e:#}"), "cannot download attachment");
-                intake
-                    .refused
-                    .push(format!("`{name}` could not be downloaded"));
-            }
-        }
+        };
+        let refusal = match judge(&body, limits, intake.images.len()) {
+            Ok(kind) => keep(&mut intake, project_dir, message, &name, body, kind),
+            Err(why) => Some(why.describe(&name, limits)),
+        };
+        intake.refused.extend(refusal);
     }
     intake
 }
 
-enum Refusal {
-    NotText,
+/// What a downloaded file is (an image, or text), or why it does not go
+/// to Claude.
+fn judge(body: &[u8], limits: Limits, images: usize) -> Result<Option<ImageKind>, Unfit> {
+    let len = body.len() as u64;
+    match ImageKind::sniff(body) {
+        Some(_) if len > limits.image_bytes => Err(Unfit::LargeImage(len)),
+        Some(_) if images >= MAX_IMAGES => Err(Unfit::TooManyImages),
+        Some(kind) => Ok(Some(kind)),
+        None if body.contains(&0) || std::str::from_utf8(body).is_err() => Err(Unfit::Binary),
+        None if len > limits.text_bytes => Err(Unfit::LargeText(len)),
+        None => Ok(None),
+    }
+}
+
+/// Saves a file that passed, and keeps an image's bytes; says why not
+/// when it cannot be saved.
+fn keep(
+    intake: &mut Intake,
+    project_dir: &Path,
+    message: MessageId,
+    name: &str,
+    body: Vec<u8>,
+    kind: Option<ImageKind>,
+) -> Option<String> {
+    if let Err(e) = save(project_dir, message, name, &body) {
+        tracing::error!(error = %e, "cannot save attachment");
+        return Some(format!(
+            "`{name}` could not be saved in the project (its attachments folder must be a real folder inside it)"
+        ));
+    }
+    intake
+        .saved
+        .push(format!("{ATTACHMENT_DIR}/{message}/{name}"));
+    if let Some(kind) = kind {
+        let bytes = body.into();
+        intake.images.push(Image { kind, bytes });
+    }
+    None
+}
+
+/// Why a downloaded file does not go to Claude.
+enum Unfit {
+    LargeImage(u64),
+    TooManyImages,
+    LargeText(u64),
+    Binary,
+}
+
+impl Unfit {
+    fn describe(&self, name: &str, limits: Limits) -> String {
+        match self {
+            Self::LargeImage(n) => format!(
+                "`{name}` is an image of {} and the image limit is {}",
+                human_bytes(*n),
+                human_bytes(limits.image_bytes)
+            ),
+            Self::TooManyImages => {
+                format!("`{name}`: at most {MAX_IMAGES} images go with one message")
+            }
+            Self::LargeText(n) => too_large(name, *n, limits.text_bytes),
+            Self::Binary => {
+                format!("`{name}` is neither a text file nor a PNG, JPEG, GIF or WebP image")
+            }
+        }
+    }
+}
+
+fn too_large(name: &str, size: u64, limit: u64) -> String {
+    format!(
+        "`{name}` is {} and the limit is {}",
+        human_bytes(size),
+        human_bytes(limit)
+    )
+}
+
+/// Why a download gave nothing to judge.
+enum Fetch {
     TooLarge,
     Failed(anyhow::Error),
 }
 
-async fn fetch_text(
+impl Fetch {
+    fn describe(&self, name: &str, cap: u64) -> String {
+        match self {
+            Self::TooLarge => format!("`{name}` is over the limit of {}", human_bytes(cap)),
+            Self::Failed(e) => {
+                tracing::warn!(error = %format!("{e:#}"), "cannot download attachment");
+                format!("`{name}` could not be downloaded")
+            }
+        }
+    }
+}
+
+/// The file's bytes, at most `cap` of them. Its `content_type` is not
+/// looked at: Discord derives it from the name.
+async fn fetch(
     client: &reqwest::Client,
     att: &GatewayAttachment,
-    limit: u64,
-) -> Result<String, Refusal> {
-    if att
-        .content_type
-        .as_deref()
-        .is_some_and(|t| !is_textual_type(t))
-    {
-        return Err(Refusal::NotText);
-    }
+    cap: u64,
+) -> Result<Vec<u8>, Fetch> {
     let mut response = client
         .get(&att.url)
         .send()
         .await
         .and_then(|r| r.error_for_status())
-        .map_err(|e| Refusal::Failed(e.into()))?;
+        .map_err(|e| Fetch::Failed(e.into()))?;
     let mut body = Vec::new();
     while let Some(chunk) = response
         .chunk()
         .await
-        .map_err(|e| Refusal::Failed(e.into()))?
+        .map_err(|e| Fetch::Failed(e.into()))?
     {
         body.extend_from_slice(&chunk);
-        if body.len() as u64 > limit {
-            return Err(Refusal::TooLarge);
+        if body.len() as u64 > cap {
+            return Err(Fetch::TooLarge);
         }
     }
-    if body.contains(&0) {
-        return Err(Refusal::NotText);
-    }
-    String::from_utf8(body).map_err(|_| Refusal::NotText)
-}
-
-fn is_textual_type(content_type: &str) -> bool {
-    let essence = content_type.split(';').next().unwrap_or("").trim();
-    essence.starts_with("text/")
-        || matches!(
-            essence,
-            "application/json"
-                | "application/xml"
-                | "application/toml"
-                | "application/x-toml"
-                | "application/yaml"
-                | "application/x-yaml"
-                | "application/javascript"
-                | "application/x-sh"
-                | "application/sql"
-                | "application/octet-stream"
-        )
+    Ok(body)
 }
 
 /// Saves under `<project>/.claude-coordinator/attachments/<message>/`,
 /// refusing any symlink below the project root on the way.
-fn save(project: &Path, message: MessageId, name: &str, text: &str) -> std::io::Result<()> {
+fn save(project: &Path, message: MessageId, name: &str, body: &[u8]) -> std::io::Result<()> {
     let message = message.to_string();
     let mut dirs: Vec<&str> = ATTACHMENT_DIR.split('/').collect();
     dirs.push(&message);
-    inside::write_new_file(project, &dirs, name, text.as_bytes())
+    inside::write_new_file(project, &dirs, name, body)
 }
 
 /// A name that cannot climb out of its folder or surprise a shell.
@@ -206,6 +265,13 @@ fn human_bytes(n: u64) -> String {
 mod tests {
     use super::*;
 
+    fn limits(bytes: u64) -> Limits {
+        Limits {
+            text_bytes: bytes,
+            image_bytes: bytes,
+        }
+    }
+
     #[test]
     fn filenames_cannot_escape_or_vanish() {
         assert_eq!(safe_filename("../../etc/passwd", 0), "_.._etc_passwd");
@@ -245,19 +311,17 @@ mod tests {
         let limit = Duration::from_secs(5);
         let intake = tokio::time::timeout(
             limit,
-            take_in(&client, dir.path(), MessageId(1), &[attachment], 1024),
+            take_in(
+                &client,
+                dir.path(),
+                MessageId(1),
+                &[attachment],
+                limits(1024),
+            ),
         )
         .await
         .expect("the download gives up by itself");
         assert!(intake.saved.is_empty());
         assert_eq!(intake.refused, vec!["`notes.txt` could not be downloaded"]);
-    }
-
-    #[test]
-    fn text_types_are_recognised() {
-        assert!(is_textual_type("text/plain; charset=utf-8"));
-        assert!(is_textual_type("application/json"));
-        assert!(!is_textual_type("image/png"));
-        assert!(!is_textual_type("application/zip"));
     }
 }

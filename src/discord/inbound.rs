@@ -3,7 +3,7 @@
 //! a `Request` for the router (after its attachments are taken in).
 
 use super::actor::DiscordActor;
-use super::attachments::{self, prompt_with_files};
+use super::attachments::{self, Limits, prompt_with_files};
 use super::intake::{Decision, decide, is_blank};
 use super::messages::GatewayMessage;
 use crate::actors::messages::{ErrorKind, ReportError, Request};
@@ -40,6 +40,7 @@ impl Handler<GatewayMessage> for DiscordActor {
                     user: msg.author,
                     message: msg.id,
                     prompt,
+                    images: Vec::new(),
                 };
                 if msg.attachments.is_empty() {
                     self.router.do_send(request);
@@ -91,24 +92,30 @@ impl DiscordActor {
         ctx: &mut Context<Self>,
     ) {
         let (client, dir) = (self.downloads.clone(), project.path.clone());
-        let limit = self.config.current().discord.max_attachment_bytes;
+        let config = self.config.current();
+        let limits = Limits {
+            text_bytes: config.discord.max_attachment_bytes,
+            image_bytes: config.discord.max_image_bytes,
+        };
         let intake = async move {
-            attachments::take_in(&client, &dir, msg.id, &msg.attachments, limit).await
+            attachments::take_in(&client, &dir, msg.id, &msg.attachments, limits).await
         };
         ctx.spawn(intake.into_actor(self).map(move |intake, act, ctx| {
             let (channel, reply_to): (ChannelId, MessageId) = (request.channel, request.message);
             if !intake.refused.is_empty() {
-                let text = format!(
-                    "📎 Not passed to Claude (only text files up to the size limit are): {}",
-                    intake.refused.join("; ")
-                );
+                let text = format!("📎 Not passed to Claude: {}", intake.refused.join("; "));
                 act.reply(ctx, channel, reply_to, text);
             }
             if intake.saved.is_empty() && is_blank(&request.prompt) {
                 return;
             }
             let prompt = prompt_with_files(&request.prompt, &intake.saved);
-            act.router.do_send(Request { prompt, ..request });
+            let images = intake.images;
+            act.router.do_send(Request {
+                prompt,
+                images,
+                ..request
+            });
         }));
     }
 }

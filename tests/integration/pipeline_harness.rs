@@ -123,6 +123,7 @@ impl Pipeline {
             user,
             message,
             prompt: prompt.into(),
+            images: Vec::new(),
         });
         (id, message)
     }

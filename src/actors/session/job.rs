@@ -260,6 +260,7 @@ impl SessionActor {
             // The runner reports the missing folder as a spawn error.
             None => RunSpec::new(&claude.binary, "/nonexistent", &request.prompt),
         };
+        spec.images.clone_from(&request.images);
         if let Some(model) = stored.and_then(|s| s.model_override.clone()) {
             spec.model = Some(model);
         }

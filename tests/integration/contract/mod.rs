@@ -11,6 +11,7 @@ mod cli;
 mod commands;
 mod failures;
 mod fidelity;
+mod images;
 mod runner;
 mod tools;
 mod warm;

@@ -37,6 +37,7 @@ pub struct Options {
     /// `timeout_secs` of project alpha.
     pub alpha_timeout_secs: Option<u64>,
     pub max_attachment_bytes: Option<u64>,
+    pub max_image_bytes: Option<u64>,
     pub log_level: Option<&'static str>,
     /// `trigger = "all"` instead of mentions only.
     pub trigger_all: bool,
@@ -118,7 +119,10 @@ impl Daemon {
             .map_or(String::new(), |s| format!("timeout_secs = {s}\n"));
         let attachment_limit = options
             .max_attachment_bytes
-            .map_or(String::new(), |b| format!("max_attachment_bytes = {b}\n"));
+            .map_or(String::new(), |b| format!("max_attachment_bytes = {b}\n"))
+            + &options
+                .max_image_bytes
+                .map_or(String::new(), |b| format!("max_image_bytes = {b}\n"));
         let request_timeout = options
             .request_timeout_secs
             .map_or(String::new(), |s| format!("request_timeout_secs = {s}\n"))

@@ -12,6 +12,9 @@ use std::sync::mpsc::{Receiver, channel};
 
 pub struct Control {
     lines: Receiver<Value>,
+    /// The image blocks of the last user message read, as
+    /// `{media_type, data}` for the invocation record.
+    images: std::cell::RefCell<Vec<Value>>,
     /// `--permission-prompt-tool stdio`: refused calls are asked about.
     pub asks: bool,
 }
@@ -42,14 +45,20 @@ impl Control {
                 }
             }
         });
-        Self { lines, asks }
+        Self {
+            lines,
+            images: Default::default(),
+            asks,
+        }
     }
 
     /// The text of the first user message; empty if stdin closed first.
     pub fn prompt(&self) -> String {
         while let Ok(value) = self.lines.recv() {
             if value["type"] == "user" {
-                return text_of(&value["message"]["content"]);
+                let content = &value["message"]["content"];
+                *self.images.borrow_mut() = images_of(content);
+                return text_of(content);
             }
         }
         String::new()
@@ -96,6 +105,11 @@ impl Control {
         false
     }
 
+    /// The image blocks of the user message read last.
+    pub fn images(&self) -> Vec<Value> {
+        self.images.borrow().clone()
+    }
+
     /// After a result: the next user message's text, or `None` once stdin
     /// closes.
     pub fn next_prompt(&self) -> Option<String> {
@@ -131,6 +145,15 @@ fn rules_of(updates: &Value) -> Vec<String> {
                 None => tool.to_string(),
             })
         })
+        .collect()
+}
+
+/// A message's image blocks, as `{media_type, data}`.
+fn images_of(content: &Value) -> Vec<Value> {
+    let blocks = content.as_array().into_iter().flatten();
+    blocks
+        .filter(|b| b["type"] == "image")
+        .map(|b| json!({"media_type": b["source"]["media_type"], "data": b["source"]["data"]}))
         .collect()
 }
 

@@ -69,7 +69,8 @@ fn run() -> u8 {
         }
     };
     let cwd = std::env::current_dir().unwrap_or_default();
-    let record = state::record_invocation(&argv, &stdin, &cwd);
+    let images = control.as_ref().map(control::Control::images);
+    let record = state::record_invocation(&argv, &stdin, images.unwrap_or_default(), &cwd);
     let prompt = given.unwrap_or(stdin);
     if let Some(error) = unusable(&prompt) {
         return fail(error);

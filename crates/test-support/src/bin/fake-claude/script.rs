@@ -389,7 +389,8 @@ pub fn perform(
             shell::wait();
             return done.code;
         };
-        record.add_turn(&next);
+        let images = done.run.control.as_ref().map(Control::images);
+        record.add_turn(&next, images.unwrap_or_default());
         spent += done.own_cost;
         prompt = next;
         resume = Some(done.run.session.clone());

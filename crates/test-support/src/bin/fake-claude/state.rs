@@ -68,7 +68,8 @@ impl Sessions {
 
 /// One JSON file per process in FAKE_CLAUDE_RECORD_DIR: argv, stdin (the
 /// first prompt), cwd, the NAMES of the environment variables, and
-/// `turns`, every prompt the process was given (several when it is kept
+/// `turns`, every prompt the process was given, with `images`, each turn's
+/// image blocks as `{media_type, data}` (several when it is kept
 /// between turns). Written under a temporary name and renamed, so a
 /// reader never sees half a file.
 pub struct Invocation {
@@ -76,7 +77,12 @@ pub struct Invocation {
     record: Value,
 }
 
-pub fn record_invocation(argv: &[String], stdin: &str, cwd: &Path) -> Invocation {
+pub fn record_invocation(
+    argv: &[String],
+    stdin: &str,
+    images: Vec<Value>,
+    cwd: &Path,
+) -> Invocation {
     let Some(dir) = std::env::var_os("FAKE_CLAUDE_RECORD_DIR") else {
         return Invocation {
             path: None,
@@ -94,6 +100,7 @@ pub fn record_invocation(argv: &[String], stdin: &str, cwd: &Path) -> Invocation
         "env_names": env_names,
         "pid": std::process::id(),
         "turns": [stdin],
+        "images": [images],
     });
     let name = format!("{}-{}.json", monotonic_nanos(), std::process::id());
     let invocation = Invocation {
@@ -106,9 +113,12 @@ pub fn record_invocation(argv: &[String], stdin: &str, cwd: &Path) -> Invocation
 
 impl Invocation {
     /// A later turn's prompt, written to the same process.
-    pub fn add_turn(&mut self, prompt: &str) {
+    pub fn add_turn(&mut self, prompt: &str, images: Vec<Value>) {
         if let Some(turns) = self.record["turns"].as_array_mut() {
             turns.push(json!(prompt));
+        }
+        if let Some(all) = self.record["images"].as_array_mut() {
+            all.push(Value::Array(images));
         }
         self.write();
     }

@@ -1,5 +1,9 @@
 //! Domain newtypes shared by every layer: Discord snowflakes, Claude session
-//! ids, request and error ids, and the secret bot token.
+//! ids, request and error ids, the secret bot token, and attached images.
+
+mod image;
+
+pub use image::{Image, ImageKind};
 
 use serde::{Deserialize, Deserializer, de};
 use std::fmt;
