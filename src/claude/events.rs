@@ -6,7 +6,7 @@
 use super::Progress;
 use super::control::{ControlRequest, request_of};
 use super::outcome::{PermissionDenial, Usage};
-use super::targets::{ProjectRoots, tool_target};
+use super::targets::{ProjectRoots, changed_file, tool_target};
 use crate::domain::ClaudeSessionId;
 use serde_json::Value;
 
@@ -133,10 +133,15 @@ fn assistant_block(block: &Value, roots: &ProjectRoots) -> Option<StreamEvent> {
             let text = str_at(block, "text")?;
             (!text.is_empty()).then(|| StreamEvent::Progress(Progress::Text(text.to_string())))
         }
-        "tool_use" => Some(StreamEvent::Progress(Progress::ToolUse {
-            name: str_at(block, "name")?.to_string(),
-            target: block.get("input").and_then(|i| tool_target(i, roots)),
-        })),
+        "tool_use" => {
+            let (name, input) = (str_at(block, "name")?, block.get("input"));
+            Some(StreamEvent::Progress(Progress::ToolUse {
+                id: str_at(block, "id").unwrap_or_default().to_string(),
+                name: name.to_string(),
+                target: input.and_then(|i| tool_target(i, roots)),
+                changes: input.and_then(|i| changed_file(name, i, roots)),
+            }))
+        }
         _ => None,
     }
 }
@@ -144,6 +149,7 @@ fn assistant_block(block: &Value, roots: &ProjectRoots) -> Option<StreamEvent> {
 fn user_block(block: &Value) -> Option<StreamEvent> {
     (str_at(block, "type")? == "tool_result").then(|| {
         StreamEvent::Progress(Progress::ToolResult {
+            id: str_at(block, "tool_use_id").unwrap_or_default().to_string(),
             is_error: block
                 .get("is_error")
                 .and_then(Value::as_bool)

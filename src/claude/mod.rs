@@ -146,12 +146,17 @@ pub enum Progress {
     },
     Text(String),
     /// `target` is short: a file path, the first line of a command, a
-    /// pattern or a URL.
+    /// pattern or a URL. `changes` is the file a Write, Edit or
+    /// NotebookEdit call writes, relative to the folder, when inside it.
     ToolUse {
+        id: String,
         name: String,
         target: Option<String>,
+        changes: Option<String>,
     },
+    /// The result of the call `id`.
     ToolResult {
+        id: String,
         is_error: bool,
     },
     /// The CLI is retrying a failed API call (`system/api_retry`).

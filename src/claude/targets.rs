@@ -69,6 +69,28 @@ pub fn tool_target(input: &Value, roots: &ProjectRoots) -> Option<String> {
         .and_then(|raw| shown_text(raw, roots))
 }
 
+/// The file a Write, Edit or NotebookEdit call writes, relative to the
+/// project, when it lies inside it.
+pub fn changed_file(tool: &str, input: &Value, roots: &ProjectRoots) -> Option<String> {
+    let key = match tool {
+        "Write" | "Edit" => "file_path",
+        "NotebookEdit" => "notebook_path",
+        _ => return None,
+    };
+    let path = input.get(key)?.as_str()?.trim();
+    let inside = match roots.relative(path) {
+        Some(inside) => inside,
+        None if path.starts_with('/') => return None,
+        None => path,
+    };
+    let parts: Vec<&str> = inside
+        .split('/')
+        .filter(|p| !p.is_empty() && *p != ".")
+        .collect();
+    let climbs = parts.contains(&"..");
+    (!parts.is_empty() && !climbs).then(|| parts.join("/"))
+}
+
 fn shown_path(raw: &str, roots: &ProjectRoots) -> Option<String> {
     let path = raw.lines().next().unwrap_or_default().trim();
     let shown = match roots.relative(path) {
@@ -148,6 +170,33 @@ mod tests {
 
     fn target(input: Value) -> Option<String> {
         tool_target(&input, &roots())
+    }
+
+    #[test]
+    fn a_changed_file_is_named_relative_to_the_project_only_when_inside_it() {
+        let changed = |tool, input| changed_file(tool, &input, &roots());
+        let write = json!({"file_path": "/srv/work/shop/src/cart.rs", "content": "x"});
+        assert_eq!(
+            changed("Write", write.clone()).as_deref(),
+            Some("src/cart.rs")
+        );
+        assert_eq!(changed("Read", write), None, "reading changes nothing");
+        let notebook = json!({"notebook_path": "/srv/work/shop/./nb/a.ipynb"});
+        assert_eq!(
+            changed("NotebookEdit", notebook).as_deref(),
+            Some("nb/a.ipynb")
+        );
+        let relative = json!({"file_path": "docs//x.md"});
+        assert_eq!(changed("Edit", relative).as_deref(), Some("docs/x.md"));
+        for outside in [
+            "/etc/passwd",
+            "../shop2/x",
+            "/srv/work/shop2/x",
+            "/srv/work/shop",
+        ] {
+            let input = json!({"file_path": outside});
+            assert_eq!(changed("Edit", input), None, "{outside}");
+        }
     }
 
     #[test]

@@ -2,8 +2,10 @@
 //! ids, request and error ids, the secret bot token, and attached images.
 
 mod image;
+mod inside;
 
 pub use image::{Image, ImageKind};
+pub use inside::{Outside, resolve_inside};
 
 use serde::{Deserialize, Deserializer, de};
 use std::fmt;

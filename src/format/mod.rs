@@ -12,11 +12,14 @@ mod split;
 mod tests;
 
 pub use progress::{api_retry_line, progress_line, waiting_line};
-pub use render::{EMPTY_ANSWER, render_answer};
+pub use render::{EMPTY_ANSWER, render_answer, render_turn};
 pub use split::split_message;
 
 /// Discord's limit on the content of one message.
 pub const DISCORD_LIMIT: usize = 2000;
+
+/// The largest file Discord takes in one upload from a bot (10 MiB).
+pub const MAX_UPLOAD_BYTES: u64 = 10 * 1024 * 1024;
 
 /// How answers are cut into messages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,6 +1,7 @@
 //! Decides how one answer is posted: as a few messages, or (when it would
 //! take more than `max_chunks`) as a Markdown file with a short preview.
-//! Permission denials are listed after the answer in both cases.
+//! The files the turn changed and the permission denials are listed after
+//! the answer in both cases.
 
 use super::sanitize::{Keep, inline_code, truncate};
 use super::split::split_first_chunks;
@@ -13,6 +14,8 @@ pub const EMPTY_ANSWER: &str = "Done.";
 const ATTACHMENT_NAME: &str = "answer.md";
 const MAX_DENIALS_SHOWN: usize = 5;
 const MAX_DENIAL_LEN: usize = 80;
+const MAX_CHANGED_SHOWN: usize = 10;
+const MAX_PATH_LEN: usize = 80;
 const MAX_PREVIEW_LEN: usize = 600;
 /// A preview shorter than this is not worth showing.
 const MIN_PREVIEW_LEN: usize = 80;
@@ -20,8 +23,19 @@ const MIN_PREVIEW_LEN: usize = 80;
 /// Render `text` for Discord; `denials` are the tool uses Claude was not
 /// allowed (e.g. `Bash(rm -rf build)`), shown to the user after the answer.
 pub fn render_answer(text: &str, denials: &[String], opts: &FormatOptions) -> Rendered {
+    render_turn(text, denials, &[], opts)
+}
+
+/// `render_answer`, with the files the turn created or changed (paths
+/// relative to its folder) listed before the denials.
+pub fn render_turn(
+    text: &str,
+    denials: &[String],
+    changed: &[String],
+    opts: &FormatOptions,
+) -> Rendered {
     let max_len = opts.max_message_len();
-    let note = denial_note(denials, max_len);
+    let note = after_note(changed, denials, max_len);
     let max_chunks = opts.max_chunks.max(1);
     // One chunk past the maximum is enough to know the answer goes as a file.
     let mut chunks = split_first_chunks(text, max_len, max_chunks + 1);
@@ -45,6 +59,45 @@ pub fn render_answer(text: &str, denials: &[String], opts: &FormatOptions) -> Re
         filename: ATTACHMENT_NAME.to_owned(),
         body: text.to_owned(),
     }
+}
+
+/// The changed files' note, then the denials' on the next line; one alone
+/// when both do not fit.
+fn after_note(changed: &[String], denials: &[String], max_len: usize) -> Option<String> {
+    match (
+        changed_note(changed, max_len),
+        denial_note(denials, max_len),
+    ) {
+        (Some(c), Some(d)) if discord_len(&c) + 1 + discord_len(&d) <= max_len => {
+            Some(format!("{c}\n{d}"))
+        }
+        (Some(_), Some(d)) => Some(d),
+        (c, d) => c.or(d),
+    }
+}
+
+/// "📝 Changed: `src/a.rs`, `b.rs` and 3 more." Each path once; the note
+/// fits in `max_len` or is left out.
+fn changed_note(changed: &[String], max_len: usize) -> Option<String> {
+    let shown: Vec<String> = changed
+        .iter()
+        .filter_map(|p| inline_code(p, MAX_PATH_LEN, Keep::Tail))
+        .take(MAX_CHANGED_SHOWN)
+        .collect();
+    if changed.is_empty() {
+        return None;
+    }
+    let mut note = format!("📝 Changed: {}", shown.join(", "));
+    let hidden = changed.len() - shown.len();
+    if hidden > 0 {
+        let sep = if shown.is_empty() { "" } else { " and " };
+        note.push_str(&format!("{sep}{hidden} more"));
+    }
+    note.push('.');
+    if discord_len(&note) > max_len {
+        note = format!("📝 Changed {} file(s).", changed.len());
+    }
+    (discord_len(&note) <= max_len).then_some(note)
 }
 
 /// "🚫 Claude was not allowed to use: `A`, `B` and 3 more." Duplicates are

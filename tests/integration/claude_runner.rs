@@ -120,25 +120,37 @@ async fn tool_calls_are_reported_with_short_project_relative_targets() {
     assert!(success(report.outcome).num_turns >= 3);
     // The CLI names the file by its absolute (canonical) path.
     let file = "src/main.rs";
-    let tools: Vec<_> = events
-        .iter()
-        .filter(|e| matches!(e, Progress::ToolUse { .. } | Progress::ToolResult { .. }))
-        .cloned()
-        .collect();
-    let tool = |name: &str, target: &str| Progress::ToolUse {
-        name: name.into(),
-        target: Some(target.into()),
-    };
-    let ok = Progress::ToolResult { is_error: false };
+    // Each call, then its result by the call's id.
+    let mut tools = Vec::new();
+    let mut last_id = String::new();
+    for event in &events {
+        match event {
+            Progress::ToolUse {
+                id,
+                name,
+                target,
+                changes,
+            } => {
+                last_id.clone_from(id);
+                let shown = target.clone().unwrap_or_default();
+                tools.push(format!("{name} {shown} {changes:?}"));
+            }
+            Progress::ToolResult { id, is_error } => {
+                assert_eq!(*id, last_id, "a result names its call");
+                tools.push(format!("ok={}", !is_error));
+            }
+            _ => {}
+        }
+    }
     assert_eq!(
         tools,
         [
-            tool("Read", file),
-            ok.clone(),
-            tool("Edit", file),
-            ok.clone(),
-            tool("Bash", "cargo test --quiet 2>&1 | tail -3"),
-            ok,
+            format!("Read {file} None"),
+            "ok=true".into(),
+            format!("Edit {file} Some(\"{file}\")"),
+            "ok=true".into(),
+            "Bash cargo test --quiet 2>&1 | tail -3 None".into(),
+            "ok=true".into(),
         ]
     );
 }
@@ -164,7 +176,7 @@ async fn permission_denials_come_back_with_a_successful_answer() {
     assert_eq!(
         events
             .iter()
-            .filter(|e| **e == Progress::ToolResult { is_error: true })
+            .filter(|e| matches!(e, Progress::ToolResult { is_error: true, .. }))
             .count(),
         2
     );

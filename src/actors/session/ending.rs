@@ -8,13 +8,15 @@
 
 use super::finish::Verdict;
 use super::job::InFlight;
+use super::outbox;
 use super::{SessionDeps, log_failure, post, report_failure, send_out};
 use crate::actors::messages::{ErrorKind, FileAttachment, Outgoing, Reported, Request};
 use crate::claude::RunReport;
 use crate::db::{Db, DbError, RequestFinish, Turn};
-use crate::domain::MessageId;
+use crate::domain::{ChannelId, MessageId};
 use crate::format::Rendered;
 use crate::telemetry::metrics::Metrics;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -33,6 +35,8 @@ pub(super) struct Ending {
     failure: Option<Reported>,
     /// The turn could not be stored; the user is told under this id.
     lost_record: Option<Reported>,
+    /// After an answer: the working folder whose outbox goes with it.
+    outbox: Option<PathBuf>,
     posted: Posted,
 }
 
@@ -57,7 +61,14 @@ impl Ending {
             cost_usd: v.cost_usd,
             error_id: None,
         };
+        let outbox = v.answer.as_ref().and_then(|_| {
+            let project = running
+                .config
+                .project_named(running.request.project.as_str());
+            project.map(|p| p.path.clone())
+        });
         Self {
+            outbox,
             status_message: running.status.message(),
             request: running.request,
             answer: v.answer,
@@ -105,6 +116,10 @@ impl Ending {
         if let Some(answer) = self.answer.take() {
             let expected = answer.message_count();
             let sent = post_rendered(&deps, &self.request, answer).await;
+            self.posted.add(expected, sent);
+        }
+        if let Some(folder) = self.outbox.take() {
+            let (expected, sent) = post_outbox(&deps, self.request.channel, folder).await;
             self.posted.add(expected, sent);
         }
         // After the answer, so the user waits for nothing else.
@@ -185,6 +200,61 @@ impl Posted {
     fn add(&mut self, expected: usize, sent: usize) {
         self.chunks += sent;
         self.delivered &= sent == expected;
+    }
+}
+
+/// Attaches the outbox's files, one message each, removing each once
+/// posted; names in one message those that stay. Returns how many
+/// messages were meant to go out and how many did.
+async fn post_outbox(deps: &SessionDeps, channel: ChannelId, folder: PathBuf) -> (usize, usize) {
+    let taken = tokio::task::spawn_blocking(move || outbox::take(&folder))
+        .await
+        .unwrap_or_default();
+    let mut sent = 0;
+    for file in &taken.files {
+        let msg = Outgoing::Post {
+            channel,
+            content: format!("📎 `{}`", file.name.replace('`', "'")),
+            reply_to: None,
+            attachment: Some(FileAttachment {
+                filename: upload_name(&file.name),
+                body: file.body.clone(),
+            }),
+            notify: false,
+        };
+        if send_out(deps, msg).await.is_some() {
+            sent += 1;
+            if let Err(e) = tokio::fs::remove_file(&file.path).await {
+                tracing::warn!(error = %e, "cannot remove a posted outbox file");
+            }
+        }
+    }
+    let mut expected = taken.files.len();
+    if !taken.kept.is_empty() {
+        expected += 1;
+        let text = format!("📎 Not attached: {}.", taken.kept.join("; "));
+        if post(deps, channel, text, None).await.is_some() {
+            sent += 1;
+        }
+    }
+    (expected, sent)
+}
+
+/// A name Discord keeps as given: letters, digits, `.`, `-` and `_`.
+fn upload_name(name: &str) -> String {
+    let cleaned: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    match cleaned.trim_start_matches('.') {
+        "" => "file".to_string(),
+        kept => kept.to_string(),
     }
 }
 

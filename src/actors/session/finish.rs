@@ -8,10 +8,9 @@ use super::ending::Ending;
 use super::job::InFlight;
 use crate::actors::messages::{ErrorKind, StopTyping};
 use crate::claude::{Outcome, RunReport, Success};
-use crate::config::Config;
 use crate::db::SessionChange;
 use crate::domain::{ClaudeSessionId, CostBasis, RequestStatus};
-use crate::format::{Rendered, render_answer};
+use crate::format::{Rendered, render_turn};
 use actix::prelude::*;
 use tracing::Instrument;
 
@@ -94,12 +93,13 @@ fn stored(session: Option<ClaudeSessionId>) -> SessionChange {
     session.map_or(SessionChange::Keep, SessionChange::Store)
 }
 
-fn judge(report: &RunReport, announced: Option<ClaudeSessionId>, config: &Config) -> Verdict {
+fn judge(report: &RunReport, running: &InFlight) -> Verdict {
+    let announced = running.announced_session;
     use {ErrorKind as Kind, RequestStatus as Status};
     let with_stderr = |detail: &str| format!("{detail}; stderr: {}", report.stderr_tail);
     let failed = |kind, detail| Verdict::failed(Status::Failed, kind, detail, stored(announced));
     match &report.outcome {
-        Outcome::Success(s) => Verdict::answered(render(report, s, config), s),
+        Outcome::Success(s) => Verdict::answered(render(report, s, running), s),
         Outcome::ClaudeError {
             subtype,
             log_detail,
@@ -146,7 +146,7 @@ fn judge(report: &RunReport, announced: Option<ClaudeSessionId>, config: &Config
 
 /// The answer as the channel will see it: a note when the earlier
 /// conversation was lost, and the tools Claude was denied.
-fn render(report: &RunReport, s: &Success, config: &Config) -> Rendered {
+fn render(report: &RunReport, s: &Success, running: &InFlight) -> Rendered {
     let text = if report.context_lost {
         format!("{CONTEXT_LOST}{}", s.text)
     } else {
@@ -157,7 +157,8 @@ fn render(report: &RunReport, s: &Success, config: &Config) -> Rendered {
         .iter()
         .map(|d| d.summary.clone())
         .collect();
-    render_answer(&text, &denials, &super::format_options(config))
+    let options = super::format_options(&running.config);
+    render_turn(&text, &denials, running.changes.files(), &options)
 }
 
 impl SessionActor {
@@ -172,7 +173,7 @@ impl SessionActor {
         if let Some(ticker) = running.status.ticker.take() {
             ctx.cancel_future(ticker);
         }
-        let mut verdict = judge(&report, running.announced_session, &running.config);
+        let mut verdict = judge(&report, &running);
         if running.discard_session {
             verdict.session = SessionChange::Keep;
         }

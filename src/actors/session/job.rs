@@ -1,6 +1,7 @@
 //! The running side of a session: queueing, starting the next request in
 //! the worker pool, and driving its status message while it runs.
 
+use super::changes::Changes;
 use super::status::{StatusMessage, Tick};
 use super::{SessionActor, post, send_out};
 use crate::actors::messages::{ErrorKind, JobEvent, Outgoing, Request, RunJob, StartTyping};
@@ -36,6 +37,8 @@ pub(super) struct InFlight {
     pub discard_session: bool,
     /// Stopped because the daemon is shutting down, not by a user.
     pub stopped_for_shutdown: bool,
+    /// The files its calls changed, listed after the answer.
+    pub changes: Changes,
 }
 
 /// What the CLI takes for "its own default model" on `--model`.
@@ -233,6 +236,7 @@ impl SessionActor {
             announced_session: None,
             discard_session: false,
             stopped_for_shutdown: false,
+            changes: Changes::default(),
         }));
         self.deps.run_job.do_send(RunJob {
             id,
@@ -253,7 +257,7 @@ impl SessionActor {
                 spec.model = project.effective_model(claude).map(str::to_owned);
                 spec.permission_mode = project.effective_permission_mode(claude);
                 spec.allowed_tools = project.effective_allowed_tools(claude).to_vec();
-                spec.append_system_prompt = project.system_prompt.clone();
+                spec.append_system_prompt = Some(system_prompt(project.system_prompt.as_deref()));
                 spec.timeout = project.effective_timeout(claude);
                 spec
             }
@@ -337,7 +341,15 @@ impl SessionActor {
         };
         match progress {
             Progress::Init { session_id, .. } => running.announced_session = Some(session_id),
-            Progress::ToolUse { name, target } => running.status.tool_used(name, target),
+            Progress::ToolUse {
+                id,
+                name,
+                target,
+                changes,
+            } => {
+                running.changes.called(&id, changes.as_ref());
+                running.status.tool_used(name, target);
+            }
             Progress::ApiRetry {
                 attempt,
                 max_retries,
@@ -345,8 +357,16 @@ impl SessionActor {
             Progress::Text(_) => running.status.api_answered(),
             Progress::Asking { .. } => running.status.asking(),
             Progress::Answered => running.status.answered(),
-            Progress::ToolResult { .. } => {}
+            Progress::ToolResult { id, is_error } => running.changes.returned(&id, is_error),
         }
+    }
+}
+
+/// The project's system prompt, then how to hand the user a file.
+fn system_prompt(project: Option<&str>) -> String {
+    match project {
+        Some(own) => format!("{own}\n\n{}", super::outbox::OUTBOX_HINT),
+        None => super::outbox::OUTBOX_HINT.to_string(),
     }
 }
 

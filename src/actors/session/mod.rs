@@ -10,11 +10,13 @@
 
 mod approvals;
 mod budget;
+mod changes;
 mod commands;
 mod delivery;
 mod ending;
 mod finish;
 mod job;
+mod outbox;
 mod reload;
 mod shutdown;
 mod status;

@@ -88,8 +88,10 @@ fn tool_uses_carry_a_short_target() {
         assert_eq!(
             parse_line(&line),
             [StreamEvent::Progress(Progress::ToolUse {
+                id: "toolu_01A".into(),
                 name: "T".into(),
-                target: expected.map(String::from)
+                target: expected.map(String::from),
+                changes: None,
             })],
             "{input}"
         );
@@ -121,8 +123,14 @@ fn tool_results_report_their_error_flag() {
     assert_eq!(
         parse_line(&line),
         [
-            StreamEvent::Progress(Progress::ToolResult { is_error: true }),
-            StreamEvent::Progress(Progress::ToolResult { is_error: false })
+            StreamEvent::Progress(Progress::ToolResult {
+                id: "toolu_01A".into(),
+                is_error: true
+            }),
+            StreamEvent::Progress(Progress::ToolResult {
+                id: "toolu_01B".into(),
+                is_error: false
+            })
         ]
     );
 }

@@ -64,7 +64,8 @@ pub async fn help(ctx: Ctx<'_>) -> Result<(), CommandError> {
                 I run Claude Code in that project's folder and answer here. Each channel \
                 and thread keeps its own conversation.\n\
                 `/status` this channel's session · `/cancel` stop the running request · \
-                `/reset` start a fresh conversation · `/cost` spending · `/projects` mapped \
+                `/reset` start a fresh conversation · `/file` fetch a file from the project · \
+                `/cost` spending · `/projects` mapped \
                 channels · `/model` set the model (admins) · `/add-project`, \
                 `/remove-project` map or unmap this channel (admins).";
     reply(ctx, text, true).await

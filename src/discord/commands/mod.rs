@@ -3,6 +3,7 @@
 //! ephemeral; failures are logged with an error id and answered generically.
 
 mod admin;
+mod files;
 mod info;
 mod session;
 
@@ -34,6 +35,7 @@ pub fn all() -> Vec<poise::Command<BotData, CommandError>> {
         info::cost(),
         info::projects(),
         info::help(),
+        files::file(),
         admin::add_project(),
         admin::remove_project(),
     ]

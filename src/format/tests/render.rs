@@ -1,5 +1,7 @@
 use super::fences_balanced;
-use crate::format::{EMPTY_ANSWER, FormatOptions, Rendered, discord_len, render_answer};
+use crate::format::{
+    EMPTY_ANSWER, FormatOptions, Rendered, discord_len, render_answer, render_turn,
+};
 
 fn chunks(rendered: Rendered) -> Vec<String> {
     match rendered {
@@ -127,4 +129,36 @@ fn tiny_limits_still_give_messages_within_the_limit() {
             Rendered::Attachment { message, .. } => assert!(discord_len(&message) <= 40),
         }
     }
+}
+
+#[test]
+fn changed_files_are_listed_after_the_answer_and_before_the_denials() {
+    let changed = denials(&["src/lib.rs", "docs/notes.md"]);
+    let rendered = render_turn(
+        "Fixed it.",
+        &denials(&["Bash(rm -rf build)"]),
+        &changed,
+        &FormatOptions::default(),
+    );
+    assert_eq!(
+        chunks(rendered),
+        [
+            "Fixed it.\n\n📝 Changed: `src/lib.rs`, `docs/notes.md`.\n🚫 Claude was not allowed to use: `Bash(rm -rf build)`."
+        ]
+    );
+}
+
+#[test]
+fn many_changed_files_are_bounded_and_long_paths_keep_their_names() {
+    let mut changed: Vec<String> = (0..14).map(|i| format!("src/f{i}.rs")).collect();
+    changed.push(format!("{}/deep.rs", "d".repeat(300)));
+    let text = chunks(render_turn("ok", &[], &changed, &FormatOptions::default())).concat();
+    assert!(text.contains("`src/f9.rs` and 5 more."), "{text}");
+    assert!(!text.contains("f10"), "{text}");
+    let deep = render_turn("ok", &[], &changed[14..], &FormatOptions::default());
+    let deep = chunks(deep).concat();
+    assert!(
+        deep.contains("deep.rs`") && discord_len(&deep) < 200,
+        "{deep}"
+    );
 }

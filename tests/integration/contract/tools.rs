@@ -111,6 +111,10 @@ async fn a_denied_write_is_named_by_its_project_path() {
     let posts = w.d.reply_to(w.d.alpha, asked).await;
     let text = &posts[0].content;
     assert!(text.contains("🚫") && text.contains("src/new.rs"), "{text}");
+    assert!(
+        !text.contains("📝"),
+        "a denied Write changed nothing: {text}"
+    );
     let host = w.project().display().to_string();
     assert!(!text.contains(&host), "{text}");
 }
@@ -194,4 +198,28 @@ pub(super) fn script(project: &Path, name: &str, body: &str) {
     let path = project.join(name);
     std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).expect("write the script");
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+}
+
+#[tokio::test]
+async fn a_file_the_real_cli_wrote_is_listed_after_the_answer() {
+    let Some(w) = World::start(Options {
+        permission_mode: Some("acceptEdits"),
+        ..Options::default()
+    })
+    .await
+    else {
+        return;
+    };
+    let path = w.project().join("src/new.rs").display().to_string();
+    let write = json!({"file_path": path, "content": "fn new() {}\n"});
+    w.api.push(Reply::tool_use("Write", write));
+    w.api
+        .push_when(Match::tool_result(), Reply::text("Written."));
+    let asked = w.d.say(w.d.alpha, w.d.alice, "write src/new.rs").await;
+    let posts = w.d.reply_to(w.d.alpha, asked).await;
+    assert_eq!(
+        posts[0].content, "Written.\n\n📝 Changed: `src/new.rs`.",
+        "{posts:#?}"
+    );
+    assert!(w.project().join("src/new.rs").exists());
 }

@@ -40,6 +40,7 @@ async fn every_command_is_registered_in_the_guild_with_a_description() {
             "add-project",
             "cancel",
             "cost",
+            "file",
             "help",
             "model",
             "projects",

@@ -10,6 +10,7 @@ mod commands;
 mod daemon;
 mod failures;
 mod faults;
+mod files;
 mod intents;
 mod lifecycle;
 mod mentions;
@@ -28,7 +29,7 @@ use std::time::{Duration, Instant};
 use test_support::fake_discord::{PostedMessage, RecordedRequest};
 
 pub const LIMIT: Duration = Duration::from_secs(20);
-pub const COMMAND_COUNT: usize = 9;
+pub const COMMAND_COUNT: usize = 10;
 
 /// The message id a post replies to.
 pub fn replies_to(m: &PostedMessage) -> Option<u64> {

@@ -1,0 +1,82 @@
+//! /file: attaches a file from the session's working folder to a public
+//! reply, for those who may run Claude there. Inside the folder only (no
+//! `..` out, no symlink out), and no larger than Discord takes.
+
+use super::{CommandError, Ctx, NOT_MAPPED, caller, here, reply};
+use crate::domain::{Outside, RoleId, resolve_inside};
+use crate::format::MAX_UPLOAD_BYTES;
+use serenity::all::{CreateAllowedMentions, CreateAttachment};
+
+/// Attach a file from this channel's project folder to the chat
+#[poise::command(slash_command, guild_only)]
+pub async fn file(
+    ctx: Ctx<'_>,
+    #[description = "The file's path, relative to the project folder"] path: String,
+) -> Result<(), CommandError> {
+    let Some((_, project)) = here(ctx).await else {
+        return reply(ctx, NOT_MAPPED, true).await;
+    };
+    let roles: Vec<RoleId> = ctx
+        .author_member()
+        .await
+        .map(|m| m.roles.iter().copied().map(Into::into).collect())
+        .unwrap_or_default();
+    let config = ctx.data().config.current();
+    if !project.is_user_allowed(&config.discord, caller(ctx), &roles) {
+        return reply(
+            ctx,
+            "Only those who may run Claude here can fetch its files.",
+            true,
+        )
+        .await;
+    }
+    let shown = path.trim().replace('`', "'");
+    let found = match resolve_inside(&project.path, &path) {
+        Ok(found) => found,
+        Err(why) => return reply(ctx, refusal(&shown, why), true).await,
+    };
+    let meta = tokio::fs::metadata(&found).await;
+    let size = match meta {
+        Ok(m) if m.is_file() => m.len(),
+        Ok(_) => return reply(ctx, format!("`{shown}` is not a file."), true).await,
+        Err(_) => return reply(ctx, refusal(&shown, Outside::Missing), true).await,
+    };
+    if size > MAX_UPLOAD_BYTES {
+        let text = format!(
+            "`{shown}` is {:.1} MB, and Discord takes files up to 10 MB.",
+            size as f64 / (1024.0 * 1024.0)
+        );
+        return reply(ctx, text, true).await;
+    }
+    let body = tokio::fs::read(&found).await?;
+    let name = found
+        .file_name()
+        .map_or_else(|| "file".into(), |n| n.to_string_lossy().into_owned());
+    tracing::info!(
+        user_id = caller(ctx).get(),
+        bytes = body.len(),
+        "file attached with /file"
+    );
+    let answer = poise::CreateReply::default()
+        .content(format!("📎 `{shown}`"))
+        .attachment(CreateAttachment::bytes(body, name))
+        .allowed_mentions(CreateAllowedMentions::new());
+    ctx.send(answer).await?;
+    Ok(())
+}
+
+fn refusal(shown: &str, why: Outside) -> String {
+    match why {
+        Outside::Empty => "Give the file's path, relative to the project folder.".into(),
+        Outside::Absolute => {
+            format!("`{shown}` must be relative to the project folder, not an absolute path.")
+        }
+        Outside::Escapes => format!("`{shown}` is outside the project folder."),
+        Outside::SymlinkOut => {
+            format!("`{shown}` goes through a symlink that leads out of the project folder.")
+        }
+        Outside::Broken | Outside::Missing => {
+            format!("`{shown}` does not exist in the project folder.")
+        }
+    }
+}
