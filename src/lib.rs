@@ -20,6 +20,7 @@
 //! - `config`: the environment and `coordinator.toml`, validated.
 //! - `telemetry`: bunyan JSON logs and their filter.
 //! - `memory`: keeps resident memory near the live heap.
+//! - `worktree`: a git worktree per thread (`thread_worktrees`).
 //! - `domain`: newtypes every layer shares.
 
 #![warn(clippy::too_many_lines)]
@@ -35,3 +36,4 @@ pub mod domain;
 pub mod format;
 pub mod memory;
 pub mod telemetry;
+pub mod worktree;

@@ -201,6 +201,7 @@ fn submit(bench: &Bench, round: u64, i: u64) {
         message: MessageId(round * 100_000_000 + i),
         prompt: "Summarise the README in one sentence.".into(),
         images: Vec::new(),
+        thread_name: None,
     });
 }
 

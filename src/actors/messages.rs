@@ -312,6 +312,8 @@ pub struct Request {
     pub prompt: String,
     /// Attached images, passed to Claude as image blocks.
     pub images: Vec<Image>,
+    /// In a thread: its name (a worktree's branch is named after it).
+    pub thread_name: Option<String>,
 }
 
 /// A request or command for one channel's session, numbered by the router
@@ -351,6 +353,9 @@ pub enum SessionCommand {
         by: UserId,
         admin: bool,
     },
+    /// Remove the thread's worktree and its branch, if nothing would be
+    /// lost.
+    RemoveWorktree,
 }
 
 /// A command for the session of `channel`, through the router.
@@ -372,6 +377,27 @@ pub enum CommandReply {
     Status(SessionStatus),
     ModelSet { model: Option<String> },
     Decided(DecideReply),
+    Worktree(WorktreeReply),
+}
+
+/// What came of `/worktree remove`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WorktreeReply {
+    Removed {
+        branch: String,
+    },
+    /// Kept, and why (uncommitted changes, unpushed commits).
+    Kept {
+        branch: String,
+        why: String,
+    },
+    /// A request runs or waits in the thread.
+    Busy,
+    NoWorktree,
+    /// git failed; logged under this error id.
+    Failed {
+        error_id: ErrorId,
+    },
 }
 
 /// What came of a click on an approval prompt.
@@ -413,6 +439,8 @@ pub struct SessionStatus {
     pub waiting_approvals: usize,
     /// The channel's CLI process is kept warm for its next message.
     pub warm: bool,
+    /// The branch of the thread's worktree, when it has one.
+    pub branch: Option<String>,
 }
 
 /// The session actor could not be reached (it was stopping); try again.

@@ -47,7 +47,7 @@ pub(super) const DISCORD_KEYS: [&str; 11] = [
 ];
 pub(super) const SESSION_KEYS: [&str; 3] =
     ["queue_size", "idle_timeout_secs", "shutdown_grace_secs"];
-pub(super) const PROJECT_KEYS: [&str; 14] = [
+pub(super) const PROJECT_KEYS: [&str; 15] = [
     "name",
     "channel_id",
     "path",
@@ -62,6 +62,7 @@ pub(super) const PROJECT_KEYS: [&str; 14] = [
     "approval_timeout_secs",
     "daily_budget_usd",
     "user_daily_budget_usd",
+    "thread_worktrees",
 ];
 
 pub(super) fn parse(text: &str, source: &Path) -> Result<Config, ConfigError> {

@@ -148,6 +148,7 @@ fn project(
     let approval_timeout = f.optional_number("approval_timeout_secs", 1).map(secs);
     let daily_budget_usd = f.dollars("daily_budget_usd");
     let user_daily_budget_usd = f.dollars("user_daily_budget_usd");
+    let thread_worktrees = thread_worktrees(&mut f, path.as_deref());
     Some(Project {
         name: ProjectName::new(name?),
         channel_id: channel_id?,
@@ -163,7 +164,30 @@ fn project(
         approval_timeout,
         daily_budget_usd,
         user_daily_budget_usd,
+        thread_worktrees,
     })
+}
+
+/// `thread_worktrees`, which needs the folder to be a git repository.
+fn thread_worktrees(f: &mut Fields, folder: Option<&Path>) -> bool {
+    let on = f.boolean("thread_worktrees").unwrap_or(false);
+    if on
+        && let Some(folder) = folder
+        && !is_repository(folder)
+    {
+        let why = format!(
+            "needs a git repository, and {} is not in one (run `git init` there, or set it to false)",
+            folder.display()
+        );
+        f.problem("thread_worktrees", why);
+    }
+    on
+}
+
+/// The folder, or one above it, has `.git` (a folder, or a file in a
+/// worktree or submodule).
+fn is_repository(folder: &Path) -> bool {
+    folder.ancestors().any(|dir| dir.join(".git").exists())
 }
 
 /// The folder relative project paths are resolved against.

@@ -209,6 +209,8 @@ pub struct Project {
     pub daily_budget_usd: Option<f64>,
     /// Replaces `[budgets] user_daily_budget_usd` here.
     pub user_daily_budget_usd: Option<f64>,
+    /// Each thread under the channel works in its own git worktree.
+    pub thread_worktrees: bool,
 }
 
 impl Project {

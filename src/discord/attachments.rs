@@ -11,7 +11,7 @@ use std::time::Duration;
 
 mod inside;
 
-pub const ATTACHMENT_DIR: &str = ".claude-coordinator/attachments";
+pub use crate::domain::ATTACHMENT_DIR;
 
 /// A download that has not finished by then is refused: a stalled one
 /// would otherwise hold the message forever, unanswered.

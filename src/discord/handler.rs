@@ -49,7 +49,7 @@ impl EventHandler for Handler {
         let parent = if mapped || (config.discord.trigger == Trigger::Mention && !mentions_bot) {
             None
         } else {
-            thread_parent(&ctx, msg.channel_id).await
+            thread_of(&ctx, msg.channel_id).await
         };
         self.discord
             .do_send(gateway_message(&msg, parent, mentions_bot));
@@ -75,8 +75,18 @@ pub async fn thread_parent(
     ctx: &impl serenity::all::CacheHttp,
     channel: serenity::all::ChannelId,
 ) -> Option<ChannelId> {
+    thread_of(ctx, channel).await.map(|(parent, _)| parent)
+}
+
+/// A thread's parent channel and its name, from one REST call.
+async fn thread_of(
+    ctx: &impl serenity::all::CacheHttp,
+    channel: serenity::all::ChannelId,
+) -> Option<(ChannelId, String)> {
     match channel.to_channel(ctx).await {
-        Ok(Channel::Guild(c)) if c.thread_metadata.is_some() => c.parent_id.map(ChannelId::from),
+        Ok(Channel::Guild(c)) if c.thread_metadata.is_some() => {
+            c.parent_id.map(|p| (ChannelId::from(p), c.name.clone()))
+        }
         Ok(_) => None,
         Err(e) => {
             tracing::warn!(channel_id = channel.get(), error = %e, "cannot look up channel");
@@ -85,11 +95,17 @@ pub async fn thread_parent(
     }
 }
 
-fn gateway_message(msg: &Message, parent: Option<ChannelId>, mentions_bot: bool) -> GatewayMessage {
+fn gateway_message(
+    msg: &Message,
+    thread: Option<(ChannelId, String)>,
+    mentions_bot: bool,
+) -> GatewayMessage {
+    let (parent, thread_name) = thread.unzip();
     GatewayMessage {
         id: msg.id.into(),
         channel: msg.channel_id.into(),
         parent,
+        thread_name,
         guild: msg.guild_id.map(Into::into),
         author: msg.author.id.into(),
         author_is_bot: msg.author.bot,

@@ -41,6 +41,7 @@ impl Handler<GatewayMessage> for DiscordActor {
                     message: msg.id,
                     prompt,
                     images: Vec::new(),
+                    thread_name: msg.thread_name.clone(),
                 };
                 if msg.attachments.is_empty() {
                     self.router.do_send(request);

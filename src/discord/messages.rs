@@ -23,6 +23,8 @@ pub struct GatewayMessage {
     pub channel: ChannelId,
     /// Set when `channel` is a thread: the channel it lives under.
     pub parent: Option<ChannelId>,
+    /// The thread's name, with `parent`.
+    pub thread_name: Option<String>,
     pub guild: Option<GuildId>,
     pub author: UserId,
     pub author_is_bot: bool,

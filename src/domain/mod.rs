@@ -7,6 +7,9 @@ mod inside;
 pub use image::{Image, ImageKind};
 pub use inside::{Outside, resolve_inside};
 
+/// Where a message's attached files are saved, in its working folder.
+pub const ATTACHMENT_DIR: &str = ".claude-coordinator/attachments";
+
 use serde::{Deserialize, Deserializer, de};
 use std::fmt;
 use std::str::FromStr;

@@ -17,6 +17,7 @@ const RANKS: &[(&str, u8)] = &[
     ("config", 1),
     ("telemetry", 1),
     ("memory", 1),
+    ("worktree", 1),
     ("domain", 0),
 ];
 

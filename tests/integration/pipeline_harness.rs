@@ -124,6 +124,7 @@ impl Pipeline {
             message,
             prompt: prompt.into(),
             images: Vec::new(),
+            thread_name: None,
         });
         (id, message)
     }

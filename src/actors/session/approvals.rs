@@ -325,7 +325,12 @@ impl SessionActor {
             })
     }
 
+    /// Where the running request works: paths in prompts are shown
+    /// relative to it.
     fn project_path(&self) -> std::path::PathBuf {
+        if let Some(running) = &self.in_flight {
+            return running.folder.clone();
+        }
         self.project_in(&self.settings())
             .map(|p| p.path.clone())
             .unwrap_or_default()

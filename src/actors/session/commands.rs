@@ -99,6 +99,7 @@ impl SessionActor {
                 .or(project_model),
             waiting_approvals: self.waiting_approvals(),
             warm: false,
+            branch: self.worktree.as_ref().map(|w| w.branch.clone()),
         }
     }
 
@@ -158,6 +159,7 @@ impl Handler<Routed<SessionCommand>> for SessionActor {
                 by,
                 admin,
             } => CommandReply::Decided(self.decide(&approval, choice, by, admin, ctx)),
+            SessionCommand::RemoveWorktree => return self.remove_worktree(),
         };
         self.arm_idle_timer(ctx);
         Box::pin(actix::fut::ready(reply))

@@ -61,12 +61,7 @@ impl Ending {
             cost_usd: v.cost_usd,
             error_id: None,
         };
-        let outbox = v.answer.as_ref().and_then(|_| {
-            let project = running
-                .config
-                .project_named(running.request.project.as_str());
-            project.map(|p| p.path.clone())
-        });
+        let outbox = v.answer.as_ref().map(|_| running.folder.clone());
         Self {
             outbox,
             status_message: running.status.message(),

@@ -29,6 +29,8 @@ pub(super) struct InFlight {
     pub request: Request,
     pub span: tracing::Span,
     pub config: Arc<Config>,
+    /// Where it runs: the project, or the thread's worktree.
+    pub folder: std::path::PathBuf,
     pub started: Instant,
     pub status: StatusMessage,
     /// The session id the CLI announced, kept in case no result follows.
@@ -145,8 +147,7 @@ impl SessionActor {
             }
         }
         if idle {
-            let spec = self.spec_for(&queued);
-            self.launch(queued, spec, ctx);
+            self.begin(queued, ctx);
             return;
         }
         self.tell_position(&queued.request, ctx);
@@ -197,19 +198,19 @@ impl SessionActor {
             return;
         };
         self.queue_changed();
-        let spec = self.spec_for(&queued);
-        let (db, id, resume) = (self.deps.db.clone(), queued.request.id, spec.resume);
+        let resume = self.stored.as_ref().and_then(|s| s.claude_session);
+        let (db, id) = (self.deps.db.clone(), queued.request.id);
         let mark = async move { db.mark_request_running(id, resume).await };
         ctx.wait(mark.into_actor(self).map(move |marked, act, ctx| {
             if let Err(e) = marked {
                 let _in_request = queued.span.enter();
                 tracing::error!(error = %e, "cannot mark request running");
             }
-            act.launch(queued, spec, ctx);
+            act.begin(queued, ctx);
         }));
     }
 
-    fn launch(&mut self, queued: Queued, mut spec: RunSpec, ctx: &mut Context<Self>) {
+    pub(super) fn launch(&mut self, queued: Queued, mut spec: RunSpec, ctx: &mut Context<Self>) {
         let Queued {
             request,
             span,
@@ -231,6 +232,7 @@ impl SessionActor {
             request,
             span,
             config,
+            folder: spec.cwd.clone(),
             started,
             status,
             announced_session: None,
@@ -246,14 +248,17 @@ impl SessionActor {
         });
     }
 
-    fn spec_for(&self, queued: &Queued) -> RunSpec {
+    /// How the CLI runs `queued`, in `folder` (the thread's worktree)
+    /// or else the project's.
+    pub(super) fn spec_for(&self, queued: &Queued, folder: Option<std::path::PathBuf>) -> RunSpec {
         let request = &queued.request;
         let config = &queued.config;
         let claude = &config.claude;
         let stored = self.stored.as_ref();
         let mut spec = match config.project_named(request.project.as_str()) {
             Some(project) => {
-                let mut spec = RunSpec::new(&claude.binary, &project.path, &request.prompt);
+                let folder = folder.unwrap_or_else(|| project.path.clone());
+                let mut spec = RunSpec::new(&claude.binary, folder, &request.prompt);
                 spec.model = project.effective_model(claude).map(str::to_owned);
                 spec.permission_mode = project.effective_permission_mode(claude);
                 spec.allowed_tools = project.effective_allowed_tools(claude).to_vec();

@@ -20,6 +20,7 @@ mod outbox;
 mod reload;
 mod shutdown;
 mod status;
+mod worktree;
 
 use super::messages::{
     CancelJob, CloseWarm, ErrorKind, IsWarm, Outgoing, ReportError, Reported, Routed, RunJob,
@@ -114,6 +115,8 @@ pub struct SessionActor {
     /// The last router number handled, reported back when idle.
     seq: u64,
     idle_timer: Option<SpawnHandle>,
+    /// A thread's own checkout (`thread_worktrees`), once known.
+    worktree: Option<crate::worktree::Worktree>,
     /// Set on shutdown: new requests are turned away.
     draining: bool,
     /// Completed during a shutdown once nothing runs or waits to be
@@ -145,6 +148,7 @@ impl SessionActor {
             approvals: Approvals::default(),
             seq: 0,
             idle_timer: None,
+            worktree: None,
             draining: false,
             drained: None,
         }
@@ -372,6 +376,7 @@ impl Actor for SessionActor {
         // reply, never be dropped by a full mailbox.
         ctx.set_mailbox_capacity(256);
         self.load(ctx);
+        self.find_worktree(ctx);
     }
 
     fn stopped(&mut self, _: &mut Self::Context) {

@@ -16,6 +16,7 @@ fn project(name: &str, channel: u64) -> Project {
         approval_timeout: None,
         daily_budget_usd: None,
         user_daily_budget_usd: None,
+        thread_worktrees: false,
     }
 }
 

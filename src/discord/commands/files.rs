@@ -1,11 +1,14 @@
-//! /file: attaches a file from the session's working folder to a public
-//! reply, for those who may run Claude there. Inside the folder only (no
-//! `..` out, no symlink out), and no larger than Discord takes.
+//! /file: attaches a file from the session's working folder (the project,
+//! or a thread's worktree) to a public reply, for those who may run Claude
+//! there. Inside the folder only (no `..` out, no symlink out), and no
+//! larger than Discord takes.
 
 use super::{CommandError, Ctx, NOT_MAPPED, caller, here, reply};
-use crate::domain::{Outside, RoleId, resolve_inside};
+use crate::config::Project;
+use crate::domain::{ChannelId, Outside, RoleId, resolve_inside};
 use crate::format::MAX_UPLOAD_BYTES;
 use serenity::all::{CreateAllowedMentions, CreateAttachment};
+use std::path::PathBuf;
 
 /// Attach a file from this channel's project folder to the chat
 #[poise::command(slash_command, guild_only)]
@@ -13,7 +16,7 @@ pub async fn file(
     ctx: Ctx<'_>,
     #[description = "The file's path, relative to the project folder"] path: String,
 ) -> Result<(), CommandError> {
-    let Some((_, project)) = here(ctx).await else {
+    let Some((channel, project)) = here(ctx).await else {
         return reply(ctx, NOT_MAPPED, true).await;
     };
     let roles: Vec<RoleId> = ctx
@@ -31,7 +34,8 @@ pub async fn file(
         .await;
     }
     let shown = path.trim().replace('`', "'");
-    let found = match resolve_inside(&project.path, &path) {
+    let folder = working_folder(&project, channel);
+    let found = match resolve_inside(&folder, &path) {
         Ok(found) => found,
         Err(why) => return reply(ctx, refusal(&shown, why), true).await,
     };
@@ -63,6 +67,18 @@ pub async fn file(
         .allowed_mentions(CreateAllowedMentions::new());
     ctx.send(answer).await?;
     Ok(())
+}
+
+/// The session's working folder: a thread's worktree when it has one,
+/// else the project's.
+fn working_folder(project: &Project, channel: ChannelId) -> PathBuf {
+    let worktree = crate::worktree::path_of(&project.path, channel);
+    let in_thread = project.thread_worktrees && project.channel_id != channel;
+    if in_thread && worktree.join(".git").exists() {
+        worktree
+    } else {
+        project.path.clone()
+    }
 }
 
 fn refusal(shown: &str, why: Outside) -> String {

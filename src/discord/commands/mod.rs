@@ -32,6 +32,7 @@ pub fn all() -> Vec<poise::Command<BotData, CommandError>> {
         session::reset(),
         session::cancel(),
         session::model(),
+        session::worktree(),
         info::cost(),
         info::projects(),
         info::help(),

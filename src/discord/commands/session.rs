@@ -2,7 +2,7 @@
 
 use super::{CommandError, Ctx, NOT_MAPPED, caller, here, is_admin, reply};
 use crate::actors::messages::{
-    CancelReply, CommandReply, SessionCommand, SessionStatus, ToSession,
+    CancelReply, CommandReply, SessionCommand, SessionStatus, ToSession, WorktreeReply,
 };
 use std::time::Duration;
 
@@ -44,8 +44,12 @@ pub fn describe(s: &SessionStatus) -> String {
             short(d)
         ),
     };
+    let branch = s
+        .branch
+        .as_deref()
+        .map_or(String::new(), |b| format!(" · branch `{b}`"));
     format!(
-        "**{}** · session {session} · {} message(s) · ${:.4} · {} queued · {running} · model {}",
+        "**{}** · session {session} · {} message(s) · ${:.4} · {} queued · {running} · model {}{branch}",
         s.project,
         s.message_count,
         s.total_cost_usd,
@@ -148,4 +152,52 @@ pub async fn model(
         reply(ctx, text, false).await?;
     }
     Ok(())
+}
+
+/// This thread's git worktree
+#[poise::command(slash_command, guild_only, subcommands("worktree_remove"))]
+pub async fn worktree(_ctx: Ctx<'_>) -> Result<(), CommandError> {
+    Ok(())
+}
+
+/// Remove this thread's worktree and branch, if nothing in them would be lost
+#[poise::command(slash_command, guild_only, rename = "remove")]
+pub async fn worktree_remove(ctx: Ctx<'_>) -> Result<(), CommandError> {
+    let Some((_, project)) = here(ctx).await else {
+        return reply(ctx, NOT_MAPPED, true).await;
+    };
+    let roles: Vec<crate::domain::RoleId> = ctx
+        .author_member()
+        .await
+        .map(|m| m.roles.iter().copied().map(Into::into).collect())
+        .unwrap_or_default();
+    let config = ctx.data().config.current();
+    if !is_admin(ctx) && !project.is_user_allowed(&config.discord, caller(ctx), &roles) {
+        let text = "Only those who may run Claude here, or admins, can remove its worktree.";
+        return reply(ctx, text, true).await;
+    }
+    let Some(CommandReply::Worktree(answer)) = ask(ctx, SessionCommand::RemoveWorktree).await?
+    else {
+        return Ok(());
+    };
+    let (text, public) = match answer {
+        WorktreeReply::Removed { branch } => (
+            format!("🧹 Removed this thread's worktree and its branch `{branch}`. The next message here starts a fresh one."),
+            true,
+        ),
+        WorktreeReply::Kept { branch, why } => (
+            format!("🌿 Kept this thread's worktree (branch `{branch}`): {why}. Commit and push or merge it, then try again."),
+            true,
+        ),
+        WorktreeReply::Busy => (
+            "A request is running or waiting in this thread; remove the worktree once it has finished.".to_string(),
+            false,
+        ),
+        WorktreeReply::NoWorktree => ("This thread has no worktree.".to_string(), false),
+        WorktreeReply::Failed { error_id } => (
+            format!("⚠️ The worktree could not be removed (error id `{error_id}`)."),
+            false,
+        ),
+    };
+    reply(ctx, text, !public).await
 }

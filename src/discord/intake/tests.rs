@@ -21,6 +21,7 @@ fn message(content: &str) -> GatewayMessage {
         id: MessageId(5),
         channel: ChannelId(10),
         parent: None,
+        thread_name: None,
         guild: Some(GuildId(3)),
         author: ALICE,
         author_is_bot: false,

@@ -46,7 +46,8 @@ async fn every_command_is_registered_in_the_guild_with_a_description() {
             "projects",
             "remove-project",
             "reset",
-            "status"
+            "status",
+            "worktree"
         ]
     );
     for (guild, command) in &commands {

@@ -67,6 +67,9 @@ pub struct Options {
     pub budgets: Option<&'static str>,
     /// `[discord].projects_root` at `Daemon::projects_root()`.
     pub projects_root: bool,
+    /// Alpha's folder is a git repository (one commit) and its threads
+    /// get worktrees.
+    pub thread_worktrees: bool,
 }
 
 /// A running daemon and its world. Channels alpha and beta map to projects
@@ -114,9 +117,13 @@ impl Daemon {
             Claude::Fake => (wrapper_script(&cli), Vec::new()),
             Claude::Real { binary, env } => (binary, env),
         };
-        let timeout = options
+        let mut timeout = options
             .alpha_timeout_secs
             .map_or(String::new(), |s| format!("timeout_secs = {s}\n"));
+        if options.thread_worktrees {
+            git_repository(&cli.project());
+            timeout.push_str("thread_worktrees = true\n");
+        }
         let attachment_limit = options
             .max_attachment_bytes
             .map_or(String::new(), |b| format!("max_attachment_bytes = {b}\n"))
@@ -430,4 +437,37 @@ fn allowed_tools_line(tools: &[String]) -> String {
         .map(|t| serde_json::Value::from(t.as_str()).to_string())
         .collect();
     format!("allowed_tools = [{}]\n", quoted.join(", "))
+}
+
+/// Makes `dir` a git repository with one commit on `main`.
+pub fn git_repository(dir: &std::path::Path) {
+    std::fs::write(dir.join("README.md"), "alpha\n").expect("readme");
+    for args in [
+        &["init", "-q", "-b", "main"][..],
+        &["add", "-A"],
+        &[
+            "-c",
+            "user.email=t@example.com",
+            "-c",
+            "user.name=Test",
+            "commit",
+            "-q",
+            "-m",
+            "first",
+        ],
+    ] {
+        git(dir, args);
+    }
+}
+
+/// Runs git in `dir`; its stdout.
+pub fn git(dir: &std::path::Path, args: &[&str]) -> String {
+    let out = std::process::Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(args)
+        .output()
+        .expect("run git");
+    assert!(out.status.success(), "git {args:?}: {out:?}");
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }

@@ -20,6 +20,7 @@ mod records;
 mod reload;
 mod soak;
 mod warm;
+mod worktrees;
 
 pub use daemon::{Claude, Daemon, Options};
 
@@ -29,7 +30,7 @@ use std::time::{Duration, Instant};
 use test_support::fake_discord::{PostedMessage, RecordedRequest};
 
 pub const LIMIT: Duration = Duration::from_secs(20);
-pub const COMMAND_COUNT: usize = 10;
+pub const COMMAND_COUNT: usize = 11;
 
 /// The message id a post replies to.
 pub fn replies_to(m: &PostedMessage) -> Option<u64> {

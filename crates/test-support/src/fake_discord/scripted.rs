@@ -127,6 +127,13 @@ impl SlashCommand {
         self
     }
 
+    /// A subcommand (option type 1), as Discord sends `/<name> <sub>`.
+    pub fn subcommand(mut self, name: &str) -> Self {
+        self.options
+            .push(json!({ "name": name, "type": 1, "options": [] }));
+        self
+    }
+
     pub fn integer_option(mut self, name: &str, value: i64) -> Self {
         self.options
             .push(json!({ "name": name, "type": 4, "value": value }));

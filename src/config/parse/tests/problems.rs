@@ -376,3 +376,28 @@ fn budgets_must_be_amounts_above_zero() {
     assert!(has(&p, &["(#1): daily_budget_usd", "not -2.5"]), "{p:?}");
     assert_eq!(p.len(), 4, "{p:?}");
 }
+
+#[test]
+fn thread_worktrees_need_a_git_repository() {
+    let fx = Fixture::new();
+    std::fs::create_dir(fx.dir.path().join("api/.git")).unwrap();
+    let text = format!(
+        "{}thread_worktrees = true\n{}thread_worktrees = true\n",
+        fx.project("web", 1),
+        fx.project_at("api", 2, &fx.folder("api"))
+    );
+    let p = fx.problems(&text);
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert!(
+        has(
+            &p,
+            &["\"web\" (#1): thread_worktrees:", "needs a git repository"]
+        ),
+        "{p:?}"
+    );
+    let ok = format!(
+        "{}thread_worktrees = true\n",
+        fx.project_at("api", 2, &fx.folder("api"))
+    );
+    assert!(fx.load(&ok).unwrap().projects[0].thread_worktrees);
+}

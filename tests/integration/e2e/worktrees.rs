@@ -1,0 +1,122 @@
+//! A worktree per thread, against a real git repository: the thread's
+//! first message makes it on its own branch, its runs and attachments
+//! live there, /status names the branch, and /worktree remove keeps a
+//! dirty one and removes a clean one with its branch.
+
+use super::daemon::git;
+use super::{Daemon, Options};
+use test_support::fake_discord::{SlashCommand, UserMessage};
+
+fn with_worktrees() -> Options {
+    Options {
+        thread_worktrees: true,
+        max_warm: Some(0),
+        ..Options::default()
+    }
+}
+
+impl Daemon {
+    fn worktree(&self) -> std::path::PathBuf {
+        self.cli
+            .project()
+            .canonicalize()
+            .expect("alpha")
+            .join(format!(".claude-coordinator/worktrees/{}", self.thread))
+    }
+
+    async fn remove_worktree(&self, user: u64) -> String {
+        let command = SlashCommand::new("worktree", self.thread, user).subcommand("remove");
+        self.slash(command).await
+    }
+}
+
+#[tokio::test]
+async fn a_threads_runs_work_in_its_own_worktree_on_its_own_branch() {
+    let d = Daemon::start(with_worktrees()).await;
+    let message = UserMessage::new(d.thread, d.alice, "look at this")
+        .mentioning_bot()
+        .with_attachment("notes.txt", "text/plain", b"hello\n");
+    let asked = d.fake.user_message(message).await;
+    let answer = &d.reply_to(d.thread, asked).await[0].content;
+    assert!(!answer.contains('⚠'), "{answer}");
+    let worktree = d.worktree();
+    let run = d.cli.record();
+    assert_eq!(
+        run["cwd"].as_str().map(std::path::PathBuf::from),
+        Some(worktree.clone())
+    );
+    let branch = format!("thread/thread-{0}-{0}", d.thread);
+    assert_eq!(git(&worktree, &["branch", "--show-current"]).trim(), branch);
+    let saved = worktree.join(format!(".claude-coordinator/attachments/{asked}/notes.txt"));
+    assert_eq!(std::fs::read_to_string(saved).expect("moved in"), "hello\n");
+    assert_eq!(
+        git(&d.cli.project(), &["status", "--porcelain"]),
+        "",
+        "nothing shows in the project"
+    );
+
+    let status = d
+        .slash(SlashCommand::new("status", d.thread, d.alice))
+        .await;
+    assert!(status.contains(&format!("branch `{branch}`")), "{status}");
+    let status = d.slash(SlashCommand::new("status", d.alpha, d.alice)).await;
+    assert!(
+        !status.contains("branch"),
+        "the channel itself has none: {status}"
+    );
+
+    d.ask(d.alpha, "in the channel").await;
+    let records = d.cli.records();
+    let channel_run = records[1]["cwd"].as_str().map(std::path::PathBuf::from);
+    assert_eq!(
+        channel_run,
+        Some(d.cli.project().canonicalize().expect("alpha"))
+    );
+}
+
+#[tokio::test]
+async fn worktree_remove_keeps_a_dirty_one_and_removes_a_clean_one_with_its_branch() {
+    let d = Daemon::start(with_worktrees()).await;
+    assert!(d.remove_worktree(d.alice).await.contains("no worktree"));
+    d.ask(d.thread, "start").await;
+    let worktree = d.worktree();
+    std::fs::write(worktree.join("draft.rs"), "fn x() {}\n").expect("dirty");
+    let kept = d.remove_worktree(d.alice).await;
+    assert!(
+        kept.contains("Kept") && kept.contains("uncommitted"),
+        "{kept}"
+    );
+    assert!(worktree.join("draft.rs").exists(), "nothing lost");
+    assert!(
+        d.remove_worktree(d.bob)
+            .await
+            .contains("Only those who may run Claude")
+    );
+
+    std::fs::remove_file(worktree.join("draft.rs")).expect("clean");
+    let removed = d.remove_worktree(d.alice).await;
+    assert!(removed.contains("Removed"), "{removed}");
+    assert!(!worktree.exists());
+    assert_eq!(git(&d.cli.project(), &["branch", "--list", "thread/*"]), "");
+
+    d.ask(d.thread, "again").await;
+    assert!(worktree.join("README.md").is_file(), "a fresh worktree");
+}
+
+#[tokio::test]
+async fn file_in_a_thread_reads_from_its_worktree() {
+    let d = Daemon::start(with_worktrees()).await;
+    d.ask(d.thread, "start").await;
+    std::fs::write(d.worktree().join("only-here.txt"), "branch work\n").expect("file");
+    let command =
+        SlashCommand::new("file", d.thread, d.alice).string_option("path", "only-here.txt");
+    let handle = d.fake.slash_command(command).await;
+    d.fake
+        .wait_for(super::LIMIT, |_| {
+            !d.fake.interaction_replies(&handle).is_empty()
+        })
+        .await;
+    let got = d.fake.interaction_replies(&handle).remove(0);
+    assert_eq!(got.files.len(), 1, "{got:?}");
+    assert_eq!(got.files[0].bytes, b"branch work\n");
+}
