@@ -43,9 +43,12 @@ impl App {
     pub fn start(config: SharedConfig, source: ConfigSource, db: Db) -> App {
         // The Discord actor and the core need each other's addresses.
         let discord_ctx = Context::<DiscordActor>::new();
-        let outbox = discord_ctx.address().recipient();
+        let (outbox, threads) = (
+            discord_ctx.address().recipient(),
+            discord_ctx.address().recipient(),
+        );
         let timings = Timings::default();
-        let core = start_core(config.clone(), source, db.clone(), outbox, timings);
+        let core = start_core(config.clone(), source, db.clone(), outbox, threads, timings);
         let actor = DiscordActor::new(
             config.clone(),
             core.router.clone(),

@@ -6,7 +6,8 @@ use super::{BATCH, FIRST, ROUND_TRIPS, SESSIONS};
 use actix::prelude::*;
 use claude_coordinator::actors::graph::{Timings, start_core};
 use claude_coordinator::actors::messages::{
-    CommandReply, OutboxError, Outgoing, Request, Routed, SessionCommand, ToSession,
+    AskThread, CommandReply, OutboxError, Outgoing, Request, Routed, SessionCommand, ThreadIs,
+    ToSession,
 };
 use claude_coordinator::actors::router::SessionRouter;
 use claude_coordinator::actors::session::{SessionActor, SessionDeps};
@@ -27,6 +28,14 @@ struct NullOutbox {
 
 impl Actor for NullOutbox {
     type Context = Context<Self>;
+}
+
+impl Handler<AskThread> for NullOutbox {
+    type Result = MessageResult<AskThread>;
+
+    fn handle(&mut self, _: AskThread, _: &mut Self::Context) -> Self::Result {
+        MessageResult(ThreadIs::Open)
+    }
 }
 
 impl Handler<Outgoing> for NullOutbox {
@@ -76,13 +85,14 @@ pub async fn start() -> Bench {
         next_id: 1_000,
         replies: tx,
     }
-    .start()
-    .recipient();
+    .start();
+    let threads = outbox.clone().recipient();
+    let outbox = outbox.recipient();
     let timings = Timings {
         progress_interval: Duration::from_secs(1),
         ..Timings::default()
     };
-    let core = start_core(config.into(), source, db.clone(), outbox, timings);
+    let core = start_core(config.into(), source, db.clone(), outbox, threads, timings);
     Bench {
         router: core.router,
         deps: core.deps,

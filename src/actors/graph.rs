@@ -1,10 +1,11 @@
 //! The core actor graph, built in one place: the daemon, the pipeline
 //! tests and the benches all start it here, each handing in its own
-//! outbox (the Discord actor, a recorder, a null sink).
+//! outbox (the Discord actor, a recorder, a null sink), which also says
+//! whether a thread is open.
 
 use super::claude_pool::{ClaudePool, WarmSettings};
 use super::error_reporter::ErrorReporter;
-use super::messages::{Outgoing, ReportError};
+use super::messages::{AskThread, Outgoing, ReportError};
 use super::reloader::Reloader;
 use super::router::SessionRouter;
 use super::session::SessionDeps;
@@ -63,6 +64,7 @@ pub fn start_core(
     source: ConfigSource,
     db: Db,
     outbox: Recipient<Outgoing>,
+    threads: Recipient<AskThread>,
     timings: Timings,
 ) -> Core {
     let errors = ErrorReporter.start().recipient();
@@ -85,6 +87,7 @@ pub fn start_core(
         start_typing: typing.clone().recipient(),
         stop_typing: typing.clone().recipient(),
         outbox,
+        threads,
         errors: errors.clone(),
         progress_interval: timings.progress_interval,
         now: timings.now,

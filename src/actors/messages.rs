@@ -80,6 +80,23 @@ pub struct OutboxError {
     pub detail: String,
 }
 
+/// Is this thread still open? Asked over REST when a thread's session with
+/// a worktree goes idle, as the gateway sends thread events only with the
+/// GUILDS intent, which the bot does without.
+#[derive(Debug, Clone, Copy, Message)]
+#[rtype(result = "ThreadIs")]
+pub struct AskThread(pub ChannelId);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ThreadIs {
+    Open,
+    Archived,
+    /// Deleted (Discord answers 404).
+    Gone,
+    /// Discord could not be asked.
+    Unknown,
+}
+
 /// Begin renewing the typing indicator in a channel.
 #[derive(Debug, Clone, Copy, Message)]
 #[rtype(result = "()")]

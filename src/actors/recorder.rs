@@ -4,7 +4,7 @@
 //!
 //! Handles: `Outgoing`.
 
-use super::messages::{OutboxError, Outgoing};
+use super::messages::{AskThread, OutboxError, Outgoing, ThreadIs};
 use crate::domain::MessageId;
 use actix::prelude::*;
 use std::sync::{Arc, Mutex};
@@ -62,6 +62,15 @@ impl Handler<Outgoing> for RecordingOutbox {
         };
         self.changed.send_replace(len);
         Ok(id)
+    }
+}
+
+/// Every thread is open.
+impl Handler<AskThread> for RecordingOutbox {
+    type Result = MessageResult<AskThread>;
+
+    fn handle(&mut self, _: AskThread, _: &mut Self::Context) -> Self::Result {
+        MessageResult(ThreadIs::Open)
     }
 }
 

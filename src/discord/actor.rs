@@ -5,13 +5,13 @@
 //! with an error id (once); refused typing is only a warning; it never
 //! stops the actor.
 //!
-//! Handles: `GatewayMessage` (in `inbound`), `Outgoing`, `Connected`,
-//! `Announce`, `BeginShutdown`.
+//! Handles: `GatewayMessage` (in `inbound`), `Outgoing`, `AskThread`,
+//! `Connected`, `Announce`, `BeginShutdown`.
 
 use super::attachments;
 use super::messages::{Announce, BeginShutdown, Connected};
 use super::rest::{deliver, what};
-use crate::actors::messages::{ErrorKind, OutboxError, Outgoing, ReportError};
+use crate::actors::messages::{AskThread, ErrorKind, OutboxError, Outgoing, ReportError, ThreadIs};
 use crate::actors::router::SessionRouter;
 use crate::config::SharedConfig;
 use crate::domain::{ChannelId, MessageId, UserId};
@@ -169,6 +169,20 @@ impl Handler<Outgoing> for DiscordActor {
                     detail: e.to_string(),
                 }
             })
+        })
+    }
+}
+
+impl Handler<AskThread> for DiscordActor {
+    type Result = ResponseFuture<ThreadIs>;
+
+    fn handle(&mut self, AskThread(thread): AskThread, _: &mut Self::Context) -> Self::Result {
+        let http = self.http.clone();
+        Box::pin(async move {
+            let Some(http) = http else {
+                return ThreadIs::Unknown;
+            };
+            super::rest::thread_state(&http, thread).await
         })
     }
 }

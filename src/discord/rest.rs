@@ -2,7 +2,7 @@
 //! `retry` says), with mentions off (a reply may notify the user it
 //! replies to) and replies that survive a deleted question.
 
-use crate::actors::messages::{FileAttachment, Outgoing};
+use crate::actors::messages::{FileAttachment, Outgoing, ThreadIs};
 use crate::domain::{ApprovalId, ChannelId, Choice, MessageId, PromptButton};
 use crate::telemetry::metrics::{DiscordOutcome, Metrics};
 use serenity::all::{
@@ -225,5 +225,24 @@ mod tests {
         assert_eq!(json["fail_if_not_exists"], false);
         assert_eq!(json["message_id"], "9");
         assert_eq!(json["channel_id"], "7");
+    }
+}
+
+/// Whether `thread` is open, archived or deleted, from one REST call.
+pub async fn thread_state(http: &Http, thread: ChannelId) -> ThreadIs {
+    let id = serenity::all::ChannelId::from(thread);
+    match id.to_channel(http).await {
+        Ok(serenity::all::Channel::Guild(c)) => match c.thread_metadata {
+            Some(meta) if meta.archived => ThreadIs::Archived,
+            _ => ThreadIs::Open,
+        },
+        Ok(_) => ThreadIs::Open,
+        Err(serenity::Error::Http(e)) if e.status_code().map(|s| s.as_u16()) == Some(404) => {
+            ThreadIs::Gone
+        }
+        Err(e) => {
+            tracing::warn!(channel_id = thread.get(), error = %e, "cannot look up a thread");
+            ThreadIs::Unknown
+        }
     }
 }

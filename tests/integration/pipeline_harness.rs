@@ -94,13 +94,15 @@ impl Pipeline {
         tune(&mut config);
         let source = ConfigSource::file(&config.source);
         let (outbox, rec) = RecordingOutbox::new();
-        let outbox = outbox.start().recipient();
+        let outbox = outbox.start();
+        let threads = outbox.clone().recipient();
+        let outbox = outbox.recipient();
         let timings = Timings {
             progress_interval: Duration::from_millis(50),
             now,
             ..Timings::default()
         };
-        let core = start_core(config.into(), source, db.clone(), outbox, timings);
+        let core = start_core(config.into(), source, db.clone(), outbox, threads, timings);
         Pipeline {
             cli,
             db,

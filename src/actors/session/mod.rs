@@ -23,8 +23,8 @@ mod status;
 mod worktree;
 
 use super::messages::{
-    CancelJob, CloseWarm, ErrorKind, IsWarm, Outgoing, ReportError, Reported, Routed, RunJob,
-    SessionIdle, StartTyping, StopSession, StopTyping,
+    AskThread, CancelJob, CloseWarm, ErrorKind, IsWarm, Outgoing, ReportError, Reported, Routed,
+    RunJob, SessionIdle, StartTyping, StopSession, StopTyping,
 };
 use crate::config::{Config, Project, SharedConfig};
 use crate::db::Db;
@@ -53,6 +53,8 @@ pub struct SessionDeps {
     pub start_typing: Recipient<StartTyping>,
     pub stop_typing: Recipient<StopTyping>,
     pub outbox: Recipient<Outgoing>,
+    /// Whether a thread is still open (Discord, or a test's stand-in).
+    pub threads: Recipient<AskThread>,
     pub errors: Recipient<ReportError>,
     /// How often the live status message may be edited.
     pub progress_interval: Duration,
@@ -276,15 +278,20 @@ impl SessionActor {
             return;
         }
         let after = self.deps.config.current().sessions.idle_timeout;
-        self.idle_timer = Some(ctx.run_later(after, |act, _| {
+        self.idle_timer = Some(ctx.run_later(after, |act, ctx| {
             act.idle_timer = None;
             if !act.busy() {
-                act.router.do_send(SessionIdle {
-                    channel: act.channel,
-                    seq: act.seq,
-                });
+                act.went_idle(ctx);
             }
         }));
+    }
+
+    /// Tells the router it may stop this session.
+    fn report_idle(&self) {
+        self.router.do_send(SessionIdle {
+            channel: self.channel,
+            seq: self.seq,
+        });
     }
 
     /// Tells the user something went wrong, with an error id, replying to

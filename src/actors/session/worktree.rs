@@ -1,11 +1,14 @@
 //! A thread's own git worktree (`thread_worktrees`): found when the
 //! session starts, made before the thread's first run (the message's
-//! attachments moved into it), and removed with `/worktree remove` when
+//! attachments moved into it), and removed with `/worktree remove`, or
+//! when the session goes idle in a thread since archived or deleted, if
 //! nothing in it would be lost.
 
 use super::SessionActor;
 use super::job::Queued;
-use crate::actors::messages::{CommandReply, ErrorKind, ReportError, WorktreeReply};
+use crate::actors::messages::{
+    AskThread, CommandReply, ErrorKind, ReportError, ThreadIs, WorktreeReply,
+};
 use crate::config::Config;
 use crate::db::RequestFinish;
 use crate::domain::{ATTACHMENT_DIR, MessageId, RequestStatus};
@@ -126,6 +129,49 @@ impl SessionActor {
             act.arm_idle_timer(ctx);
             CommandReply::Worktree(answer)
         }))
+    }
+}
+
+impl SessionActor {
+    /// Nothing ran here for `idle_timeout`. A thread with a worktree is
+    /// first looked up: archived or deleted, its worktree is removed if
+    /// nothing would be lost, and kept (logged, not posted: a post would
+    /// unarchive the thread) otherwise.
+    pub(super) fn went_idle(&mut self, ctx: &mut Context<Self>) {
+        let project = self.worktree_project(&self.deps.config.current());
+        let (Some(project), Some(made)) = (project, self.worktree.clone()) else {
+            self.report_idle();
+            return;
+        };
+        let (threads, channel) = (self.deps.threads.clone(), self.channel);
+        let check = async move {
+            let state = threads
+                .send(AskThread(channel))
+                .await
+                .unwrap_or(ThreadIs::Unknown);
+            if !matches!(state, ThreadIs::Archived | ThreadIs::Gone) {
+                return (state, None);
+            }
+            (state, Some(worktree::remove(&project, &made).await))
+        };
+        ctx.wait(check.into_actor(self).map(|(state, removed), act, _| {
+            let channel_id = act.channel.get();
+            match removed {
+                Some(Ok(None)) => {
+                    tracing::info!(channel_id, ?state, "thread closed; its worktree was removed");
+                    act.worktree = None;
+                }
+                Some(Ok(Some(kept))) => {
+                    let why = kept.describe();
+                    tracing::warn!(channel_id, ?state, why, "thread closed; its worktree was kept");
+                }
+                Some(Err(e)) => {
+                    tracing::error!(channel_id, ?state, error = %e, "thread closed; cannot remove its worktree");
+                }
+                None => {}
+            }
+            act.report_idle();
+        }));
     }
 }
 
