@@ -207,6 +207,25 @@ fn reply_reference(channel: ChannelId, message: MessageId) -> MessageReference {
     reference
 }
 
+/// Whether `thread` is open, archived or deleted, from one REST call.
+pub async fn thread_state(http: &Http, thread: ChannelId) -> ThreadIs {
+    let id = serenity::all::ChannelId::from(thread);
+    match id.to_channel(http).await {
+        Ok(serenity::all::Channel::Guild(c)) => match c.thread_metadata {
+            Some(meta) if meta.archived => ThreadIs::Archived,
+            _ => ThreadIs::Open,
+        },
+        Ok(_) => ThreadIs::Open,
+        Err(serenity::Error::Http(e)) if e.status_code().map(|s| s.as_u16()) == Some(404) => {
+            ThreadIs::Gone
+        }
+        Err(e) => {
+            tracing::warn!(channel_id = thread.get(), error = %e, "cannot look up a thread");
+            ThreadIs::Unknown
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -225,24 +244,5 @@ mod tests {
         assert_eq!(json["fail_if_not_exists"], false);
         assert_eq!(json["message_id"], "9");
         assert_eq!(json["channel_id"], "7");
-    }
-}
-
-/// Whether `thread` is open, archived or deleted, from one REST call.
-pub async fn thread_state(http: &Http, thread: ChannelId) -> ThreadIs {
-    let id = serenity::all::ChannelId::from(thread);
-    match id.to_channel(http).await {
-        Ok(serenity::all::Channel::Guild(c)) => match c.thread_metadata {
-            Some(meta) if meta.archived => ThreadIs::Archived,
-            _ => ThreadIs::Open,
-        },
-        Ok(_) => ThreadIs::Open,
-        Err(serenity::Error::Http(e)) if e.status_code().map(|s| s.as_u16()) == Some(404) => {
-            ThreadIs::Gone
-        }
-        Err(e) => {
-            tracing::warn!(channel_id = thread.get(), error = %e, "cannot look up a thread");
-            ThreadIs::Unknown
-        }
     }
 }
