@@ -5,7 +5,7 @@
 //! as image blocks, at most `MAX_IMAGES` a message.
 
 use super::messages::GatewayAttachment;
-use crate::domain::{Image, ImageKind, MessageId};
+use crate::domain::{Image, ImageKind, MessageId, tame_file_name};
 use std::path::Path;
 use std::time::Duration;
 
@@ -217,25 +217,11 @@ fn save(project: &Path, message: MessageId, name: &str, body: &[u8]) -> std::io:
     inside::write_new_file(project, &dirs, name, body)
 }
 
-/// A name that cannot climb out of its folder or surprise a shell.
+/// A name that cannot climb out of its folder or surprise a shell, at
+/// most 100 characters.
 pub fn safe_filename(name: &str, index: usize) -> String {
-    let cleaned: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
-                c
-            } else {
-                '_'
-            }
-        })
-        .take(100)
-        .collect();
-    let cleaned = cleaned.trim_start_matches('.');
-    if cleaned.is_empty() {
-        format!("attachment-{index}")
-    } else {
-        cleaned.to_string()
-    }
+    let head: String = name.chars().take(100).collect();
+    tame_file_name(&head).unwrap_or_else(|| format!("attachment-{index}"))
 }
 
 /// The user's text followed by the files Claude should read.

@@ -4,6 +4,24 @@
 
 use std::path::{Component, Path, PathBuf};
 
+/// `name` as a file name that cannot climb out of its folder or surprise
+/// a shell: letters, digits, `.`, `-` and `_`, others made `_`, no
+/// leading dot; `None` when nothing is left.
+pub fn tame_file_name(name: &str) -> Option<String> {
+    let cleaned: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let cleaned = cleaned.trim_start_matches('.');
+    (!cleaned.is_empty()).then(|| cleaned.to_string())
+}
+
 /// Why a path does not resolve inside its folder.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outside {

@@ -5,7 +5,7 @@ mod image;
 mod inside;
 
 pub use image::{Image, ImageKind};
-pub use inside::{Outside, resolve_inside};
+pub use inside::{Outside, resolve_inside, tame_file_name};
 
 /// Where a message's attached files are saved, in its working folder.
 pub const ATTACHMENT_DIR: &str = ".claude-coordinator/attachments";

@@ -76,28 +76,18 @@ fn after_note(changed: &[String], denials: &[String], max_len: usize) -> Option<
     }
 }
 
-/// "📝 Changed: `src/a.rs`, `b.rs` and 3 more." Each path once; the note
-/// fits in `max_len` or is left out.
+/// "📝 Changed: `src/a.rs`, `b.rs` and 3 more." The note fits in
+/// `max_len` or is left out.
 fn changed_note(changed: &[String], max_len: usize) -> Option<String> {
-    let shown: Vec<String> = changed
-        .iter()
-        .filter_map(|p| inline_code(p, MAX_PATH_LEN, Keep::Tail))
-        .take(MAX_CHANGED_SHOWN)
-        .collect();
-    if changed.is_empty() {
-        return None;
-    }
-    let mut note = format!("📝 Changed: {}", shown.join(", "));
-    let hidden = changed.len() - shown.len();
-    if hidden > 0 {
-        let sep = if shown.is_empty() { "" } else { " and " };
-        note.push_str(&format!("{sep}{hidden} more"));
-    }
-    note.push('.');
-    if discord_len(&note) > max_len {
-        note = format!("📝 Changed {} file(s).", changed.len());
-    }
-    (discord_len(&note) <= max_len).then_some(note)
+    let items: Vec<&str> = changed.iter().map(String::as_str).collect();
+    let listing = Listing {
+        head: "📝 Changed",
+        keep: Keep::Tail,
+        item_len: MAX_PATH_LEN,
+        shown: MAX_CHANGED_SHOWN,
+        summary: |n| format!("📝 Changed {n} file(s)."),
+    };
+    listing.note(&items, max_len)
 }
 
 /// "🚫 Claude was not allowed to use: `A`, `B` and 3 more." Duplicates are
@@ -109,25 +99,49 @@ fn denial_note(denials: &[String], max_len: usize) -> Option<String> {
             unique.push(denial);
         }
     }
-    let shown: Vec<String> = unique
-        .iter()
-        .filter_map(|d| inline_code(d, MAX_DENIAL_LEN, Keep::Head))
-        .take(MAX_DENIALS_SHOWN)
-        .collect();
-    if unique.is_empty() {
-        return None;
+    let listing = Listing {
+        head: "🚫 Claude was not allowed to use",
+        keep: Keep::Head,
+        item_len: MAX_DENIAL_LEN,
+        shown: MAX_DENIALS_SHOWN,
+        summary: |n| format!("🚫 Claude was not allowed to use {n} tool(s)."),
+    };
+    listing.note(&unique, max_len)
+}
+
+/// A note after the answer that lists items as inline code: the first
+/// `shown` of them, then how many more; just `summary` when that is too
+/// long.
+struct Listing {
+    head: &'static str,
+    keep: Keep,
+    item_len: usize,
+    shown: usize,
+    summary: fn(usize) -> String,
+}
+
+impl Listing {
+    fn note(&self, items: &[&str], max_len: usize) -> Option<String> {
+        if items.is_empty() {
+            return None;
+        }
+        let shown: Vec<String> = items
+            .iter()
+            .filter_map(|item| inline_code(item, self.item_len, self.keep))
+            .take(self.shown)
+            .collect();
+        let mut note = format!("{}: {}", self.head, shown.join(", "));
+        let hidden = items.len() - shown.len();
+        if hidden > 0 {
+            let sep = if shown.is_empty() { "" } else { " and " };
+            note.push_str(&format!("{sep}{hidden} more"));
+        }
+        note.push('.');
+        if discord_len(&note) > max_len {
+            note = (self.summary)(items.len());
+        }
+        (discord_len(&note) <= max_len).then_some(note)
     }
-    let mut note = format!("🚫 Claude was not allowed to use: {}", shown.join(", "));
-    let hidden = unique.len() - shown.len();
-    if hidden > 0 {
-        let sep = if shown.is_empty() { "" } else { " and " };
-        note.push_str(&format!("{sep}{hidden} more"));
-    }
-    note.push('.');
-    if discord_len(&note) > max_len {
-        note = format!("🚫 Claude was not allowed to use {} tool(s).", unique.len());
-    }
-    (discord_len(&note) <= max_len).then_some(note)
 }
 
 /// Says the answer is attached and how long it is, then shows as much of

@@ -13,7 +13,7 @@ use super::{SessionDeps, log_failure, post, report_failure, send_out};
 use crate::actors::messages::{ErrorKind, FileAttachment, Outgoing, Reported, Request};
 use crate::claude::RunReport;
 use crate::db::{Db, DbError, RequestFinish, Turn};
-use crate::domain::{ChannelId, MessageId};
+use crate::domain::{ChannelId, MessageId, tame_file_name};
 use crate::format::Rendered;
 use crate::telemetry::metrics::Metrics;
 use std::path::PathBuf;
@@ -212,7 +212,7 @@ async fn post_outbox(deps: &SessionDeps, channel: ChannelId, folder: PathBuf) ->
             content: format!("📎 `{}`", file.name.replace('`', "'")),
             reply_to: None,
             attachment: Some(FileAttachment {
-                filename: upload_name(&file.name),
+                filename: tame_file_name(&file.name).unwrap_or_else(|| "file".into()),
                 body: file.body.clone(),
             }),
             notify: false,
@@ -233,24 +233,6 @@ async fn post_outbox(deps: &SessionDeps, channel: ChannelId, folder: PathBuf) ->
         }
     }
     (expected, sent)
-}
-
-/// A name Discord keeps as given: letters, digits, `.`, `-` and `_`.
-fn upload_name(name: &str) -> String {
-    let cleaned: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    match cleaned.trim_start_matches('.') {
-        "" => "file".to_string(),
-        kept => kept.to_string(),
-    }
 }
 
 /// Posts an answer; the first message replies to the user's. Returns how

@@ -3,9 +3,9 @@
 //! there. Inside the folder only (no `..` out, no symlink out), and no
 //! larger than Discord takes.
 
-use super::{CommandError, Ctx, NOT_MAPPED, caller, here, reply};
+use super::{CommandError, Ctx, NOT_MAPPED, caller, here, may_run_claude, reply};
 use crate::config::Project;
-use crate::domain::{ChannelId, Outside, RoleId, resolve_inside};
+use crate::domain::{ChannelId, Outside, resolve_inside};
 use crate::format::MAX_UPLOAD_BYTES;
 use serenity::all::{CreateAllowedMentions, CreateAttachment};
 use std::path::PathBuf;
@@ -19,13 +19,7 @@ pub async fn file(
     let Some((channel, project)) = here(ctx).await else {
         return reply(ctx, NOT_MAPPED, true).await;
     };
-    let roles: Vec<RoleId> = ctx
-        .author_member()
-        .await
-        .map(|m| m.roles.iter().copied().map(Into::into).collect())
-        .unwrap_or_default();
-    let config = ctx.data().config.current();
-    if !project.is_user_allowed(&config.discord, caller(ctx), &roles) {
+    if !may_run_claude(ctx, &project).await {
         return reply(
             ctx,
             "Only those who may run Claude here can fetch its files.",

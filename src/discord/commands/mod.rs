@@ -159,6 +159,17 @@ fn caller(ctx: Ctx<'_>) -> UserId {
     ctx.author().id.into()
 }
 
+/// Whether the caller may run Claude in `project` (by user or role).
+async fn may_run_claude(ctx: Ctx<'_>, project: &Project) -> bool {
+    let roles: Vec<crate::domain::RoleId> = ctx
+        .author_member()
+        .await
+        .map(|m| m.roles.iter().copied().map(Into::into).collect())
+        .unwrap_or_default();
+    let config = ctx.data().config.current();
+    project.is_user_allowed(&config.discord, caller(ctx), &roles)
+}
+
 fn is_admin(ctx: Ctx<'_>) -> bool {
     ctx.data().config.current().discord.is_admin(caller(ctx))
 }

@@ -1,6 +1,6 @@
 //! Commands on this channel's session: /status, /reset, /cancel, /model.
 
-use super::{CommandError, Ctx, NOT_MAPPED, caller, here, is_admin, reply};
+use super::{CommandError, Ctx, NOT_MAPPED, caller, here, is_admin, may_run_claude, reply};
 use crate::actors::messages::{
     CancelReply, CommandReply, SessionCommand, SessionStatus, ToSession, WorktreeReply,
 };
@@ -166,13 +166,7 @@ pub async fn worktree_remove(ctx: Ctx<'_>) -> Result<(), CommandError> {
     let Some((_, project)) = here(ctx).await else {
         return reply(ctx, NOT_MAPPED, true).await;
     };
-    let roles: Vec<crate::domain::RoleId> = ctx
-        .author_member()
-        .await
-        .map(|m| m.roles.iter().copied().map(Into::into).collect())
-        .unwrap_or_default();
-    let config = ctx.data().config.current();
-    if !is_admin(ctx) && !project.is_user_allowed(&config.discord, caller(ctx), &roles) {
+    if !is_admin(ctx) && !may_run_claude(ctx, &project).await {
         let text = "Only those who may run Claude here, or admins, can remove its worktree.";
         return reply(ctx, text, true).await;
     }
