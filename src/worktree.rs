@@ -91,6 +91,22 @@ pub async fn existing(project: &Path, thread: ChannelId) -> Option<Worktree> {
     })
 }
 
+/// The threads that have a worktree folder under the project, in id
+/// order; other names there are not the daemon's and are passed over.
+pub async fn listed(project: &Path) -> Vec<ChannelId> {
+    let Ok(mut entries) = tokio::fs::read_dir(project.join(WORKTREES_DIR)).await else {
+        return Vec::new();
+    };
+    let mut threads = Vec::new();
+    while let Ok(Some(entry)) = entries.next_entry().await {
+        if let Some(thread) = entry.file_name().to_str().and_then(|n| n.parse().ok()) {
+            threads.push(thread);
+        }
+    }
+    threads.sort();
+    threads
+}
+
 /// The thread's worktree, created from the project's HEAD on a new branch
 /// when it does not exist (or on the branch of that name, if one is left).
 pub async fn ensure(project: &Path, thread: ChannelId, name: &str) -> Result<Worktree, GitError> {

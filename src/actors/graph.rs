@@ -9,6 +9,7 @@ use super::messages::{AskThread, Outgoing, ReportError};
 use super::reloader::Reloader;
 use super::router::SessionRouter;
 use super::session::SessionDeps;
+use super::sweeper::WorktreeSweeper;
 use super::typing::{TYPING_INTERVAL, TypingActor};
 use crate::config::{ConfigSource, SharedConfig};
 use crate::db::Db;
@@ -54,11 +55,12 @@ pub struct Core {
     pub errors: Recipient<ReportError>,
     pub metrics: Arc<Metrics>,
     pub reloader: Addr<Reloader>,
+    pub sweeper: Addr<WorktreeSweeper>,
 }
 
-/// Starts the error reporter, the worker pool, typing, the session router
-/// and the reloader, which reads `source` again when told. Call inside an
-/// actix System.
+/// Starts the error reporter, the worker pool, typing, the session router,
+/// the worktree sweeper and the reloader, which reads `source` again when
+/// told. Call inside an actix System.
 pub fn start_core(
     config: SharedConfig,
     source: ConfigSource,
@@ -86,7 +88,7 @@ pub fn start_core(
         is_warm: pool.clone().recipient(),
         start_typing: typing.clone().recipient(),
         stop_typing: typing.clone().recipient(),
-        outbox,
+        outbox: outbox.clone(),
         threads,
         errors: errors.clone(),
         progress_interval: timings.progress_interval,
@@ -94,6 +96,7 @@ pub fn start_core(
         metrics: metrics.clone(),
     });
     let router = SessionRouter::new(deps.clone()).start();
+    let sweeper = WorktreeSweeper::new(config.clone(), router.clone().recipient(), outbox).start();
     let reloader = Reloader::new(
         config,
         source,
@@ -109,5 +112,6 @@ pub fn start_core(
         errors,
         metrics,
         reloader,
+        sweeper,
     }
 }

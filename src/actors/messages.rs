@@ -80,9 +80,9 @@ pub struct OutboxError {
     pub detail: String,
 }
 
-/// Is this thread still open? Asked over REST when a thread's session with
-/// a worktree goes idle, as the gateway sends thread events only with the
-/// GUILDS intent, which the bot does without.
+/// Is this thread still open? Asked over REST for each thread with a
+/// worktree at every sweep, as the gateway sends thread events only with
+/// the GUILDS intent, which the bot does without.
 #[derive(Debug, Clone, Copy, Message)]
 #[rtype(result = "ThreadIs")]
 pub struct AskThread(pub ChannelId);
@@ -373,6 +373,9 @@ pub enum SessionCommand {
     /// Remove the thread's worktree and its branch, if nothing would be
     /// lost.
     RemoveWorktree,
+    /// Look the thread up, and if it was archived or deleted, do as
+    /// `RemoveWorktree` does. Sent by the worktree sweeper.
+    SweepWorktree,
 }
 
 /// A command for the session of `channel`, through the router.
@@ -395,6 +398,21 @@ pub enum CommandReply {
     ModelSet { model: Option<String> },
     Decided(DecideReply),
     Worktree(WorktreeReply),
+    Swept(Sweep),
+}
+
+/// What a worktree sweep found in one thread.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Sweep {
+    /// A request runs or waits, or there is no worktree: not looked up.
+    Skipped,
+    /// Open, or Discord could not say (`ThreadIs::Unknown`): kept.
+    NotClosed(ThreadIs),
+    /// Archived or deleted: what came of removing its worktree.
+    Closed {
+        thread: ThreadIs,
+        removal: WorktreeReply,
+    },
 }
 
 /// What came of `/worktree remove`.

@@ -11,4 +11,5 @@ pub mod recorder;
 pub mod reloader;
 pub mod router;
 pub mod session;
+pub mod sweeper;
 pub mod typing;

@@ -45,8 +45,12 @@ pub(super) const DISCORD_KEYS: [&str; 11] = [
     "notify_requester",
     "projects_root",
 ];
-pub(super) const SESSION_KEYS: [&str; 3] =
-    ["queue_size", "idle_timeout_secs", "shutdown_grace_secs"];
+pub(super) const SESSION_KEYS: [&str; 4] = [
+    "queue_size",
+    "idle_timeout_secs",
+    "shutdown_grace_secs",
+    "worktree_sweep_secs",
+];
 pub(super) const PROJECT_KEYS: [&str; 15] = [
     "name",
     "channel_id",
@@ -212,6 +216,7 @@ fn sessions(t: &Table, file: &Path, problems: &mut Vec<ConfigProblem>) -> Sessio
         queue_size: size(f.number("queue_size", 1, d.queue_size as u64)),
         idle_timeout: secs(f.number("idle_timeout_secs", 1, d.idle_timeout.as_secs())),
         shutdown_grace: secs(f.number("shutdown_grace_secs", 0, d.shutdown_grace.as_secs())),
+        worktree_sweep: secs(f.number("worktree_sweep_secs", 1, d.worktree_sweep.as_secs())),
     }
 }
 

@@ -173,6 +173,9 @@ pub struct SessionSettings {
     pub queue_size: usize,
     pub idle_timeout: Duration,
     pub shutdown_grace: Duration,
+    /// How often the worktrees of threads are checked for a thread since
+    /// archived or deleted.
+    pub worktree_sweep: Duration,
 }
 
 impl Default for SessionSettings {
@@ -181,6 +184,7 @@ impl Default for SessionSettings {
             queue_size: 5,
             idle_timeout: Duration::from_secs(900),
             shutdown_grace: Duration::from_secs(60),
+            worktree_sweep: Duration::from_secs(3600),
         }
     }
 }

@@ -98,3 +98,17 @@ async fn in_a_folder_without_git_ensure_says_why() {
         other => panic!("{other:?}"),
     }
 }
+
+#[tokio::test]
+async fn listed_names_the_threads_with_a_worktree_folder_in_id_order() {
+    let (_dir, project) = repository().await;
+    assert_eq!(
+        listed(&project).await,
+        Vec::<ChannelId>::new(),
+        "no folder yet"
+    );
+    ensure(&project, ChannelId(99), "b").await.unwrap();
+    ensure(&project, THREAD, "a").await.unwrap();
+    std::fs::create_dir(project.join(WORKTREES_DIR).join("notes")).unwrap();
+    assert_eq!(listed(&project).await, vec![ChannelId(99), THREAD]);
+}

@@ -159,7 +159,8 @@ impl Handler<Routed<SessionCommand>> for SessionActor {
                 by,
                 admin,
             } => CommandReply::Decided(self.decide(&approval, choice, by, admin, ctx)),
-            SessionCommand::RemoveWorktree => return self.remove_worktree(),
+            SessionCommand::RemoveWorktree => return self.remove_worktree(ctx),
+            SessionCommand::SweepWorktree => return self.sweep_worktree(ctx),
         };
         self.arm_idle_timer(ctx);
         Box::pin(actix::fut::ready(reply))

@@ -278,10 +278,10 @@ impl SessionActor {
             return;
         }
         let after = self.deps.config.current().sessions.idle_timeout;
-        self.idle_timer = Some(ctx.run_later(after, |act, ctx| {
+        self.idle_timer = Some(ctx.run_later(after, |act, _| {
             act.idle_timer = None;
             if !act.busy() {
-                act.went_idle(ctx);
+                act.report_idle();
             }
         }));
     }

@@ -1,18 +1,18 @@
 //! A thread's own git worktree (`thread_worktrees`): found when the
 //! session starts, made before the thread's first run (the message's
 //! attachments moved into it), and removed with `/worktree remove`, or
-//! when the session goes idle in a thread since archived or deleted, if
-//! nothing in it would be lost.
+//! by a sweep that finds the thread archived or deleted, if nothing in it
+//! would be lost.
 
 use super::SessionActor;
 use super::job::Queued;
 use crate::actors::messages::{
-    AskThread, CommandReply, ErrorKind, ReportError, ThreadIs, WorktreeReply,
+    AskThread, CommandReply, ErrorKind, ReportError, Sweep, ThreadIs, WorktreeReply,
 };
 use crate::config::Config;
 use crate::db::RequestFinish;
-use crate::domain::{ATTACHMENT_DIR, MessageId, RequestStatus};
-use crate::worktree::{self, GitError};
+use crate::domain::{ATTACHMENT_DIR, ChannelId, ErrorId, MessageId, RequestStatus};
+use crate::worktree::{self, GitError, Worktree};
 use actix::prelude::*;
 use std::path::{Path, PathBuf};
 
@@ -85,94 +85,135 @@ impl SessionActor {
         self.start_next(ctx);
     }
 
-    pub(super) fn remove_worktree(&mut self) -> ResponseActFuture<Self, CommandReply> {
-        let reply = |r| Box::pin(actix::fut::ready(CommandReply::Worktree(r)));
-        if self.busy() {
-            return reply(WorktreeReply::Busy);
-        }
-        let project = self.worktree_project(&self.deps.config.current());
-        let (Some(project), Some(made)) = (project, self.worktree.clone()) else {
-            return reply(WorktreeReply::NoWorktree);
+    /// `/worktree remove`. The session takes no other message meanwhile,
+    /// so no run can start in a worktree being removed.
+    pub(super) fn remove_worktree(
+        &mut self,
+        ctx: &mut Context<Self>,
+    ) -> ResponseActFuture<Self, CommandReply> {
+        let Some((project, made)) = self.removable() else {
+            let why = if self.busy() {
+                WorktreeReply::Busy
+            } else {
+                WorktreeReply::NoWorktree
+            };
+            return Box::pin(actix::fut::ready(CommandReply::Worktree(why)));
         };
-        let (errors, channel) = (self.deps.errors.clone(), self.channel);
-        let remove = async move {
-            let branch = made.branch.clone();
-            match worktree::remove(&project, &made).await {
-                Ok(None) => WorktreeReply::Removed { branch },
-                Ok(Some(kept)) => WorktreeReply::Kept {
-                    branch,
-                    why: kept.describe(),
-                },
-                Err(e) => {
-                    let report = ReportError {
-                        kind: ErrorKind::SessionError,
-                        channel: Some(channel),
-                        request: None,
-                        detail: format!("cannot remove the thread's worktree: {e}"),
-                    };
-                    match errors.send(report).await {
-                        Ok(reported) => WorktreeReply::Failed {
-                            error_id: reported.error_id,
-                        },
-                        Err(_) => WorktreeReply::Failed {
-                            error_id: Default::default(),
-                        },
-                    }
-                }
-            }
-        };
-        Box::pin(remove.into_actor(self).map(|answer, act, ctx| {
-            if let WorktreeReply::Removed { branch } = &answer {
-                tracing::info!(channel_id = act.channel.get(), branch = %branch, "thread worktree removed");
-                act.worktree = None;
-            }
-            act.arm_idle_timer(ctx);
-            CommandReply::Worktree(answer)
-        }))
+        let errors = self.deps.errors.clone();
+        let channel = self.channel;
+        let remove = async move { removal(&project, &made, &errors, channel).await };
+        let work = remove.into_actor(self).map(|removal, act, _| {
+            act.removed(&removal, None);
+            CommandReply::Worktree(removal)
+        });
+        self.answer_when_done(work, ctx)
     }
-}
 
-impl SessionActor {
-    /// Nothing ran here for `idle_timeout`. A thread with a worktree is
-    /// first looked up: archived or deleted, its worktree is removed if
-    /// nothing would be lost, and kept (logged, not posted: a post would
-    /// unarchive the thread) otherwise.
-    pub(super) fn went_idle(&mut self, ctx: &mut Context<Self>) {
-        let project = self.worktree_project(&self.deps.config.current());
-        let (Some(project), Some(made)) = (project, self.worktree.clone()) else {
-            self.report_idle();
-            return;
+    /// A sweep: the thread is looked up, and if it was archived or
+    /// deleted, its worktree is removed as `/worktree remove` would.
+    pub(super) fn sweep_worktree(
+        &mut self,
+        ctx: &mut Context<Self>,
+    ) -> ResponseActFuture<Self, CommandReply> {
+        let Some((project, made)) = self.removable() else {
+            return Box::pin(actix::fut::ready(CommandReply::Swept(Sweep::Skipped)));
         };
-        let (threads, channel) = (self.deps.threads.clone(), self.channel);
-        let check = async move {
-            let state = threads
+        let (threads, errors) = (self.deps.threads.clone(), self.deps.errors.clone());
+        let channel = self.channel;
+        let sweep = async move {
+            let thread = threads
                 .send(AskThread(channel))
                 .await
                 .unwrap_or(ThreadIs::Unknown);
-            if !matches!(state, ThreadIs::Archived | ThreadIs::Gone) {
-                return (state, None);
+            if !matches!(thread, ThreadIs::Archived | ThreadIs::Gone) {
+                return Sweep::NotClosed(thread);
             }
-            (state, Some(worktree::remove(&project, &made).await))
+            let removal = removal(&project, &made, &errors, channel).await;
+            Sweep::Closed { thread, removal }
         };
-        ctx.wait(check.into_actor(self).map(|(state, removed), act, _| {
-            let channel_id = act.channel.get();
-            match removed {
-                Some(Ok(None)) => {
-                    tracing::info!(channel_id, ?state, "thread closed; its worktree was removed");
-                    act.worktree = None;
+        let work = sweep.into_actor(self).map(|sweep, act, _| {
+            if let Sweep::Closed { thread, removal } = &sweep {
+                act.removed(removal, Some(*thread));
+                if let WorktreeReply::Kept { branch, why } = removal {
+                    tracing::info!(channel_id = act.channel.get(), ?thread, %branch, why, "thread closed; its worktree was kept");
                 }
-                Some(Ok(Some(kept))) => {
-                    let why = kept.describe();
-                    tracing::warn!(channel_id, ?state, why, "thread closed; its worktree was kept");
-                }
-                Some(Err(e)) => {
-                    tracing::error!(channel_id, ?state, error = %e, "thread closed; cannot remove its worktree");
-                }
-                None => {}
             }
-            act.report_idle();
-        }));
+            CommandReply::Swept(sweep)
+        });
+        self.answer_when_done(work, ctx)
     }
+
+    /// The project folder and worktree, when there is one and nothing
+    /// runs or waits.
+    fn removable(&self) -> Option<(PathBuf, Worktree)> {
+        if self.busy() {
+            return None;
+        }
+        let project = self.worktree_project(&self.deps.config.current())?;
+        Some((project, self.worktree.clone()?))
+    }
+
+    /// `closed`: how a sweep found the thread; `None` for the command.
+    fn removed(&mut self, removal: &WorktreeReply, closed: Option<ThreadIs>) {
+        if let WorktreeReply::Removed { branch } = removal {
+            tracing::info!(channel_id = self.channel.get(), branch = %branch, ?closed, "thread worktree removed");
+            self.worktree = None;
+        }
+    }
+
+    /// Runs `work` while the session waits (takes no other message), and
+    /// answers with its result.
+    fn answer_when_done(
+        &mut self,
+        work: impl ActorFuture<Self, Output = CommandReply> + 'static,
+        ctx: &mut Context<Self>,
+    ) -> ResponseActFuture<Self, CommandReply> {
+        let (done, answer) = tokio::sync::oneshot::channel();
+        ctx.wait(work.map(|reply, act, ctx| {
+            let _ = done.send(reply);
+            act.arm_idle_timer(ctx);
+        }));
+        let stopped = CommandReply::Worktree(WorktreeReply::Failed {
+            error_id: ErrorId::default(),
+        });
+        Box::pin(
+            answer
+                .into_actor(self)
+                .map(|reply, _, _| reply.unwrap_or(stopped)),
+        )
+    }
+}
+
+/// Removes the worktree and its branch unless something would be lost; a
+/// git failure is reported under an error id.
+async fn removal(
+    project: &Path,
+    made: &Worktree,
+    errors: &Recipient<ReportError>,
+    channel: ChannelId,
+) -> WorktreeReply {
+    let branch = made.branch.clone();
+    let e = match worktree::remove(project, made).await {
+        Ok(None) => return WorktreeReply::Removed { branch },
+        Ok(Some(kept)) => {
+            return WorktreeReply::Kept {
+                branch,
+                why: kept.describe(),
+            };
+        }
+        Err(e) => e,
+    };
+    let report = ReportError {
+        kind: ErrorKind::SessionError,
+        channel: Some(channel),
+        request: None,
+        detail: format!("cannot remove the thread's worktree: {e}"),
+    };
+    let error_id = match errors.send(report).await {
+        Ok(reported) => reported.error_id,
+        Err(_) => ErrorId::default(),
+    };
+    WorktreeReply::Failed { error_id }
 }
 
 /// The message's attachments were saved in the project; its run works

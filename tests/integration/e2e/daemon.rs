@@ -70,6 +70,8 @@ pub struct Options {
     /// Alpha's folder is a git repository (one commit) and its threads
     /// get worktrees.
     pub thread_worktrees: bool,
+    /// `[sessions].worktree_sweep_secs`.
+    pub worktree_sweep_secs: Option<u64>,
 }
 
 /// A running daemon and its world. Channels alpha and beta map to projects
@@ -148,7 +150,7 @@ impl Daemon {
              [discord]\nallowed_users = [\"{alice}\", \"{admin}\"]\nadmin_users = [\"{admin}\"]\n\
              allowed_roles = [\"{role}\"]\n{trigger}\
              guild_id = \"{guild}\"\n{attachment_limit}{request_timeout}\n\
-             [sessions]\nshutdown_grace_secs = 2\nqueue_size = {queue_size}\n\n{metrics}\
+             [sessions]\nshutdown_grace_secs = 2\nqueue_size = {queue_size}\n{sweep}\n{metrics}\
              [[projects]]\nname = \"alpha\"\nchannel_id = \"{alpha}\"\npath = '{alpha_dir}'\n{timeout}\n\
              [[projects]]\nname = \"beta\"\nchannel_id = \"{beta}\"\npath = '{beta_dir}'\n",
             binary = claude_bin.display(),
@@ -177,6 +179,9 @@ impl Daemon {
                 .budgets
                 .map_or(String::new(), |b| format!("[budgets]\n{b}\n\n")),
             queue_size = options.queue_size.unwrap_or(5),
+            sweep = options
+                .worktree_sweep_secs
+                .map_or(String::new(), |s| format!("worktree_sweep_secs = {s}\n")),
             trigger = if options.trigger_all {
                 "trigger = \"all\"\n"
             } else {

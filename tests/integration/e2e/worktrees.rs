@@ -1,10 +1,11 @@
 //! A worktree per thread, against a real git repository: the thread's
 //! first message makes it on its own branch, its runs and attachments
 //! live there, /status names the branch, and /worktree remove keeps a
-//! dirty one and removes a clean one with its branch.
+//! dirty one and removes a clean one with its branch, as the sweep does
+//! for threads since archived or deleted.
 
 use super::daemon::git;
-use super::{Daemon, Options};
+use super::{Daemon, Options, poll};
 use test_support::fake_discord::{SlashCommand, UserMessage};
 
 fn with_worktrees() -> Options {
@@ -17,11 +18,24 @@ fn with_worktrees() -> Options {
 
 impl Daemon {
     fn worktree(&self) -> std::path::PathBuf {
+        self.worktree_of(self.thread)
+    }
+
+    fn worktree_of(&self, thread: u64) -> std::path::PathBuf {
         self.cli
             .project()
             .canonicalize()
             .expect("alpha")
-            .join(format!(".claude-coordinator/worktrees/{}", self.thread))
+            .join(format!(".claude-coordinator/worktrees/{thread}"))
+    }
+
+    fn kept_records(&self, thread: u64) -> usize {
+        self.log_records()
+            .iter()
+            .filter(|r| {
+                r["msg"] == "thread closed; its worktree was kept" && r["channel_id"] == thread
+            })
+            .count()
     }
 
     async fn remove_worktree(&self, user: u64) -> String {
@@ -119,4 +133,67 @@ async fn file_in_a_thread_reads_from_its_worktree() {
     let got = d.fake.interaction_replies(&handle).remove(0);
     assert_eq!(got.files.len(), 1, "{got:?}");
     assert_eq!(got.files[0].bytes, b"branch work\n");
+}
+
+#[tokio::test]
+async fn a_sweep_removes_a_closed_threads_clean_worktree_and_tells_the_channel_of_a_kept_one() {
+    let d = Daemon::start(Options {
+        extra_threads: 1,
+        worktree_sweep_secs: Some(1),
+        ..with_worktrees()
+    })
+    .await;
+    let (archived, deleted) = (d.thread, d.threads[0]);
+    d.ask(archived, "start").await;
+    d.ask(deleted, "start").await;
+    let dirty = d.worktree_of(deleted).join("draft.rs");
+    std::fs::write(&dirty, "fn x() {}\n").expect("dirty");
+    let posts_before = d.fake.posted_messages(archived).len();
+    d.fake.archive_thread(archived);
+    d.fake.delete_channel(deleted);
+
+    poll(
+        || (!d.worktree().exists()).then_some(()),
+        "the archived thread's worktree to go",
+    )
+    .await;
+    let branches = git(&d.cli.project(), &["branch", "--list", "thread/*"]);
+    assert!(!branches.contains(&format!("-{archived}")), "{branches}");
+    assert!(
+        branches.contains(&format!("-{deleted}")),
+        "kept: {branches}"
+    );
+    assert!(dirty.exists(), "nothing lost");
+    assert_eq!(d.fake.posted_messages(archived).len(), posts_before);
+    assert!(d.fake.is_archived(archived), "no post unarchived it");
+
+    poll(
+        || (d.kept_records(deleted) >= 2).then_some(()),
+        "a second sweep",
+    )
+    .await;
+    let notices: Vec<_> = d
+        .fake
+        .posted_messages(d.alpha)
+        .into_iter()
+        .filter(|m| m.content.contains("was kept"))
+        .collect();
+    assert_eq!(notices.len(), 1, "told once: {notices:?}");
+    let notice = &notices[0].content;
+    let branch = format!("thread/thread-{0}-{0}", deleted);
+    assert!(
+        notice.contains(&format!("<#{deleted}> was deleted")),
+        "{notice}"
+    );
+    assert!(
+        notice.contains(&branch) && notice.contains("uncommitted"),
+        "{notice}"
+    );
+    assert!(
+        !notice.contains(&d.cli.project().display().to_string()),
+        "{notice}"
+    );
+
+    d.ask(archived, "back again").await;
+    assert!(d.worktree().join("README.md").is_file(), "a fresh worktree");
 }

@@ -226,3 +226,24 @@ async fn a_post_with_an_enforced_nonce_seen_before_returns_the_first_message() {
     assert_ne!(other.id, first.id);
     assert_eq!(run.fake.posted_messages(run.channel).len(), 2);
 }
+
+#[tokio::test]
+async fn the_daemons_thread_lookup_sees_archived_unarchived_by_a_post_and_deleted() {
+    use claude_coordinator::actors::messages::ThreadIs;
+    use claude_coordinator::discord::rest::thread_state;
+    use claude_coordinator::domain::ChannelId;
+    use serenity::all::CreateMessage;
+    let run = start().await;
+    let thread = ChannelId(run.thread);
+    assert_eq!(thread_state(&run.http, thread).await, ThreadIs::Open);
+    run.fake.archive_thread(run.thread);
+    assert_eq!(thread_state(&run.http, thread).await, ThreadIs::Archived);
+    serenity::all::ChannelId::new(run.thread)
+        .send_message(&run.http, CreateMessage::new().content("back"))
+        .await
+        .unwrap();
+    assert!(!run.fake.is_archived(run.thread), "a post unarchives it");
+    assert_eq!(thread_state(&run.http, thread).await, ThreadIs::Open);
+    run.fake.delete_channel(run.thread);
+    assert_eq!(thread_state(&run.http, thread).await, ThreadIs::Gone);
+}

@@ -207,6 +207,23 @@ impl FakeDiscord {
         });
     }
 
+    /// Archives a thread, as its auto-archive or a moderator would. A post
+    /// in it unarchives it again, as on Discord.
+    pub fn archive_thread(&self, id: u64) {
+        self.shared.state().set_archived(id, true);
+    }
+
+    pub fn is_archived(&self, id: u64) -> bool {
+        let state = self.shared.read();
+        let channel = state.channel(id).expect("a thread the fake knows");
+        channel.json["thread_metadata"]["archived"] == true
+    }
+
+    /// Deletes a channel or thread: from now on it is Unknown Channel (404).
+    pub fn delete_channel(&self, id: u64) {
+        self.shared.state().channels.retain(|c| c.id != id);
+    }
+
     /// A guild role (members can carry it in `roles`).
     pub fn add_role(&self, id: u64, name: &str) {
         let mut state = self.shared.state();

@@ -163,6 +163,14 @@ impl State {
         self.channels.iter().find(|c| c.id == id)
     }
 
+    /// Sets a thread's `thread_metadata.archived`; other channels have none.
+    pub fn set_archived(&mut self, id: u64, archived: bool) {
+        let thread = self.channels.iter_mut().find(|c| c.id == id && c.is_thread);
+        if let Some(thread) = thread {
+            thread.json["thread_metadata"]["archived"] = archived.into();
+        }
+    }
+
     pub fn take_hold(&mut self, method: &str, path: &str) -> Option<Hold> {
         let index = self.holds.iter().position(|h| {
             h.method.eq_ignore_ascii_case(method) && path.starts_with(&h.path_prefix)

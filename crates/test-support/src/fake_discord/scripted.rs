@@ -175,6 +175,8 @@ impl FakeDiscord {
                     in_guild: false,
                 });
             }
+            // A message in an archived thread unarchives it.
+            state.set_archived(m.channel_id, false);
         }
         let files: Vec<super::RecordedFile> = m
             .attachments

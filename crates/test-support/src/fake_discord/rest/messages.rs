@@ -86,6 +86,8 @@ pub(crate) fn create_message(shared: &Shared, channel: u64, call: &Call) -> Http
     {
         return ok(earlier);
     }
+    // Discord unarchives a thread (not locked) that the bot posts in.
+    shared.state().set_archived(channel, false);
     let id = shared.snowflake();
     let message_reference = field(call, "message_reference").cloned();
     let attachments = store_attachments(shared, channel, &call.files);

@@ -1,0 +1,192 @@
+//! WorktreeSweeper: every `[sessions] worktree_sweep_secs` (the first time
+//! within a minute of starting), asks the session of each thread that has a
+//! worktree, in projects with `thread_worktrees`, to look its thread up
+//! (`SessionCommand::SweepWorktree`). A thread archived or deleted loses
+//! its worktree and branch when nothing in them would be lost. A kept one
+//! is told once, in the project's channel: a post into an archived thread
+//! would unarchive it, and a deleted one takes none. Threads are swept one
+//! at a time, so a sweep costs one REST call in flight.
+//!
+//! Handles no messages: it runs on its own timer.
+
+use super::messages::{
+    CommandReply, Outgoing, SessionCommand, Sweep, ThreadIs, ToSession, WorktreeReply,
+};
+use crate::config::SharedConfig;
+use crate::domain::{ChannelId, ProjectName};
+use crate::worktree;
+use actix::prelude::*;
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::time::Duration;
+
+const FIRST_SWEEP_WITHIN: Duration = Duration::from_secs(60);
+
+pub struct WorktreeSweeper {
+    config: SharedConfig,
+    sessions: Recipient<ToSession>,
+    outbox: Recipient<Outgoing>,
+    /// Threads whose kept worktree the project's channel was told of.
+    told: HashSet<ChannelId>,
+}
+
+impl WorktreeSweeper {
+    pub fn new(
+        config: SharedConfig,
+        sessions: Recipient<ToSession>,
+        outbox: Recipient<Outgoing>,
+    ) -> Self {
+        Self {
+            config,
+            sessions,
+            outbox,
+            told: HashSet::new(),
+        }
+    }
+
+    fn sweep_after(&self, after: Duration, ctx: &mut Context<Self>) {
+        ctx.run_later(after, |act, ctx| act.sweep(ctx));
+    }
+
+    fn sweep(&mut self, ctx: &mut Context<Self>) {
+        let config = self.config.current();
+        let projects: Vec<_> = config
+            .projects
+            .iter()
+            .filter(|p| p.thread_worktrees)
+            .map(|p| (p.name.clone(), p.channel_id, p.path.clone()))
+            .collect();
+        let (sessions, outbox) = (self.sessions.clone(), self.outbox.clone());
+        let told = std::mem::take(&mut self.told);
+        let work = async move {
+            let mut sweep = Sweeping {
+                sessions,
+                outbox,
+                told,
+            };
+            for (name, channel, path) in projects {
+                sweep.project(&name, channel, path).await;
+            }
+            sweep.told
+        };
+        ctx.wait(work.into_actor(self).map(|told, act, ctx| {
+            act.told = told;
+            let every = act.config.current().sessions.worktree_sweep;
+            act.sweep_after(every, ctx);
+        }));
+    }
+}
+
+impl Actor for WorktreeSweeper {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        let every = self.config.current().sessions.worktree_sweep;
+        self.sweep_after(every.min(FIRST_SWEEP_WITHIN), ctx);
+    }
+}
+
+/// One sweep's work, off the actor.
+struct Sweeping {
+    sessions: Recipient<ToSession>,
+    outbox: Recipient<Outgoing>,
+    told: HashSet<ChannelId>,
+}
+
+impl Sweeping {
+    async fn project(&mut self, name: &ProjectName, channel: ChannelId, path: PathBuf) {
+        for thread in worktree::listed(&path).await {
+            let ask = ToSession {
+                channel: thread,
+                project: Some(name.clone()),
+                command: SessionCommand::SweepWorktree,
+            };
+            if let Ok(Ok(CommandReply::Swept(sweep))) = self.sessions.send(ask).await {
+                self.found(channel, thread, sweep).await;
+            }
+        }
+    }
+
+    async fn found(&mut self, channel: ChannelId, thread: ChannelId, sweep: Sweep) {
+        let Sweep::Closed {
+            thread: state,
+            removal,
+        } = sweep
+        else {
+            return;
+        };
+        let WorktreeReply::Kept { branch, why } = removal else {
+            self.told.remove(&thread);
+            return;
+        };
+        if self.told.contains(&thread) {
+            return;
+        }
+        let post = Outgoing::Post {
+            channel,
+            content: kept_notice(thread, state, &branch, &why),
+            reply_to: None,
+            attachment: None,
+            notify: false,
+        };
+        let refused = match self.outbox.send(post).await {
+            Ok(Ok(_)) => None,
+            Ok(Err(e)) => Some(e.to_string()),
+            Err(e) => Some(e.to_string()),
+        };
+        let channel_id = channel.get();
+        match refused {
+            None => {
+                tracing::warn!(channel_id, thread_id = thread.get(), %branch, why, "a closed thread's worktree was kept; its project's channel was told");
+                self.told.insert(thread);
+            }
+            Some(error) => {
+                tracing::warn!(
+                    channel_id,
+                    error,
+                    "cannot tell of a kept worktree; the next sweep tries again"
+                );
+            }
+        }
+    }
+}
+
+/// The project channel's notice of a closed thread's kept worktree. Names
+/// the branch, never the host's path.
+fn kept_notice(thread: ChannelId, state: ThreadIs, branch: &str, why: &str) -> String {
+    let (what, next) = match state {
+        ThreadIs::Gone => (
+            "was deleted",
+            "It stays on the host until an operator removes it.",
+        ),
+        _ => (
+            "was archived",
+            "Reopen the thread and use `/worktree remove` once the work is saved.",
+        ),
+    };
+    format!(
+        "🌿 Thread <#{thread}> {what}, but its worktree (branch `{branch}`) was kept: {why}. {next}"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_notice_names_the_thread_branch_and_reason_but_no_path() {
+        let archived = kept_notice(
+            ChannelId(7),
+            ThreadIs::Archived,
+            "thread/x-7",
+            "1 file(s) have uncommitted changes",
+        );
+        assert!(archived.contains("<#7> was archived"), "{archived}");
+        assert!(archived.contains("`thread/x-7`"), "{archived}");
+        assert!(archived.contains("uncommitted"), "{archived}");
+        assert!(archived.contains("/worktree remove"), "{archived}");
+        let gone = kept_notice(ChannelId(7), ThreadIs::Gone, "thread/x-7", "why");
+        assert!(gone.contains("was deleted"), "{gone}");
+        assert!(!gone.contains("/worktree"), "the thread is gone: {gone}");
+    }
+}
