@@ -149,9 +149,20 @@ async fn a_sweep_removes_a_closed_threads_clean_worktree_and_tells_the_channel_o
     let dirty = d.worktree_of(deleted).join("draft.rs");
     std::fs::write(&dirty, "fn x() {}\n").expect("dirty");
     let posts_before = d.fake.posted_messages(archived).len();
+    d.fake
+        .fail_next("GET", &format!("/channels/{archived}"), 403);
     d.fake.archive_thread(archived);
     d.fake.delete_channel(deleted);
 
+    let failed_lookup = |r: &serde_json::Value| {
+        r["msg"] == "cannot look up a thread" && r["channel_id"] == archived
+    };
+    poll(
+        || d.log_records().iter().any(failed_lookup).then_some(()),
+        "a lookup Discord refused",
+    )
+    .await;
+    assert!(d.worktree().exists(), "kept while its state is unknown");
     poll(
         || (!d.worktree().exists()).then_some(()),
         "the archived thread's worktree to go",
