@@ -338,6 +338,34 @@ async fn an_idle_session_stops_and_a_new_one_resumes_from_sqlite() {
 }
 
 #[actix_rt::test]
+async fn worktree_sweeps_do_not_keep_an_idle_session_alive() {
+    use claude_coordinator::actors::messages::{Sweep, ToSession};
+    let p = Pipeline::start(|c| {
+        c.sessions.idle_timeout = Duration::from_millis(300);
+        c.claude.max_warm = 0;
+    })
+    .await;
+    p.say(1, ALICE, "one");
+    p.replies(1).await;
+    let sweep = || ToSession {
+        channel: ChannelId(1),
+        project: None,
+        command: SessionCommand::SweepWorktree,
+    };
+    let deadline = Instant::now() + LIMIT;
+    // Swept six times per idle timeout; `None` reaches only a live session.
+    while let Ok(reply) = p.router.send(sweep()).await.unwrap() {
+        assert_eq!(reply, CommandReply::Swept(Sweep::Skipped), "no worktree");
+        assert!(
+            Instant::now() < deadline,
+            "the sweeps kept the session alive"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(p.router.send(CountSessions).await.unwrap(), 0);
+}
+
+#[actix_rt::test]
 async fn a_claude_error_is_reported_with_an_id_that_lands_in_the_database() {
     let p = Pipeline::start(|_| {}).await;
     let (id, _) = p.say(1, ALICE, "FAKE:error");

@@ -137,7 +137,13 @@ impl Handler<Routed<SessionCommand>> for SessionActor {
         }: Routed<SessionCommand>,
         ctx: &mut Self::Context,
     ) -> Self::Result {
-        self.touch(seq, ctx);
+        if command == SessionCommand::SweepWorktree {
+            // Not activity: the idle timer keeps counting, or sweeps more
+            // often than idle_timeout would keep sessions alive.
+            self.seq = self.seq.max(seq);
+        } else {
+            self.touch(seq, ctx);
+        }
         let reply = match command {
             SessionCommand::Cancel { by, admin } => {
                 CommandReply::Cancel(self.cancel(by, admin, ctx))
@@ -160,7 +166,12 @@ impl Handler<Routed<SessionCommand>> for SessionActor {
                 admin,
             } => CommandReply::Decided(self.decide(&approval, choice, by, admin, ctx)),
             SessionCommand::RemoveWorktree => return self.remove_worktree(ctx),
-            SessionCommand::SweepWorktree => return self.sweep_worktree(ctx),
+            SessionCommand::SweepWorktree => {
+                let reply = self.sweep_worktree(ctx);
+                // Armed anew only if it fired meanwhile.
+                self.arm_idle_timer(ctx);
+                return reply;
+            }
         };
         self.arm_idle_timer(ctx);
         Box::pin(actix::fut::ready(reply))
