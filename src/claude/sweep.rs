@@ -102,7 +102,12 @@ mod tests {
         let untagged = Command::new("sleep").arg("30").spawn();
         let needle = format!("{RUN_TAG_VAR}={tag}");
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
-        while tagged(needle.as_bytes()).is_empty() && std::time::Instant::now() < deadline {
+        // Until setsid has exec'd sleep: during an exec the environment
+        // cannot be read for a moment.
+        let comm = format!("/proc/{}/comm", child.id());
+        let execd = || std::fs::read_to_string(&comm).is_ok_and(|c| c.trim() == "sleep");
+        let seen = || execd() && !tagged(needle.as_bytes()).is_empty();
+        while !seen() && std::time::Instant::now() < deadline {
             std::thread::yield_now();
         }
         assert!(sweep(&tag) >= 1);
