@@ -118,9 +118,10 @@ async fn worktree_remove_keeps_a_dirty_one_and_removes_a_clean_one_with_its_bran
 }
 
 #[tokio::test]
-async fn file_in_a_thread_reads_from_its_worktree() {
+async fn changed_files_and_file_in_a_thread_are_relative_to_its_worktree() {
     let d = Daemon::start(with_worktrees()).await;
-    d.ask(d.thread, "start").await;
+    let answer = d.ask(d.thread, "fix it FAKE:tools").await;
+    assert!(answer.ends_with("📝 Changed: `src/main.rs`."), "{answer}");
     std::fs::write(d.worktree().join("only-here.txt"), "branch work\n").expect("file");
     let command =
         SlashCommand::new("file", d.thread, d.alice).string_option("path", "only-here.txt");
