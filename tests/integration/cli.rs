@@ -246,6 +246,24 @@ fn run_with_a_broken_config_exits_non_zero_with_the_problem() {
 }
 
 #[test]
+fn check_and_run_refuse_thread_worktrees_on_a_folder_that_is_not_a_git_repository() {
+    let sb = Sandbox::new();
+    sb.write_config(
+        "[discord]\nallowed_users = [\"111\"]\n\n[[projects]]\nname = \"demo\"\n\
+         channel_id = \"222\"\npath = \"project\"\nthread_worktrees = true\n",
+    );
+    for sub in ["check", "run"] {
+        let out = sb.run(&[sub]);
+        assert_clean_failure(&out);
+        let stderr = text(&out.stderr);
+        assert!(
+            stderr.contains("thread_worktrees") && stderr.contains("git repository"),
+            "{sub}: {stderr}"
+        );
+    }
+}
+
+#[test]
 fn sessions_lists_stored_sessions_as_json_and_as_a_table() {
     let sb = Sandbox::new();
     let empty = sb.run(&["sessions", "--json"]);

@@ -137,17 +137,20 @@ async fn an_invalid_edit_is_rejected_whole_and_the_running_config_stays() {
     d.started(1).await;
     d.edit_config(|text| {
         let text = text.replace("queue_size = 5", "queue_size = 0");
-        text.replace("name = \"beta\"\n", "name = \"beta\"\nmodle = \"opus\"\n")
+        let beta = "name = \"beta\"\nmodle = \"opus\"\nthread_worktrees = true\n";
+        text.replace("name = \"beta\"\n", beta)
     });
     let record = d.reload().await;
     assert_eq!(
         record["msg"], "configuration not reloaded; the running one stays",
         "{record}"
     );
-    assert_eq!(record["problems"], 2, "{record}");
+    assert_eq!(record["problems"], 3, "{record}");
     let problems = record["error"].as_str().unwrap_or_default();
     assert!(
-        problems.contains("queue_size") && problems.contains("modle"),
+        ["queue_size", "modle", "thread_worktrees"]
+            .iter()
+            .all(|p| problems.contains(p)),
         "{problems}"
     );
     assert_eq!(
