@@ -259,8 +259,8 @@ fn render(r: &Results) -> String {
 two projects that are each a git repository of {FILES} files of 1 KiB in 40 folders (one commit), one with `thread_worktrees`; \
 {ROUNDS} rounds of a new thread under each and one `git worktree add` of a third copy (the floor), after one warm-up thread each. \
 A thread's first message waits for its worktree: four git commands (`rev-parse --git-common-dir` to find `info/exclude`, \
-`worktree prune`, a branch lookup, `worktree add`), of which the floor is the last. The sweep asks each thread's session, which asks Discord once (`GET /channels/{{id}}`); \
-the figure runs from the first lookup the fake saw to the last.\n\n\
+`worktree prune`, a branch lookup, `worktree add`), of which the floor is the last. The sweep (every {SWEEP_SECS} s here, so also during the rounds) asks each thread's session, which asks Discord once \
+(`GET /channels/{{id}}`); the figure runs from the first lookup the fake saw to the last.\n\n\
 | measure | value | against its floor |\n|---|---|---|\n{}\n",
         common::now_utc(),
         common::machine(),

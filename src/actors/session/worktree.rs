@@ -7,7 +7,8 @@
 use super::SessionActor;
 use super::job::Queued;
 use crate::actors::messages::{
-    AskThread, CommandReply, ErrorKind, ReportError, Sweep, ThreadIs, WorktreeReply,
+    AskThread, CommandReply, ErrorKind, ReportError, StartTyping, StopTyping, Sweep, ThreadIs,
+    WorktreeReply,
 };
 use crate::config::Config;
 use crate::db::RequestFinish;
@@ -47,6 +48,9 @@ impl SessionActor {
             self.launch(queued, spec, ctx);
             return;
         };
+        // Making a worktree checks the project out again: on a big one
+        // that takes a while, and the user should see work has begun.
+        self.deps.start_typing.do_send(StartTyping(self.channel));
         let (thread, message) = (self.channel, queued.request.message);
         let name = queued.request.thread_name.clone().unwrap_or_default();
         let prepare = async move {
@@ -70,6 +74,7 @@ impl SessionActor {
     /// The worktree could not be made: the request fails under an error
     /// id, and the next one gets its turn.
     fn not_prepared(&mut self, queued: Queued, e: &GitError, ctx: &mut Context<Self>) {
+        self.deps.stop_typing.do_send(StopTyping(self.channel));
         let request = queued.request;
         let detail = format!("cannot make the thread's worktree: {e}");
         let report = self.report(ErrorKind::SessionError, &request, detail);

@@ -3,7 +3,7 @@
 //! unmaps it. The reloader makes the edit and reloads, so the change
 //! applies at once.
 
-use super::{CommandError, Ctx, caller, is_admin, reply};
+use super::{CommandError, Ctx, caller, in_time, is_admin, reply};
 use crate::actors::error_reporter::report_error;
 use crate::actors::messages::{EditProjects, ErrorKind, Reloaded, ReportError};
 use crate::config::edit::{EditError, ProjectEdit};
@@ -59,7 +59,7 @@ async fn edit_projects(
     }
     let by = caller(ctx);
     let msg = EditProjects { edit, by };
-    match ctx.data().reloader.send(msg).await? {
+    match in_time(ctx, false, ctx.data().reloader.send(msg)).await?? {
         Ok(reloaded) => reply(ctx, done(&reloaded), false).await,
         Err(EditError::Refused(why)) => {
             tracing::info!(admin_id = by.get(), reason = %why, "project edit refused");

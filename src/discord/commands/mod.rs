@@ -131,6 +131,32 @@ async fn on_error(error: poise::FrameworkError<'_, BotData, CommandError>) {
     }
 }
 
+/// Discord forgets an interaction it has no answer to within 3 s. A
+/// command whose work may take longer (a session making a worktree or
+/// looking its thread up, a reload) waits this long, then defers: the user
+/// sees "thinking…", and the answer follows within 15 minutes.
+const DEFER_AFTER: std::time::Duration = std::time::Duration::from_millis(1500);
+
+/// Awaits `work`, deferring the reply if it is not done by `DEFER_AFTER`;
+/// `ephemeral` must be how the answer will be sent, as a deferred reply
+/// keeps the visibility it was deferred with.
+async fn in_time<T>(
+    ctx: Ctx<'_>,
+    ephemeral: bool,
+    work: impl std::future::Future<Output = T>,
+) -> Result<T, CommandError> {
+    tokio::pin!(work);
+    if let Ok(done) = tokio::time::timeout(DEFER_AFTER, &mut work).await {
+        return Ok(done);
+    }
+    if ephemeral {
+        ctx.defer_ephemeral().await?;
+    } else {
+        ctx.defer().await?;
+    }
+    Ok(work.await)
+}
+
 /// Sends a reply, ephemeral when it concerns only the caller.
 async fn reply(ctx: Ctx<'_>, text: impl Into<String>, ephemeral: bool) -> Result<(), CommandError> {
     let reply = poise::CreateReply::default()

@@ -1,12 +1,22 @@
-//! Commands on this channel's session: /status, /reset, /cancel, /model.
+//! Commands on this channel's session: /status, /reset, /cancel, /model,
+//! /worktree remove. Each waits for its session at most `DEFER_AFTER`
+//! before deferring its reply.
 
-use super::{CommandError, Ctx, NOT_MAPPED, caller, here, is_admin, may_run_claude, reply};
+use super::{
+    CommandError, Ctx, NOT_MAPPED, caller, here, in_time, is_admin, may_run_claude, reply,
+};
 use crate::actors::messages::{
     CancelReply, CommandReply, SessionCommand, SessionStatus, ToSession, WorktreeReply,
 };
 use std::time::Duration;
 
-async fn ask(ctx: Ctx<'_>, command: SessionCommand) -> Result<Option<CommandReply>, CommandError> {
+/// The session's answer to `command`; `ephemeral`: how the reply will be
+/// sent, should it have to be deferred.
+async fn ask(
+    ctx: Ctx<'_>,
+    command: SessionCommand,
+    ephemeral: bool,
+) -> Result<Option<CommandReply>, CommandError> {
     let Some((channel, project)) = here(ctx).await else {
         reply(ctx, NOT_MAPPED, true).await?;
         return Ok(None);
@@ -16,13 +26,14 @@ async fn ask(ctx: Ctx<'_>, command: SessionCommand) -> Result<Option<CommandRepl
         project: Some(project.name.clone()),
         command,
     };
-    Ok(Some(ctx.data().router.send(msg).await??))
+    let answer = in_time(ctx, ephemeral, ctx.data().router.send(msg)).await?;
+    Ok(Some(answer??))
 }
 
 /// Show this channel's Claude session: project, session, messages, cost, queue
 #[poise::command(slash_command, guild_only)]
 pub async fn status(ctx: Ctx<'_>) -> Result<(), CommandError> {
-    if let Some(CommandReply::Status(s)) = ask(ctx, SessionCommand::Status).await? {
+    if let Some(CommandReply::Status(s)) = ask(ctx, SessionCommand::Status, true).await? {
         reply(ctx, describe(&s), true).await?;
     }
     Ok(())
@@ -84,7 +95,9 @@ pub async fn reset(ctx: Ctx<'_>) -> Result<(), CommandError> {
         )
         .await;
     }
-    if let Some(CommandReply::Reset { had_session }) = ask(ctx, SessionCommand::Reset).await? {
+    if let Some(CommandReply::Reset { had_session }) =
+        ask(ctx, SessionCommand::Reset, false).await?
+    {
         let text = if had_session {
             "🧹 Session reset: the next message starts a fresh conversation."
         } else {
@@ -102,7 +115,7 @@ pub async fn cancel(ctx: Ctx<'_>) -> Result<(), CommandError> {
         by: caller(ctx),
         admin: is_admin(ctx),
     };
-    if let Some(CommandReply::Cancel(outcome)) = ask(ctx, command).await? {
+    if let Some(CommandReply::Cancel(outcome)) = ask(ctx, command, true).await? {
         let text = match outcome {
             CancelReply::Running => "Cancelling the running request…",
             CancelReply::Queued => "Your queued request was cancelled before it ran.",
@@ -143,7 +156,7 @@ pub async fn model(
     }
     let model = (name != "default").then(|| name.to_string());
     if let Some(CommandReply::ModelSet { model }) =
-        ask(ctx, SessionCommand::SetModel(model)).await?
+        ask(ctx, SessionCommand::SetModel(model), false).await?
     {
         let text = match model {
             Some(m) => format!("Model for this channel set to `{m}`."),
@@ -170,7 +183,8 @@ pub async fn worktree_remove(ctx: Ctx<'_>) -> Result<(), CommandError> {
         let text = "Only those who may run Claude here, or admins, can remove its worktree.";
         return reply(ctx, text, true).await;
     }
-    let Some(CommandReply::Worktree(answer)) = ask(ctx, SessionCommand::RemoveWorktree).await?
+    let Some(CommandReply::Worktree(answer)) =
+        ask(ctx, SessionCommand::RemoveWorktree, false).await?
     else {
         return Ok(());
     };

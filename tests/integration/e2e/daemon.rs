@@ -72,6 +72,8 @@ pub struct Options {
     pub thread_worktrees: bool,
     /// `[sessions].worktree_sweep_secs`.
     pub worktree_sweep_secs: Option<u64>,
+    /// The daemon's `git` is a wrapper that `Daemon::hold_git` can stop.
+    pub gated_git: bool,
 }
 
 /// A running daemon and its world. Channels alpha and beta map to projects
@@ -115,6 +117,9 @@ impl Daemon {
         }
         let cli = FakeCli::new();
         std::fs::create_dir(cli.dir("project-beta")).expect("beta folder");
+        if options.gated_git {
+            gated_git(&cli);
+        }
         let (claude_bin, claude_env) = match options.claude {
             Claude::Fake => (wrapper_script(&cli), Vec::new()),
             Claude::Real { binary, env } => (binary, env),
@@ -257,7 +262,7 @@ impl Daemon {
             .arg(sub)
             .current_dir(self.cli.dir("."))
             .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("PATH", self.path())
             .env("HOME", self.cli.dir("."))
             .env("COORDINATOR_CONFIG", self.cli.dir("coordinator.toml"))
             .env("CLAUDE_BIN", &self.claude_bin)
@@ -269,6 +274,34 @@ impl Daemon {
             // Never without this: serenity would otherwise reach discord.com.
             .env("DISCORD_API_BASE", self.fake.api_base());
         command
+    }
+
+    /// The test's PATH, behind the gated git's folder if there is one.
+    fn path(&self) -> std::ffi::OsString {
+        let inherited = std::env::var_os("PATH").unwrap_or_default();
+        let gated = self.cli.dir("bin");
+        if !gated.is_dir() {
+            return inherited;
+        }
+        let mut path = gated.into_os_string();
+        path.push(":");
+        path.push(inherited);
+        path
+    }
+
+    /// From now on each git command of the daemon waits for `release_git`.
+    pub fn hold_git(&self) {
+        std::fs::write(self.cli.dir("git-hold"), "").expect("hold git");
+    }
+
+    /// Until a git command is waiting.
+    pub async fn git_held(&self) {
+        let held = self.cli.dir("git-held");
+        poll(|| held.exists().then_some(()), "a held git command").await;
+    }
+
+    pub fn release_git(&self) {
+        std::fs::write(self.cli.dir("git-go"), "").expect("release git");
     }
 
     /// The configuration file the daemon reads.
@@ -475,4 +508,25 @@ pub fn git(dir: &std::path::Path, args: &[&str]) -> String {
         .expect("run git");
     assert!(out.status.success(), "git {args:?}: {out:?}");
     String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// `bin/git`: the real git, but while `git-hold` exists each call marks
+/// `git-held` and waits for `git-go`.
+fn gated_git(cli: &FakeCli) {
+    let real = std::process::Command::new("sh")
+        .args(["-c", "command -v git"])
+        .output()
+        .expect("find git");
+    let real = String::from_utf8_lossy(&real.stdout).trim().to_string();
+    let dir = cli.dir(".");
+    let script = format!(
+        "#!/bin/sh\nif [ -e '{d}/git-hold' ]; then\n  : > '{d}/git-held'\n  \
+         while [ ! -e '{d}/git-go' ]; do sleep 0.02; done\nfi\nexec '{real}' \"$@\"\n",
+        d = dir.display()
+    );
+    std::fs::create_dir_all(cli.dir("bin")).expect("bin folder");
+    let wrapper = cli.dir("bin/git");
+    std::fs::write(&wrapper, script).expect("git wrapper");
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).expect("chmod");
 }

@@ -6,7 +6,7 @@
 
 use super::daemon::git;
 use super::{Daemon, Options, poll};
-use test_support::fake_discord::{SlashCommand, UserMessage};
+use test_support::fake_discord::{InteractionReplyKind, SlashCommand, UserMessage};
 
 fn with_worktrees() -> Options {
     Options {
@@ -208,4 +208,53 @@ async fn a_sweep_removes_a_closed_threads_clean_worktree_and_tells_the_channel_o
 
     d.ask(archived, "back again").await;
     assert!(d.worktree().join("README.md").is_file(), "a fresh worktree");
+}
+
+#[tokio::test]
+async fn while_a_worktree_is_made_the_thread_shows_typing_and_a_command_is_deferred_not_lost() {
+    let d = Daemon::start(Options {
+        gated_git: true,
+        ..with_worktrees()
+    })
+    .await;
+    d.hold_git();
+    let asked = d.say(d.thread, d.alice, "start").await;
+    d.git_held().await;
+    poll(
+        || (d.fake.typing_count(d.thread) > 0).then_some(()),
+        "typing while the worktree is made",
+    )
+    .await;
+    let status = SlashCommand::new("status", d.thread, d.alice);
+    let handle = d.fake.slash_command(status).await;
+    let deferred = poll(
+        || {
+            let replies = d.fake.interaction_replies(&handle);
+            replies
+                .into_iter()
+                .find(|r| r.kind == InteractionReplyKind::Callback(5))
+        },
+        "a deferred answer",
+    )
+    .await;
+    assert_eq!(
+        deferred.body["flags"].as_u64(),
+        Some(64),
+        "ephemeral, as /status is"
+    );
+    d.release_git();
+    let answer = poll(
+        || {
+            let replies = d.fake.interaction_replies(&handle);
+            let followup = replies
+                .into_iter()
+                .find(|r| r.kind == InteractionReplyKind::Followup)?;
+            followup.content().map(str::to_string)
+        },
+        "the status after the worktree",
+    )
+    .await;
+    assert!(answer.contains("alpha"), "{answer}");
+    let reply = &d.reply_to(d.thread, asked).await[0].content;
+    assert!(!reply.contains('⚠'), "{reply}");
 }

@@ -147,3 +147,46 @@ async fn unknown_routes_and_channels_are_recorded_404s_with_discord_error_codes(
     );
     run.stop().await;
 }
+
+#[tokio::test]
+async fn an_interaction_takes_one_first_answer_and_only_in_time() {
+    use serenity::all::{CreateInteractionResponse, InteractionId};
+    let mut run = start().await;
+    run.fake
+        .wait_for(LIMIT, |r| r.iter().any(|r| r.method == "PUT"))
+        .await;
+    let user = run.fake.new_id();
+    let handle = run
+        .fake
+        .slash_command(SlashCommand::new("ping", run.channel, user))
+        .await;
+    let answered = |s: &Seen| matches!(s, Seen::Answered { .. });
+    let Seen::Answered { result, .. } = run.next("the answer", answered).await else {
+        unreachable!()
+    };
+    result.expect("in time");
+    let again = run
+        .http
+        .create_interaction_response(
+            InteractionId::new(handle.id),
+            &handle.token,
+            &CreateInteractionResponse::Acknowledge,
+            Vec::new(),
+        )
+        .await
+        .expect_err("a second first answer");
+    assert!(
+        again.to_string().contains("already been acknowledged"),
+        "{again}"
+    );
+
+    run.fake.set_interaction_deadline(std::time::Duration::ZERO);
+    run.fake
+        .slash_command(SlashCommand::new("ping", run.channel, user))
+        .await;
+    let Seen::Answered { result, .. } = run.next("the late answer", answered).await else {
+        unreachable!()
+    };
+    let late = result.expect_err("too late");
+    assert!(late.contains("Unknown interaction"), "{late}");
+}

@@ -30,6 +30,8 @@ pub use scripted::{
 pub const BOT_USERNAME: &str = "claude-bot";
 /// The token the fake accepts; pass it to `HttpBuilder::new`.
 pub const TOKEN: &str = "fake-bot-token.for-tests-only";
+/// How long Discord waits for an interaction's first answer.
+pub const INTERACTION_DEADLINE: Duration = Duration::from_secs(3);
 
 pub(crate) struct Shared {
     pub bot_user_id: u64,
@@ -362,6 +364,12 @@ impl FakeDiscord {
             self.shared.application_id,
             handle,
         )
+    }
+
+    /// Shortens (or lengthens) the time an interaction's first answer must
+    /// come in, so a test of a late one need not wait 3 s.
+    pub fn set_interaction_deadline(&self, deadline: Duration) {
+        self.shared.state().interaction_deadline = Some(deadline);
     }
 
     /// The next `method` request whose path starts with `path_prefix` (without

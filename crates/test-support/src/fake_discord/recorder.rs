@@ -65,6 +65,9 @@ pub struct InteractionHandle {
     pub channel_id: u64,
     /// For a click: the message whose component it was.
     pub message_id: Option<u64>,
+    /// When it was dispatched: Discord takes its first answer (the
+    /// callback) only within `INTERACTION_DEADLINE` of that.
+    pub created: Instant,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -148,6 +151,10 @@ pub(crate) struct State {
     pub flaky: Option<Flaky>,
     pub attachments: Vec<(String, String, Vec<u8>)>,
     pub interactions: Vec<InteractionHandle>,
+    /// Interactions whose callback was taken; a second one is refused.
+    pub acknowledged: Vec<u64>,
+    /// Replaces `INTERACTION_DEADLINE` (`FakeDiscord::set_interaction_deadline`).
+    pub interaction_deadline: Option<std::time::Duration>,
     pub identifies: Vec<Value>,
     /// The event name of every dispatch sent, oldest first.
     pub dispatched: Vec<String>,

@@ -345,6 +345,7 @@ impl FakeDiscord {
             token: format!("fake-interaction-token-{}", shared.snowflake()),
             channel_id: who.channel_id,
             message_id: message.as_ref().map(|(id, _)| *id),
+            created: std::time::Instant::now(),
         };
         let user = model::user(who.user_id, &format!("user{}", who.user_id), false);
         let mut interaction = json!({

@@ -154,7 +154,7 @@ fn route(shared: &Shared, call: &Call) -> HttpResponse {
                 .find(|h| Some(h.id) == id(i) && h.token == *token)
                 .cloned();
             match handle {
-                Some(handle) => interaction_callback(shared, &handle, call),
+                Some(handle) => first_callback(shared, &handle, call),
                 None => not_found(10062, "Unknown interaction"),
             }
         }
@@ -190,6 +190,25 @@ fn route(shared: &Shared, call: &Call) -> HttpResponse {
 
 fn ok(value: Value) -> HttpResponse {
     HttpResponse::json(200, &value)
+}
+
+/// Discord takes one callback per interaction, within 3 s of it: later,
+/// the token is no longer valid (10062); a second is refused (40060).
+fn first_callback(shared: &Shared, handle: &super::InteractionHandle, call: &Call) -> HttpResponse {
+    let deadline = shared.read().interaction_deadline;
+    if handle.created.elapsed() > deadline.unwrap_or(super::INTERACTION_DEADLINE) {
+        return not_found(10062, "Unknown interaction");
+    }
+    if shared.read().acknowledged.contains(&handle.id) {
+        let body =
+            json!({ "message": "Interaction has already been acknowledged.", "code": 40060 });
+        return HttpResponse::json(400, &body);
+    }
+    let answer = interaction_callback(shared, handle, call);
+    if answer.status < 300 {
+        shared.state().acknowledged.push(handle.id);
+    }
+    answer
 }
 
 fn not_found(code: u32, message: &str) -> HttpResponse {
