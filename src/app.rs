@@ -5,7 +5,7 @@
 //! and stop cleanly.
 
 use crate::actors::graph::{Core, Timings, start_core};
-use crate::actors::messages::{CloseAllWarm, Outgoing, Reload, Shutdown};
+use crate::actors::messages::{CloseAllWarm, Outgoing, Reload, Shutdown, StopSweeping};
 use crate::actors::reloader::Reloader;
 use crate::config::{Config, ConfigSource, EnvSettings, SharedConfig};
 use crate::db::Db;
@@ -155,10 +155,11 @@ pub async fn serve(daemon: Daemon, shutdown: impl Future<Output = ()>) -> anyhow
     outcome
 }
 
-/// Turns new requests away, gives running ones `grace` to finish, and
-/// closes every warm CLI process.
+/// Turns new requests away, stops the worktree sweeps, gives running
+/// requests `grace` to finish, and closes every warm CLI process.
 async fn settle(app: &App, grace: Duration) {
     app.discord.do_send(BeginShutdown);
+    app.core.sweeper.do_send(StopSweeping);
     // Idle warm processes close while the sessions drain.
     let pool = app.core.pool.clone();
     let (summary, _) = tokio::join!(

@@ -401,6 +401,12 @@ pub enum CommandReply {
     Swept(Sweep),
 }
 
+/// Ends the worktree sweeps: sent as a shutdown begins, so that none
+/// starts a removal the exit could cut short.
+#[derive(Debug, Clone, Copy, Message)]
+#[rtype(result = "()")]
+pub struct StopSweeping;
+
 /// What a worktree sweep found in one thread.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Sweep {

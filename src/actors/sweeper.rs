@@ -7,10 +7,11 @@
 //! would unarchive it, and a deleted one takes none. Threads are swept one
 //! at a time, so a sweep costs one REST call in flight.
 //!
-//! Handles no messages: it runs on its own timer.
+//! Runs on its own timer. Handles `StopSweeping`, after which no further
+//! thread is swept.
 
 use super::messages::{
-    CommandReply, Outgoing, SessionCommand, Sweep, ThreadIs, ToSession, WorktreeReply,
+    CommandReply, Outgoing, SessionCommand, StopSweeping, Sweep, ThreadIs, ToSession, WorktreeReply,
 };
 use crate::config::SharedConfig;
 use crate::domain::{ChannelId, ProjectName};
@@ -69,7 +70,8 @@ impl WorktreeSweeper {
             }
             sweep.told
         };
-        ctx.wait(work.into_actor(self).map(|told, act, ctx| {
+        // Spawned, not waited on, so that `StopSweeping` is taken at once.
+        ctx.spawn(work.into_actor(self).map(|told, act, ctx| {
             act.told = told;
             let every = act.config.current().sessions.worktree_sweep;
             act.sweep_after(every, ctx);
@@ -83,6 +85,15 @@ impl Actor for WorktreeSweeper {
     fn started(&mut self, ctx: &mut Self::Context) {
         let every = self.config.current().sessions.worktree_sweep;
         self.sweep_after(every.min(FIRST_SWEEP_WITHIN), ctx);
+    }
+}
+
+impl Handler<StopSweeping> for WorktreeSweeper {
+    type Result = ();
+
+    fn handle(&mut self, _: StopSweeping, ctx: &mut Self::Context) {
+        // Drops a sweep in progress between two threads.
+        ctx.stop();
     }
 }
 
@@ -172,6 +183,90 @@ fn kept_notice(thread: ChannelId, state: ThreadIs, branch: &str, why: &str) -> S
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::actors::messages::{OutboxError, SessionUnavailable};
+    use crate::config::Config;
+    use crate::domain::MessageId;
+    use tokio::sync::{mpsc, oneshot};
+
+    /// Stands in for the router: reports each thread asked about and
+    /// answers the first only once `release` fires.
+    struct Sessions {
+        asked: mpsc::UnboundedSender<ChannelId>,
+        release: Option<oneshot::Receiver<()>>,
+    }
+
+    impl Actor for Sessions {
+        type Context = Context<Self>;
+    }
+
+    impl Handler<ToSession> for Sessions {
+        type Result = ResponseFuture<Result<CommandReply, SessionUnavailable>>;
+
+        fn handle(&mut self, msg: ToSession, _: &mut Self::Context) -> Self::Result {
+            let _ = self.asked.send(msg.channel);
+            let release = self.release.take();
+            Box::pin(async move {
+                if let Some(release) = release {
+                    let _ = release.await;
+                }
+                Ok(CommandReply::Swept(Sweep::Skipped))
+            })
+        }
+    }
+
+    struct Nowhere;
+
+    impl Actor for Nowhere {
+        type Context = Context<Self>;
+    }
+
+    impl Handler<Outgoing> for Nowhere {
+        type Result = Result<Option<MessageId>, OutboxError>;
+
+        fn handle(&mut self, _: Outgoing, _: &mut Self::Context) -> Self::Result {
+            Ok(None)
+        }
+    }
+
+    /// A project with thread_worktrees whose worktrees folder holds the
+    /// folders of threads 11 and 12 (a sweep only lists them).
+    fn config(dir: &std::path::Path) -> Config {
+        let project = dir.join("shop");
+        std::fs::create_dir_all(project.join(".git")).unwrap();
+        for thread in ["11", "12"] {
+            std::fs::create_dir_all(project.join(worktree::WORKTREES_DIR).join(thread)).unwrap();
+        }
+        let text = format!(
+            "[discord]\nallowed_users = [\"1\"]\n\n[[projects]]\nname = \"shop\"\n\
+             channel_id = \"5\"\npath = '{}'\nthread_worktrees = true\n",
+            project.display()
+        );
+        let mut config = Config::from_toml_str(&text, &dir.join("c.toml")).unwrap();
+        config.sessions.worktree_sweep = Duration::from_millis(10);
+        config
+    }
+
+    #[actix_rt::test]
+    async fn once_told_to_stop_a_sweep_asks_about_no_further_thread() {
+        let dir = tempfile::tempdir().unwrap();
+        let (asked, mut seen) = mpsc::unbounded_channel();
+        let (release, held) = oneshot::channel();
+        let sessions = Sessions {
+            asked,
+            release: Some(held),
+        }
+        .start();
+        let sweeper = WorktreeSweeper::new(
+            config(dir.path()).into(),
+            sessions.recipient(),
+            Nowhere.start().recipient(),
+        )
+        .start();
+        assert_eq!(seen.recv().await, Some(ChannelId(11)));
+        sweeper.send(StopSweeping).await.unwrap();
+        let _ = release.send(());
+        assert_eq!(seen.recv().await, None, "thread 12 was not asked about");
+    }
 
     #[test]
     fn the_notice_names_the_thread_branch_and_reason_but_no_path() {
