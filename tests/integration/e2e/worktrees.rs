@@ -150,10 +150,16 @@ async fn a_sweep_removes_a_closed_threads_clean_worktree_and_tells_the_channel_o
     let dirty = d.worktree_of(deleted).join("draft.rs");
     std::fs::write(&dirty, "fn x() {}\n").expect("dirty");
     let posts_before = d.fake.posted_messages(archived).len();
-    d.fake
-        .fail_next("GET", &format!("/channels/{archived}"), 403);
+    let lookup = format!("/channels/{archived}");
+    // The first lookup is refused; the next waits until the worktree was
+    // seen kept, as the sweeps come every second.
+    let mut refused = d.fake.hold_next("GET", &lookup);
+    d.fake.fail_next("GET", &lookup, 403);
     d.fake.archive_thread(archived);
     d.fake.delete_channel(deleted);
+    refused.reached(super::LIMIT).await;
+    let mut next = d.fake.hold_next("GET", &lookup);
+    refused.release();
 
     let failed_lookup = |r: &serde_json::Value| {
         r["msg"] == "cannot look up a thread" && r["channel_id"] == archived
@@ -164,6 +170,8 @@ async fn a_sweep_removes_a_closed_threads_clean_worktree_and_tells_the_channel_o
     )
     .await;
     assert!(d.worktree().exists(), "kept while its state is unknown");
+    next.reached(super::LIMIT).await;
+    next.release();
     poll(
         || (!d.worktree().exists()).then_some(()),
         "the archived thread's worktree to go",
