@@ -376,14 +376,13 @@ impl Daemon {
     /// Waits until a bot post in `channel` replies to `message`; returns it
     /// and every post in the channel after it.
     pub async fn reply_to(&self, channel: u64, message: u64) -> Vec<PostedMessage> {
-        self.fake
-            .wait_for(LIMIT, |_| {
-                self.fake
-                    .posted_messages(channel)
-                    .iter()
-                    .any(|m| replies_to(m) == Some(message))
-            })
-            .await;
+        self.wait_discord("a reply", || {
+            self.fake
+                .posted_messages(channel)
+                .iter()
+                .any(|m| replies_to(m) == Some(message))
+        })
+        .await;
         let posted = self.fake.posted_messages(channel);
         let first = posted
             .iter()
@@ -392,14 +391,32 @@ impl Daemon {
         posted[first..].to_vec()
     }
 
+    /// Awaits a change in the fake Discord until `done` holds; when `LIMIT`
+    /// passes, panics naming `what`, with the daemon's log messages on the
+    /// first line and then every request the fake recorded.
+    pub async fn wait_discord(&self, what: &str, done: impl Fn() -> bool) {
+        let Err(requests) = self.fake.try_wait_for(LIMIT, |_| done()).await else {
+            return;
+        };
+        let log: Vec<String> = self
+            .log_records()
+            .iter()
+            .map(|r| format!("{} {}", r["msg"], r["channel_id"]))
+            .collect();
+        let requests: Vec<String> = requests.iter().map(|r| r.summary()).collect();
+        panic!(
+            "{what}: not within {LIMIT:?}; the daemon logged: {}\nrequests: {requests:#?}",
+            log.join(" | ")
+        );
+    }
+
     /// Runs a slash command and waits for its first reply's text.
     pub async fn slash(&self, command: SlashCommand) -> String {
         let handle = self.fake.slash_command(command).await;
-        self.fake
-            .wait_for(LIMIT, |_| {
-                !self.fake.interaction_replies(&handle).is_empty()
-            })
-            .await;
+        self.wait_discord("a slash command's reply", || {
+            !self.fake.interaction_replies(&handle).is_empty()
+        })
+        .await;
         let first = self.fake.interaction_replies(&handle).remove(0);
         first.content().unwrap_or_default().to_string()
     }

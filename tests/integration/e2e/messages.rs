@@ -2,7 +2,7 @@
 //! resumed sessions, chunked answers, parallel channels and threads.
 
 use super::{
-    Daemon, LIMIT, Options, argvs, assert_pings_nobody, no_pings, notifies_requester, replies_to,
+    Daemon, Options, argvs, assert_pings_nobody, no_pings, notifies_requester, replies_to,
     resume_of,
 };
 
@@ -26,14 +26,13 @@ async fn a_mention_gets_typing_a_status_message_and_a_reply_that_notifies_only_t
         .find(|m| m.content.starts_with("⏳"))
         .expect("a status message was posted");
     assert_eq!(replies_to(status), None);
-    d.fake
-        .wait_for(LIMIT, |_| {
-            d.fake
-                .posted_messages(d.alpha)
-                .iter()
-                .any(|m| m.id == status.id && m.deleted)
-        })
-        .await;
+    d.wait_discord("the status message's deletion", || {
+        d.fake
+            .posted_messages(d.alpha)
+            .iter()
+            .any(|m| m.id == status.id && m.deleted)
+    })
+    .await;
     let requests = d.fake.requests();
     assert!(requests.iter().all(|r| r.status < 400), "{requests:#?}");
     assert_pings_nobody(&requests);

@@ -313,22 +313,33 @@ impl FakeDiscord {
         limit: Duration,
         pred: impl Fn(&[RecordedRequest]) -> bool,
     ) -> Vec<RecordedRequest> {
+        self.try_wait_for(limit, pred)
+            .await
+            .unwrap_or_else(|requests| {
+                let summary: Vec<String> = requests.iter().map(RecordedRequest::summary).collect();
+                panic!("fake Discord: condition not met within {limit:?}; requests: {summary:#?}");
+            })
+    }
+
+    /// As `wait_for`, but a timeout returns what was recorded, for a caller
+    /// that has more to say about what did not happen.
+    pub async fn try_wait_for(
+        &self,
+        limit: Duration,
+        pred: impl Fn(&[RecordedRequest]) -> bool,
+    ) -> Result<Vec<RecordedRequest>, Vec<RecordedRequest>> {
         let mut changes = self.shared.changes.subscribe();
         let deadline = tokio::time::Instant::now() + limit;
         loop {
             let requests = self.requests();
             if pred(&requests) {
-                return requests;
+                return Ok(requests);
             }
             if tokio::time::timeout_at(deadline, changes.changed())
                 .await
                 .is_err()
             {
-                let summary: Vec<String> = requests
-                    .iter()
-                    .map(|r| format!("{} {} -> {} {:?}", r.method, r.path, r.status, r.json))
-                    .collect();
-                panic!("fake Discord: condition not met within {limit:?}; requests: {summary:#?}");
+                return Err(requests);
             }
         }
     }

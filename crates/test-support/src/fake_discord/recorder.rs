@@ -24,6 +24,14 @@ pub struct RecordedRequest {
 }
 
 impl RecordedRequest {
+    /// One line for a failure message: method, path, status and body.
+    pub fn summary(&self) -> String {
+        format!(
+            "{} {} -> {} {:?}",
+            self.method, self.path, self.status, self.json
+        )
+    }
+
     pub fn is(&self, method: &str, path: &str) -> bool {
         self.method == method && self.path == path
     }
