@@ -6,6 +6,7 @@
 
 use super::messages::GatewayAttachment;
 use crate::domain::{Image, ImageKind, MessageId, tame_file_name};
+use crate::format::{byte_size, size_against};
 use std::path::Path;
 use std::time::Duration;
 
@@ -139,11 +140,10 @@ enum Unfit {
 impl Unfit {
     fn describe(&self, name: &str, limits: Limits) -> String {
         match self {
-            Self::LargeImage(n) => format!(
-                "`{name}` is an image of {} and the image limit is {}",
-                human_bytes(*n),
-                human_bytes(limits.image_bytes)
-            ),
+            Self::LargeImage(n) => {
+                let (size, limit) = size_against(*n, limits.image_bytes);
+                format!("`{name}` is an image of {size} and the image limit is {limit}")
+            }
             Self::TooManyImages => {
                 format!("`{name}`: at most {MAX_IMAGES} images go with one message")
             }
@@ -156,11 +156,8 @@ impl Unfit {
 }
 
 fn too_large(name: &str, size: u64, limit: u64) -> String {
-    format!(
-        "`{name}` is {} and the limit is {}",
-        human_bytes(size),
-        human_bytes(limit)
-    )
+    let (size, limit) = size_against(size, limit);
+    format!("`{name}` is {size} and the limit is {limit}")
 }
 
 /// Why a download gave nothing to judge.
@@ -172,7 +169,7 @@ enum Fetch {
 impl Fetch {
     fn describe(&self, name: &str, cap: u64) -> String {
         match self {
-            Self::TooLarge => format!("`{name}` is over the limit of {}", human_bytes(cap)),
+            Self::TooLarge => format!("`{name}` is over the limit of {}", byte_size(cap)),
             Self::Failed(e) => {
                 tracing::warn!(error = %format!("{e:#}"), "cannot download attachment");
                 format!("`{name}` could not be downloaded")
@@ -237,14 +234,6 @@ pub fn prompt_with_files(prompt: &str, files: &[String]) -> String {
         out.push('\n');
     }
     out
-}
-
-fn human_bytes(n: u64) -> String {
-    match n {
-        n if n >= 1024 * 1024 => format!("{:.1} MB", n as f64 / (1024.0 * 1024.0)),
-        n if n >= 1024 => format!("{:.0} KB", n as f64 / 1024.0),
-        n => format!("{n} bytes"),
-    }
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 //! on the way); one over Discord's upload limit stays, and the user is
 //! told.
 
-use crate::format::MAX_UPLOAD_BYTES;
+use crate::format::{MAX_UPLOAD_BYTES, byte_size, size_against};
 use std::fs::{self, File};
 use std::io::Read as _;
 use std::os::unix::fs::OpenOptionsExt as _;
@@ -90,9 +90,9 @@ fn read(path: &Path) -> Result<Vec<u8>, Option<String>> {
         return Err(None);
     }
     if meta.len() > MAX_UPLOAD_BYTES {
+        let (size, limit) = size_against(meta.len(), MAX_UPLOAD_BYTES);
         return Err(Some(format!(
-            "is {:.1} MB, over Discord's 10 MB upload limit; it stays in the outbox",
-            meta.len() as f64 / (1024.0 * 1024.0)
+            "is {size}, over Discord's upload limit of {limit}; it stays in the outbox"
         )));
     }
     let mut body = Vec::new();
@@ -104,9 +104,10 @@ fn read(path: &Path) -> Result<Vec<u8>, Option<String>> {
         .and_then(|f| f.take(MAX_UPLOAD_BYTES + 1).read_to_end(&mut body))
         .map_err(|e| Some(format!("could not be read ({})", e.kind())))?;
     if body.len() as u64 > MAX_UPLOAD_BYTES {
-        return Err(Some(
-            "grew past Discord's 10 MB upload limit; it stays in the outbox".into(),
-        ));
+        let limit = byte_size(MAX_UPLOAD_BYTES);
+        return Err(Some(format!(
+            "grew past Discord's upload limit of {limit}; it stays in the outbox"
+        )));
     }
     Ok(body)
 }
@@ -146,7 +147,9 @@ mod tests {
         assert!(taken.files.is_empty());
         assert_eq!(taken.kept.len(), 1);
         assert!(
-            taken.kept[0].contains("`dump.bin` is 10.0 MB, over"),
+            taken.kept[0].contains(
+                "`dump.bin` is 10,485,761 bytes, over Discord's upload limit of 10,485,760 bytes"
+            ),
             "{:?}",
             taken.kept
         );

@@ -6,7 +6,7 @@
 use super::{CommandError, Ctx, NOT_MAPPED, caller, here, may_run_claude, reply};
 use crate::config::Project;
 use crate::domain::{ChannelId, Outside, resolve_inside};
-use crate::format::MAX_UPLOAD_BYTES;
+use crate::format::{MAX_UPLOAD_BYTES, size_against};
 use serenity::all::{CreateAllowedMentions, CreateAttachment};
 use std::path::PathBuf;
 
@@ -40,10 +40,8 @@ pub async fn file(
         Err(_) => return reply(ctx, refusal(&shown, Outside::Missing), true).await,
     };
     if size > MAX_UPLOAD_BYTES {
-        let text = format!(
-            "`{shown}` is {:.1} MB, and Discord takes files up to 10 MB.",
-            size as f64 / (1024.0 * 1024.0)
-        );
+        let (size, limit) = size_against(size, MAX_UPLOAD_BYTES);
+        let text = format!("`{shown}` is {size}, and Discord takes files up to {limit}.");
         return reply(ctx, text, true).await;
     }
     let body = tokio::fs::read(&found).await?;

@@ -124,7 +124,7 @@ async fn file_attaches_a_project_file_publicly_and_refuses_everything_outside() 
         (
             d.alice,
             "big.bin",
-            "is 10.0 MB, and Discord takes files up to 10 MB",
+            "is 10,485,761 bytes, and Discord takes files up to 10,485,760 bytes",
         ),
         (d.alice, "docs", "is not a file"),
         (d.alice, "nope.md", "does not exist"),
