@@ -1,8 +1,9 @@
 //! What 10,000 channels cost: resident memory (and Rust heap) per idle
 //! SessionActor, and the time to route a command to one of them, on the
 //! real pipeline (router, sessions, pool, typing, error reporter, a
-//! temp-file SQLite store) with a null outbox in place of Discord. Prints a
-//! table and rewrites the "Sessions" section of docs/PERFORMANCE.md.
+//! temp-file SQLite store) with a stand-in for Discord that drops every
+//! post. Prints a table and rewrites the "Sessions" section of
+//! docs/PERFORMANCE.md.
 
 mod common;
 #[path = "sessions/memory.rs"]
@@ -146,8 +147,8 @@ fn main() {
     println!("{tables}");
     let section = format!(
         "## Sessions\n\n`cargo bench --bench sessions`: the real pipeline (router, SessionActors, ClaudePool with \
-max_concurrent 8, typing, error reporter) on a temp-file SQLite store (WAL, 4 read connections and one writer), a null outbox in \
-place of Discord, idle timeout 10 h so nothing stops. Each session is started by one `ToSession {{ Status }}`: \
+max_concurrent 8, typing, error reporter) on a temp-file SQLite store (WAL, 4 read connections and one writer), a stand-in for Discord that drops every post, \
+idle timeout 10 h so nothing stops. Each session is started by one `ToSession {{ Status }}`: \
 the router spawns the actor, which creates its row, answers and arms its idle timer. RSS is VmRSS from \
 /proc/self/status; Rust heap is live bytes counted by a wrapping global allocator. The idle delta therefore \
 holds the actor and its context (a spawned task), its mailbox (`set_mailbox_capacity(256)` only sets a bound: \

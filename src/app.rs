@@ -29,8 +29,8 @@ const RELEASE_MEMORY_EVERY: Duration = Duration::from_secs(30);
 /// get to exit: stdin closed, then the group ended (within 2 × 5 s).
 const WARM_CLOSE_WAIT: Duration = Duration::from_secs(11);
 
-/// The actors of a running daemon: the core and the Discord actor that is
-/// its outbox.
+/// The actors of a running daemon: the core and the Discord actor that
+/// takes its posts.
 pub struct App {
     pub config: SharedConfig,
     pub db: Db,
@@ -43,12 +43,19 @@ impl App {
     pub fn start(config: SharedConfig, source: ConfigSource, db: Db) -> App {
         // The Discord actor and the core need each other's addresses.
         let discord_ctx = Context::<DiscordActor>::new();
-        let (outbox, threads) = (
+        let (discord, threads) = (
             discord_ctx.address().recipient(),
             discord_ctx.address().recipient(),
         );
         let timings = Timings::default();
-        let core = start_core(config.clone(), source, db.clone(), outbox, threads, timings);
+        let core = start_core(
+            config.clone(),
+            source,
+            db.clone(),
+            discord,
+            threads,
+            timings,
+        );
         let actor = DiscordActor::new(
             config.clone(),
             core.router.clone(),

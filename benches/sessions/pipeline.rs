@@ -1,12 +1,12 @@
 //! The pipeline under test and its phases: the real router, sessions, pool,
-//! typing and error actors on a temp-file store, a null outbox in place of
+//! typing and error actors on a temp-file store, a null discord in place of
 //! Discord, and the ways the bench drives them.
 
 use super::{BATCH, FIRST, ROUND_TRIPS, SESSIONS};
 use actix::prelude::*;
 use claude_coordinator::actors::graph::{Timings, start_core};
 use claude_coordinator::actors::messages::{
-    AskThread, CommandReply, OutboxError, Outgoing, Request, Routed, SessionCommand, ThreadIs,
+    AskThread, CommandReply, Outgoing, OutgoingError, Request, Routed, SessionCommand, ThreadIs,
     ToSession,
 };
 use claude_coordinator::actors::router::SessionRouter;
@@ -21,16 +21,16 @@ use tokio::sync::mpsc;
 
 /// Stands in for Discord: hands out message ids and reports every reply
 /// to a user's message (answer or error) on `replies`.
-struct NullOutbox {
+struct NullDiscord {
     next_id: u64,
     replies: mpsc::UnboundedSender<bool>,
 }
 
-impl Actor for NullOutbox {
+impl Actor for NullDiscord {
     type Context = Context<Self>;
 }
 
-impl Handler<AskThread> for NullOutbox {
+impl Handler<AskThread> for NullDiscord {
     type Result = MessageResult<AskThread>;
 
     fn handle(&mut self, _: AskThread, _: &mut Self::Context) -> Self::Result {
@@ -38,8 +38,8 @@ impl Handler<AskThread> for NullOutbox {
     }
 }
 
-impl Handler<Outgoing> for NullOutbox {
-    type Result = Result<Option<MessageId>, OutboxError>;
+impl Handler<Outgoing> for NullDiscord {
+    type Result = Result<Option<MessageId>, OutgoingError>;
 
     fn handle(&mut self, msg: Outgoing, _: &mut Self::Context) -> Self::Result {
         let Outgoing::Post {
@@ -81,18 +81,18 @@ pub async fn start() -> Bench {
     let url = format!("sqlite://{}", dir.path().join("coordinator.db").display());
     let db = Db::connect(&url).await.expect("db");
     let (tx, replies) = mpsc::unbounded_channel();
-    let outbox = NullOutbox {
+    let discord = NullDiscord {
         next_id: 1_000,
         replies: tx,
     }
     .start();
-    let threads = outbox.clone().recipient();
-    let outbox = outbox.recipient();
+    let threads = discord.clone().recipient();
+    let discord = discord.recipient();
     let timings = Timings {
         progress_interval: Duration::from_secs(1),
         ..Timings::default()
     };
-    let core = start_core(config.into(), source, db.clone(), outbox, threads, timings);
+    let core = start_core(config.into(), source, db.clone(), discord, threads, timings);
     Bench {
         router: core.router,
         deps: core.deps,

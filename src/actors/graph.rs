@@ -1,7 +1,8 @@
 //! The core actor graph, built in one place: the daemon, the pipeline
-//! tests and the benches all start it here, each handing in its own
-//! outbox (the Discord actor, a recorder, a null sink), which also says
-//! whether a thread is open.
+//! tests and the benches all start it here, each handing in what stands
+//! for Discord (the Discord actor, a recorder, a sink that drops every
+//! post): where every `Outgoing` goes, and what says whether a thread is
+//! open.
 
 use super::claude_pool::{ClaudePool, WarmSettings};
 use super::error_reporter::ErrorReporter;
@@ -65,7 +66,7 @@ pub fn start_core(
     config: SharedConfig,
     source: ConfigSource,
     db: Db,
-    outbox: Recipient<Outgoing>,
+    discord: Recipient<Outgoing>,
     threads: Recipient<AskThread>,
     timings: Timings,
 ) -> Core {
@@ -78,7 +79,7 @@ pub fn start_core(
         answer_within: timings.warm_answer_within,
     };
     let pool = ClaudePool::new(claude.max_concurrent, warm, metrics.clone()).start();
-    let typing = TypingActor::new(outbox.clone(), timings.typing_interval).start();
+    let typing = TypingActor::new(discord.clone(), timings.typing_interval).start();
     let deps = Arc::new(SessionDeps {
         config: config.clone(),
         db,
@@ -88,7 +89,7 @@ pub fn start_core(
         is_warm: pool.clone().recipient(),
         start_typing: typing.clone().recipient(),
         stop_typing: typing.clone().recipient(),
-        outbox: outbox.clone(),
+        discord: discord.clone(),
         threads,
         errors: errors.clone(),
         progress_interval: timings.progress_interval,
@@ -96,7 +97,7 @@ pub fn start_core(
         metrics: metrics.clone(),
     });
     let router = SessionRouter::new(deps.clone()).start();
-    let sweeper = WorktreeSweeper::new(config.clone(), router.clone().recipient(), outbox).start();
+    let sweeper = WorktreeSweeper::new(config.clone(), router.clone().recipient(), discord).start();
     let reloader = Reloader::new(
         config,
         source,

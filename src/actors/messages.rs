@@ -19,7 +19,7 @@ pub struct FileAttachment {
 /// Something the pipeline asks Discord to do. The Discord actor carries it
 /// out; tests replace it with a recorder.
 #[derive(Debug, Clone, PartialEq, Eq, Message)]
-#[rtype(result = "Result<Option<MessageId>, OutboxError>")]
+#[rtype(result = "Result<Option<MessageId>, OutgoingError>")]
 pub enum Outgoing {
     Typing {
         channel: ChannelId,
@@ -76,7 +76,7 @@ impl Outgoing {
 /// Why Discord did not take an `Outgoing`; detail is for the log only.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("discord refused the request: {detail}")]
-pub struct OutboxError {
+pub struct OutgoingError {
     pub detail: String,
 }
 

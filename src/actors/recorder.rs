@@ -1,17 +1,17 @@
-//! RecordingOutbox: a stand-in for the Discord actor that records every
+//! RecordingDiscord: a stand-in for the Discord actor that records every
 //! `Outgoing` so tests can assert on what would have been posted, and await
 //! it instead of sleeping. Public because integration tests use it too.
 //!
 //! Handles: `Outgoing`.
 
-use super::messages::{AskThread, OutboxError, Outgoing, ThreadIs};
+use super::messages::{AskThread, Outgoing, OutgoingError, ThreadIs};
 use crate::domain::MessageId;
 use actix::prelude::*;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::watch;
 
-pub struct RecordingOutbox {
+pub struct RecordingDiscord {
     events: Arc<Mutex<Vec<Outgoing>>>,
     changed: watch::Sender<usize>,
     next_id: u64,
@@ -24,17 +24,17 @@ pub struct Recording {
     changed: watch::Receiver<usize>,
 }
 
-impl RecordingOutbox {
+impl RecordingDiscord {
     pub fn new() -> (Self, Recording) {
         let events = Arc::new(Mutex::new(Vec::new()));
         let (tx, rx) = watch::channel(0);
-        let outbox = Self {
+        let discord = Self {
             events: events.clone(),
             changed: tx,
             next_id: 1_000,
         };
         (
-            outbox,
+            discord,
             Recording {
                 events,
                 changed: rx,
@@ -43,12 +43,12 @@ impl RecordingOutbox {
     }
 }
 
-impl Actor for RecordingOutbox {
+impl Actor for RecordingDiscord {
     type Context = Context<Self>;
 }
 
-impl Handler<Outgoing> for RecordingOutbox {
-    type Result = Result<Option<MessageId>, OutboxError>;
+impl Handler<Outgoing> for RecordingDiscord {
+    type Result = Result<Option<MessageId>, OutgoingError>;
 
     fn handle(&mut self, msg: Outgoing, _: &mut Self::Context) -> Self::Result {
         let id = matches!(msg, Outgoing::Post { .. } | Outgoing::Prompt { .. }).then(|| {
@@ -66,7 +66,7 @@ impl Handler<Outgoing> for RecordingOutbox {
 }
 
 /// Every thread is open.
-impl Handler<AskThread> for RecordingOutbox {
+impl Handler<AskThread> for RecordingDiscord {
     type Result = MessageResult<AskThread>;
 
     fn handle(&mut self, _: AskThread, _: &mut Self::Context) -> Self::Result {

@@ -26,7 +26,7 @@ const FIRST_SWEEP_WITHIN: Duration = Duration::from_secs(60);
 pub struct WorktreeSweeper {
     config: SharedConfig,
     sessions: Recipient<ToSession>,
-    outbox: Recipient<Outgoing>,
+    discord: Recipient<Outgoing>,
     /// Threads whose kept worktree the project's channel was told of.
     told: HashSet<ChannelId>,
 }
@@ -35,12 +35,12 @@ impl WorktreeSweeper {
     pub fn new(
         config: SharedConfig,
         sessions: Recipient<ToSession>,
-        outbox: Recipient<Outgoing>,
+        discord: Recipient<Outgoing>,
     ) -> Self {
         Self {
             config,
             sessions,
-            outbox,
+            discord,
             told: HashSet::new(),
         }
     }
@@ -57,12 +57,12 @@ impl WorktreeSweeper {
             .filter(|p| p.thread_worktrees)
             .map(|p| (p.name.clone(), p.channel_id, p.path.clone()))
             .collect();
-        let (sessions, outbox) = (self.sessions.clone(), self.outbox.clone());
+        let (sessions, discord) = (self.sessions.clone(), self.discord.clone());
         let told = std::mem::take(&mut self.told);
         let work = async move {
             let mut sweep = Sweeping {
                 sessions,
-                outbox,
+                discord,
                 told,
             };
             for (name, channel, path) in projects {
@@ -100,7 +100,7 @@ impl Handler<StopSweeping> for WorktreeSweeper {
 /// One sweep's work, off the actor.
 struct Sweeping {
     sessions: Recipient<ToSession>,
-    outbox: Recipient<Outgoing>,
+    discord: Recipient<Outgoing>,
     told: HashSet<ChannelId>,
 }
 
@@ -140,7 +140,7 @@ impl Sweeping {
             attachment: None,
             notify: false,
         };
-        let refused = match self.outbox.send(post).await {
+        let refused = match self.discord.send(post).await {
             Ok(Ok(_)) => None,
             Ok(Err(e)) => Some(e.to_string()),
             Err(e) => Some(e.to_string()),
@@ -183,7 +183,7 @@ fn kept_notice(thread: ChannelId, state: ThreadIs, branch: &str, why: &str) -> S
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::actors::messages::{OutboxError, SessionUnavailable};
+    use crate::actors::messages::{OutgoingError, SessionUnavailable};
     use crate::config::Config;
     use crate::domain::MessageId;
     use tokio::sync::{mpsc, oneshot};
@@ -221,7 +221,7 @@ mod tests {
     }
 
     impl Handler<Outgoing> for Nowhere {
-        type Result = Result<Option<MessageId>, OutboxError>;
+        type Result = Result<Option<MessageId>, OutgoingError>;
 
         fn handle(&mut self, _: Outgoing, _: &mut Self::Context) -> Self::Result {
             Ok(None)

@@ -14,16 +14,16 @@ use std::time::Duration;
 pub const TYPING_INTERVAL: Duration = Duration::from_secs(8);
 
 pub struct TypingActor {
-    outbox: Recipient<Outgoing>,
+    discord: Recipient<Outgoing>,
     interval: Duration,
     active: BTreeSet<ChannelId>,
     ticking: bool,
 }
 
 impl TypingActor {
-    pub fn new(outbox: Recipient<Outgoing>, interval: Duration) -> Self {
+    pub fn new(discord: Recipient<Outgoing>, interval: Duration) -> Self {
         Self {
-            outbox,
+            discord,
             interval,
             active: BTreeSet::new(),
             ticking: false,
@@ -32,7 +32,7 @@ impl TypingActor {
 
     fn send_typing(&self, channel: ChannelId) {
         // Typing is advisory: a refusal is not worth an error id, so no reply is awaited.
-        self.outbox.do_send(Outgoing::Typing { channel });
+        self.discord.do_send(Outgoing::Typing { channel });
     }
 }
 
@@ -80,7 +80,7 @@ impl Handler<TypingTick> for TypingActor {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::actors::recorder::{Recording, RecordingOutbox};
+    use crate::actors::recorder::{Recording, RecordingDiscord};
 
     const NEVER: Duration = Duration::from_secs(3600);
     const LIMIT: Duration = Duration::from_secs(5);
@@ -93,9 +93,9 @@ mod tests {
     }
 
     fn start(interval: Duration) -> (Addr<TypingActor>, Recording) {
-        let (outbox, recording) = RecordingOutbox::new();
-        let outbox = outbox.start().recipient();
-        (TypingActor::new(outbox, interval).start(), recording)
+        let (discord, recording) = RecordingDiscord::new();
+        let discord = discord.start().recipient();
+        (TypingActor::new(discord, interval).start(), recording)
     }
 
     #[actix_rt::test]

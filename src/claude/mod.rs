@@ -21,7 +21,7 @@ mod pump;
 mod recovery;
 mod runner;
 mod slash;
-mod sweep;
+mod strays;
 mod targets;
 
 pub use args::{BASE_ARGS, build_args};

@@ -2,9 +2,9 @@
 //! started are stopped. The CLI spawns children of its own (MCP servers,
 //! background shells), so it gets its own process group and signals go to
 //! the whole group; what left the group (a tool shell in its own session)
-//! is found by the run's tag (`sweep`).
+//! is found by the run's tag (`strays`).
 
-use super::sweep::{RUN_TAG_VAR, sweep_soon};
+use super::strays::{RUN_TAG_VAR, kill_tagged_soon};
 use super::{FORBIDDEN_ENV, RunSpec, build_args};
 use std::process::{ExitStatus, Stdio};
 use std::time::Duration;
@@ -31,8 +31,8 @@ pub(super) fn spawn(spec: &RunSpec, tag: &str) -> std::io::Result<Child> {
 }
 
 /// The child's process group and the run's tag. Dropping it unfinished
-/// (a dropped run future) SIGKILLs whatever is left of the group and sweeps
-/// the tag, so nothing is left behind.
+/// (a dropped run future) SIGKILLs whatever is left of the group and every
+/// process with the tag, so nothing is left behind.
 #[derive(Debug)]
 pub(super) struct ProcessGroup {
     pgid: Option<libc::pid_t>,
@@ -55,12 +55,12 @@ impl ProcessGroup {
 
     /// The CLI is reaped: SIGKILL what is left of its group, and unless it
     /// ended by itself after its result (the CLI then ended its own tool
-    /// shells), sweep the tag for what left the group.
+    /// shells), kill what left the group by its tag.
     pub(super) fn finish(&mut self, clean: bool) {
         self.finished = true;
         self.signal(libc::SIGKILL);
         if !clean {
-            sweep_soon(std::mem::take(&mut self.tag));
+            kill_tagged_soon(std::mem::take(&mut self.tag));
         }
     }
 

@@ -12,7 +12,7 @@ use super::outcome::{Outcome, RunReport, classify, interrupted, stderr_says_unkn
 use super::pipes::{collect_stderr, feed_stdin};
 use super::process::{ProcessGroup, exit_code, spawn};
 use super::pump::{Ending, Pump};
-use super::sweep::new_tag;
+use super::strays::new_tag;
 use super::targets::ProjectRoots;
 use super::{Progress, RunSpec};
 use crate::domain::ClaudeSessionId;

@@ -11,7 +11,9 @@
 use super::attachments;
 use super::messages::{Announce, BeginShutdown, Connected};
 use super::rest::{deliver, what};
-use crate::actors::messages::{AskThread, ErrorKind, OutboxError, Outgoing, ReportError, ThreadIs};
+use crate::actors::messages::{
+    AskThread, ErrorKind, Outgoing, OutgoingError, ReportError, ThreadIs,
+};
 use crate::actors::router::SessionRouter;
 use crate::config::SharedConfig;
 use crate::domain::{ChannelId, MessageId, UserId};
@@ -152,20 +154,20 @@ impl Handler<BeginShutdown> for DiscordActor {
 /// (with an error id, once); typing is advisory and nobody awaits it, so
 /// here a refusal is only a warning.
 impl Handler<Outgoing> for DiscordActor {
-    type Result = ResponseFuture<Result<Option<MessageId>, OutboxError>>;
+    type Result = ResponseFuture<Result<Option<MessageId>, OutgoingError>>;
 
     fn handle(&mut self, msg: Outgoing, _: &mut Self::Context) -> Self::Result {
         let (http, metrics) = (self.http.clone(), self.metrics.clone());
         Box::pin(async move {
             let Some(http) = http else {
-                return Err(OutboxError {
+                return Err(OutgoingError {
                     detail: "not connected to Discord yet".into(),
                 });
             };
             let (channel, what) = (msg.channel(), what(&msg));
             deliver(&http, msg, &metrics).await.map_err(|e| {
                 tracing::warn!(channel_id = channel.get(), what, error = %e, "Discord refused a request");
-                OutboxError {
+                OutgoingError {
                     detail: e.to_string(),
                 }
             })

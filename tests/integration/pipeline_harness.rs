@@ -8,7 +8,7 @@ use claude_coordinator::actors::graph::{Timings, start_core};
 use claude_coordinator::actors::messages::{
     CommandReply, Outgoing, Request, SessionCommand, ToSession,
 };
-use claude_coordinator::actors::recorder::{Recording, RecordingOutbox};
+use claude_coordinator::actors::recorder::{Recording, RecordingDiscord};
 use claude_coordinator::actors::router::SessionRouter;
 use claude_coordinator::actors::typing::TypingActor;
 use claude_coordinator::config::{Config, ConfigSource};
@@ -93,16 +93,16 @@ impl Pipeline {
             Config::from_toml_str(&text, &cli.dir("coordinator.toml")).expect("config");
         tune(&mut config);
         let source = ConfigSource::file(&config.source);
-        let (outbox, rec) = RecordingOutbox::new();
-        let outbox = outbox.start();
-        let threads = outbox.clone().recipient();
-        let outbox = outbox.recipient();
+        let (discord, rec) = RecordingDiscord::new();
+        let discord = discord.start();
+        let threads = discord.clone().recipient();
+        let discord = discord.recipient();
         let timings = Timings {
             progress_interval: Duration::from_millis(50),
             now,
             ..Timings::default()
         };
-        let core = start_core(config.into(), source, db.clone(), outbox, threads, timings);
+        let core = start_core(config.into(), source, db.clone(), discord, threads, timings);
         Pipeline {
             cli,
             db,

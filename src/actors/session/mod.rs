@@ -52,7 +52,7 @@ pub struct SessionDeps {
     pub is_warm: Recipient<IsWarm>,
     pub start_typing: Recipient<StartTyping>,
     pub stop_typing: Recipient<StopTyping>,
-    pub outbox: Recipient<Outgoing>,
+    pub discord: Recipient<Outgoing>,
     /// Whether a thread is still open (Discord, or a test's stand-in).
     pub threads: Recipient<AskThread>,
     pub errors: Recipient<ReportError>,
@@ -360,7 +360,7 @@ async fn post(
 /// Sends any `Outgoing`, logging a refusal under an error id.
 async fn send_out(deps: &SessionDeps, msg: Outgoing) -> Option<MessageId> {
     let channel = msg.channel();
-    let detail = match deps.outbox.send(msg).await {
+    let detail = match deps.discord.send(msg).await {
         Ok(Ok(id)) => return id,
         Ok(Err(e)) => e.to_string(),
         Err(e) => format!("the Discord actor is unavailable: {e}"),

@@ -23,15 +23,15 @@ pub(super) fn new_tag() -> String {
     uuid::Uuid::new_v4().to_string()
 }
 
-/// Sweeps on a blocking thread when a runtime is there (a drop may happen
+/// Kills on a blocking thread when a runtime is there (a drop may happen
 /// anywhere), else here.
-pub(super) fn sweep_soon(tag: String) {
+pub(super) fn kill_tagged_soon(tag: String) {
     match tokio::runtime::Handle::try_current() {
         Ok(handle) => {
-            handle.spawn_blocking(move || sweep(&tag));
+            handle.spawn_blocking(move || kill_tagged(&tag));
         }
         Err(_) => {
-            sweep(&tag);
+            kill_tagged(&tag);
         }
     }
 }
@@ -39,7 +39,7 @@ pub(super) fn sweep_soon(tag: String) {
 /// SIGKILLs every process whose environment carries `tag`, passes until
 /// one finds none (a process may fork while a pass runs); returns how many
 /// were killed.
-pub(super) fn sweep(tag: &str) -> usize {
+pub(super) fn kill_tagged(tag: &str) -> usize {
     let needle = format!("{RUN_TAG_VAR}={tag}");
     let mut killed = 0;
     for _ in 0..4 {
@@ -110,7 +110,7 @@ mod tests {
         while !seen() && std::time::Instant::now() < deadline {
             std::thread::yield_now();
         }
-        assert!(sweep(&tag) >= 1);
+        assert!(kill_tagged(&tag) >= 1);
         let status = child.wait().expect("reap");
         assert!(!status.success());
         assert!(tagged(needle.as_bytes()).is_empty());
