@@ -344,6 +344,18 @@ impl FakeDiscord {
         }
     }
 
+    /// The download address of every attachment the fake hosts, oldest
+    /// first: for a client that fetches them as the bot would.
+    pub fn attachment_urls(&self) -> Vec<String> {
+        let state = self.shared.read();
+        let base = &self.shared.api_base;
+        state
+            .attachments
+            .iter()
+            .map(|(path, _, _)| format!("{base}{path}"))
+            .collect()
+    }
+
     pub fn posted_messages(&self, channel: u64) -> Vec<PostedMessage> {
         self.shared
             .read()
