@@ -115,28 +115,50 @@ impl Rule {
 /// The prompt, as the one user message of a turn; images follow it as
 /// base64 image blocks, their bytes as they came.
 pub fn user_message(prompt: &str, images: &[Image]) -> String {
-    let content = if images.is_empty() {
-        Value::from(prompt)
-    } else {
-        let text = json!({ "type": "text", "text": prompt });
-        let blocks = images.iter().map(|image| {
-            json!({
-                "type": "image",
-                "source": {
-                    "type": "base64",
-                    "media_type": image.kind.media_type(),
-                    "data": BASE64_STANDARD.encode(&image.bytes),
-                },
-            })
-        });
-        Value::Array(std::iter::once(text).chain(blocks).collect())
-    };
-    line(&json!({
-        "type": "user",
-        "message": { "role": "user", "content": content },
-        "parent_tool_use_id": null,
-        "session_id": "",
-    }))
+    if images.is_empty() {
+        return line(&json!({
+            "type": "user",
+            "message": { "role": "user", "content": prompt },
+            "parent_tool_use_id": null,
+            "session_id": "",
+        }));
+    }
+    with_images(prompt, images)
+}
+
+/// Written straight into one string of the exact size: a message of five
+/// 5 MiB images is 33 MiB of base64, which a `Value` and its serializing
+/// held two and three times over.
+fn with_images(prompt: &str, images: &[Image]) -> String {
+    const HEAD: &str =
+        r#"{"type":"user","message":{"role":"user","content":[{"type":"text","text":"#;
+    const IMAGE_HEAD: &str = r#"},{"type":"image","source":{"type":"base64","media_type":""#;
+    const DATA: &str = r#"","data":""#;
+    const IMAGE_TAIL: &str = r#""}"#;
+    const TAIL: &str = "}]},\"parent_tool_use_id\":null,\"session_id\":\"\"}\n";
+    let text = Value::from(prompt).to_string();
+    let blocks: usize = images
+        .iter()
+        .map(|i| {
+            IMAGE_HEAD.len()
+                + i.kind.media_type().len()
+                + DATA.len()
+                + base64::encoded_len(i.bytes.len(), true).unwrap_or(0)
+                + IMAGE_TAIL.len()
+        })
+        .sum();
+    let mut out = String::with_capacity(HEAD.len() + text.len() + blocks + TAIL.len());
+    out.push_str(HEAD);
+    out.push_str(&text);
+    for image in images {
+        out.push_str(IMAGE_HEAD);
+        out.push_str(image.kind.media_type());
+        out.push_str(DATA);
+        BASE64_STANDARD.encode_string(&image.bytes, &mut out);
+        out.push_str(IMAGE_TAIL);
+    }
+    out.push_str(TAIL);
+    out
 }
 
 /// The answer to the control request `request_id`.
@@ -258,6 +280,34 @@ mod tests {
             .decode(source["data"].as_str().unwrap())
             .unwrap();
         assert_eq!(data, &*bytes);
+    }
+
+    #[test]
+    fn a_message_with_images_is_the_json_it_would_be_as_a_value() {
+        use crate::domain::ImageKind;
+        let image = |kind, bytes: &[u8]| Image {
+            kind,
+            bytes: bytes.into(),
+        };
+        let images = [
+            image(ImageKind::Png, b"\x89PNG\r\n\x1a\n\0\0"),
+            image(ImageKind::Webp, b"RIFF\0\0\0\0WEBPVP8 \xff"),
+        ];
+        let prompt = "a \"quoted\" line\nand \u{1F600} \\ }]";
+        let text = user_message(prompt, &images);
+        assert!(text.ends_with("}\n") && text.matches('\n').count() == 1);
+        let block = |i: &Image| {
+            json!({"type": "image", "source": {"type": "base64",
+                "media_type": i.kind.media_type(), "data": BASE64_STANDARD.encode(&i.bytes)}})
+        };
+        let expected = json!({
+            "type": "user",
+            "message": { "role": "user", "content": [
+                {"type": "text", "text": prompt}, block(&images[0]), block(&images[1])] },
+            "parent_tool_use_id": null,
+            "session_id": "",
+        });
+        assert_eq!(parsed(&text), expected);
     }
 
     #[test]

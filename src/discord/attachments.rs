@@ -8,6 +8,7 @@ use super::messages::GatewayAttachment;
 use crate::domain::{Image, ImageKind, MessageId, tame_file_name};
 use crate::format::{byte_size, size_against};
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 mod inside;
@@ -81,7 +82,7 @@ pub async fn take_in(
             }
         };
         let refusal = match judge(&body, limits, intake.images.len()) {
-            Ok(kind) => keep(&mut intake, project_dir, message, &name, body, kind),
+            Ok(kind) => keep(&mut intake, project_dir, message, &name, body, kind).await,
             Err(why) => Some(why.describe(&name, limits)),
         };
         intake.refused.extend(refusal);
@@ -105,7 +106,7 @@ fn judge(body: &[u8], limits: Limits, images: usize) -> Result<Option<ImageKind>
 
 /// Saves a file that passed, and keeps an image's bytes; says why not
 /// when it cannot be saved.
-fn keep(
+async fn keep(
     intake: &mut Intake,
     project_dir: &Path,
     message: MessageId,
@@ -113,7 +114,13 @@ fn keep(
     body: Vec<u8>,
     kind: Option<ImageKind>,
 ) -> Option<String> {
-    if let Err(e) = save(project_dir, message, name, &body) {
+    let bytes: Arc<[u8]> = body.into();
+    let (dir, file, data) = (project_dir.to_path_buf(), name.to_string(), bytes.clone());
+    // Off the actor's thread: five 5 MiB images took it for tens of ms.
+    let saved = tokio::task::spawn_blocking(move || save(&dir, message, &file, &data))
+        .await
+        .unwrap_or_else(|e| Err(std::io::Error::other(e.to_string())));
+    if let Err(e) = saved {
         tracing::error!(error = %e, "cannot save attachment");
         return Some(format!(
             "`{name}` could not be saved in the project (its attachments folder must be a real folder inside it)"
@@ -123,7 +130,6 @@ fn keep(
         .saved
         .push(format!("{ATTACHMENT_DIR}/{message}/{name}"));
     if let Some(kind) = kind {
-        let bytes = body.into();
         intake.images.push(Image { kind, bytes });
     }
     None
@@ -191,7 +197,10 @@ async fn fetch(
         .await
         .and_then(|r| r.error_for_status())
         .map_err(|e| Fetch::Failed(e.into()))?;
-    let mut body = Vec::new();
+    // Sized from what Discord says once, not doubled (and copied) on the
+    // way to a 5 MiB image; never above the cap, whatever it says.
+    let expected = att.size.min(cap.saturating_add(1));
+    let mut body = Vec::with_capacity(usize::try_from(expected).unwrap_or(0));
     while let Some(chunk) = response
         .chunk()
         .await
