@@ -236,10 +236,15 @@ impl FakeDiscord {
     /// Until the client IDENTIFYed and was sent READY (and GUILD_CREATE, if
     /// it asked for the GUILDS intent).
     pub async fn wait_ready(&self, limit: Duration) {
-        self.wait_until(limit, "the client to IDENTIFY and get READY", |s| {
-            s.session.as_ref().is_some_and(|s| !s.tx.is_closed())
-        })
-        .await;
+        self.wait_until(limit, "the client to IDENTIFY and get READY", live_session)
+            .await;
+    }
+
+    /// Until a client is connected (up to 10 s), as Discord would hold an
+    /// event for a session that is resuming.
+    pub(crate) async fn wait_for_session(&self, what: &str) {
+        self.wait_until(Duration::from_secs(10), what, live_session)
+            .await;
     }
 
     /// Every IDENTIFY payload (`d`) received, the token included.
@@ -283,12 +288,8 @@ impl FakeDiscord {
 
     /// Sends a dispatch event (op 0) on the live gateway session; returns its sequence number.
     pub async fn dispatch(&self, event: &str, data: Value) -> u64 {
-        self.wait_until(
-            Duration::from_secs(10),
-            "a gateway session to dispatch on",
-            |s| s.session.is_some(),
-        )
-        .await;
+        self.wait_for_session("a gateway session to dispatch on")
+            .await;
         gateway::dispatch(&self.shared, event, data).expect("a live gateway session")
     }
 
@@ -495,4 +496,8 @@ fn now_ms() -> u64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)
         .unwrap_or(model::DISCORD_EPOCH_MS)
+}
+
+fn live_session(state: &recorder::State) -> bool {
+    state.session.as_ref().is_some_and(|s| !s.tx.is_closed())
 }

@@ -197,6 +197,10 @@ impl FakeDiscord {
         } else {
             (m.content.clone(), Vec::new())
         };
+        // Read once a client is there: with none, every message would
+        // silently go undelivered.
+        self.wait_for_session("a gateway session to deliver a user message to")
+            .await;
         let intents = gateway::intents(shared).unwrap_or(0);
         let readable = !m.guild || m.mentions_bot || intents & MESSAGE_CONTENT != 0;
         let mut message = model::message(model::MessageParts {
