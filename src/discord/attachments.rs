@@ -173,6 +173,12 @@ enum Fetch {
 }
 
 impl Fetch {
+    /// Without its address: an attachment's URL carries the file's name
+    /// and the signed query that opens it, neither of which may reach a log.
+    fn failed(e: reqwest::Error) -> Self {
+        Self::Failed(e.without_url().into())
+    }
+
     fn describe(&self, name: &str, cap: u64) -> String {
         match self {
             Self::TooLarge => format!("`{name}` is over the limit of {}", byte_size(cap)),
@@ -196,16 +202,12 @@ async fn fetch(
         .send()
         .await
         .and_then(|r| r.error_for_status())
-        .map_err(|e| Fetch::Failed(e.into()))?;
+        .map_err(Fetch::failed)?;
     // Sized from what Discord says once, not doubled (and copied) on the
     // way to a 5 MiB image; never above the cap, whatever it says.
     let expected = att.size.min(cap.saturating_add(1));
     let mut body = Vec::with_capacity(usize::try_from(expected).unwrap_or(0));
-    while let Some(chunk) = response
-        .chunk()
-        .await
-        .map_err(|e| Fetch::Failed(e.into()))?
-    {
+    while let Some(chunk) = response.chunk().await.map_err(Fetch::failed)? {
         body.extend_from_slice(&chunk);
         if body.len() as u64 > cap {
             return Err(Fetch::TooLarge);
@@ -307,5 +309,27 @@ mod tests {
         .expect("the download gives up by itself");
         assert!(intake.saved.is_empty());
         assert_eq!(intake.refused, vec!["`notes.txt` could not be downloaded"]);
+    }
+
+    #[tokio::test]
+    async fn a_failed_download_keeps_the_address_out_of_its_error() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        drop(listener);
+        let attachment = GatewayAttachment {
+            filename: "secret-plan.txt".into(),
+            size: 10,
+            url: format!("http://127.0.0.1:{port}/attachments/1/2/secret-plan.txt?ex=1&hm=sig"),
+            content_type: None,
+        };
+        let client = download_client(Duration::from_secs(5));
+        let Err(Fetch::Failed(e)) = fetch(&client, &attachment, 1024).await else {
+            panic!("a closed port cannot be downloaded from");
+        };
+        let shown = format!("{e:#}");
+        assert!(
+            !shown.contains("secret-plan") && !shown.contains("hm=sig"),
+            "{shown}"
+        );
     }
 }
