@@ -140,30 +140,43 @@ pub async fn ensure(project: &Path, thread: ChannelId, name: &str) -> Result<Wor
 
 /// Removes the worktree and its branch, unless that would lose work.
 pub async fn remove(project: &Path, worktree: &Worktree) -> Result<Option<Kept>, GitError> {
-    let status = git(&worktree.path, &["status", "--porcelain"]).await?;
+    // Untracked files are counted whatever `status.showUntrackedFiles`
+    // says: `worktree remove` would delete them just the same.
+    let status = ["status", "--porcelain", "--untracked-files=all"];
+    let status = git(&worktree.path, &status).await?;
     let changed = status.lines().filter(|l| !l.trim().is_empty()).count();
     if changed > 0 {
         return Ok(Some(Kept::Uncommitted(changed)));
     }
-    // Matched against names under refs/heads/ for --branches.
-    let own = format!("--exclude={}", worktree.branch);
-    let args = [
-        "rev-list",
-        "--count",
-        &worktree.branch,
-        "--not",
-        &own,
-        "--branches",
-        "--remotes",
-    ];
-    let unpushed: usize = git(project, &args).await?.trim().parse().unwrap_or(0);
+    let unpushed = unpushed(worktree).await?;
     if unpushed > 0 {
         return Ok(Some(Kept::Unpushed(unpushed)));
     }
     let shown = worktree.path.to_string_lossy().into_owned();
     git(project, &["worktree", "remove", &shown]).await?;
-    git(project, &["branch", "-D", &worktree.branch]).await?;
+    // Only a branch of the daemon's own: the worktree may have been
+    // switched to one the thread did not make.
+    if worktree.branch.starts_with("thread/") {
+        git(project, &["branch", "-D", &worktree.branch]).await?;
+    }
     Ok(None)
+}
+
+/// Commits on the thread's branch or the worktree's HEAD (a detached one
+/// included) that no other branch or remote-tracking branch has.
+async fn unpushed(worktree: &Worktree) -> Result<usize, GitError> {
+    // Matched against names under refs/heads/ for --branches.
+    let own = format!("--exclude={}", worktree.branch);
+    let mut args = vec!["rev-list", "--count", "HEAD"];
+    if !worktree.branch.is_empty() {
+        args.push(&worktree.branch);
+    }
+    args.extend(["--not", &own, "--branches", "--remotes"]);
+    Ok(git(&worktree.path, &args)
+        .await?
+        .trim()
+        .parse()
+        .unwrap_or(0))
 }
 
 /// Keeps `.claude-coordinator/` (attachments, the outbox, the worktrees)

@@ -89,6 +89,36 @@ async fn uncommitted_changes_or_unmerged_commits_keep_the_worktree() {
 }
 
 #[tokio::test]
+async fn new_files_keep_the_worktree_even_where_status_hides_untracked_ones() {
+    let (_dir, project) = repository().await;
+    let config = ["config", "status.showUntrackedFiles", "no"];
+    git(&project, &config).await.unwrap();
+    let made = ensure(&project, THREAD, "t").await.unwrap();
+    std::fs::write(made.path.join("new.rs"), "fn x() {}\n").unwrap();
+    assert_eq!(
+        remove(&project, &made).await.unwrap(),
+        Some(Kept::Uncommitted(1))
+    );
+    assert!(made.path.join("new.rs").is_file(), "nothing was lost");
+}
+
+#[tokio::test]
+async fn commits_made_on_a_detached_head_keep_the_worktree() {
+    let (_dir, project) = repository().await;
+    let made = ensure(&project, THREAD, "t").await.unwrap();
+    git(&made.path, &["checkout", "-q", "--detach"])
+        .await
+        .unwrap();
+    std::fs::write(made.path.join("new.rs"), "fn x() {}\n").unwrap();
+    commit(&made.path, "detached work").await;
+    assert_eq!(
+        remove(&project, &made).await.unwrap(),
+        Some(Kept::Unpushed(1))
+    );
+    assert!(made.path.join("new.rs").is_file(), "nothing was lost");
+}
+
+#[tokio::test]
 async fn in_a_folder_without_git_ensure_says_why() {
     let dir = tempfile::tempdir().unwrap();
     match ensure(dir.path(), THREAD, "t").await {
