@@ -29,7 +29,7 @@ use test_support::fake_claude;
 use test_support::fake_discord::{FakeDiscord, UserMessage};
 
 const IMAGES: usize = 5;
-const IMAGE_BYTES: usize = 5 * 1024 * 1024;
+const IMAGE_BYTES: usize = claude_coordinator::config::API_IMAGE_BYTES as usize;
 const ROUNDS: usize = 8;
 const QUEUED: usize = 5;
 const LIMIT: Duration = Duration::from_secs(120);
@@ -259,8 +259,8 @@ fn render(r: &Results) -> String {
         "## Images in\n\n\
          Measured {when} on {machine} with `cargo bench --bench images`: the release daemon, the fake CLI \
          answering at once, each run cold (`max_warm = 0`), one channel; {ROUNDS} rounds of a plain mention and a \
-         mention with {IMAGES} PNG images of {img_mib:.0} MiB each (the default `max_image_bytes`; {raw_mib:.0} MiB \
-         in all, bytes that do not compress), after one warm-up of each. The image path cannot avoid two things, \
+         mention with {IMAGES} PNG images of {img_mib:.2} MiB each (the default and largest `max_image_bytes`; {raw_mib:.2} \
+         MiB in all, bytes that do not compress), after one warm-up of each. The image path cannot avoid two things, \
          measured in the same rounds as its floors: downloading the images from the same fake, one after another \
          as the daemon does, and the CLI reading them as base64 image blocks of its stream-json input (the fake \
          CLI run directly with that message, less a run with the prompt alone). What the daemon adds besides is \
@@ -275,10 +275,10 @@ fn render(r: &Results) -> String {
          | plain mention to answer, p50 / p99 | {plain} | |\n\
          | mention with {IMAGES} images to answer, p50 / p99 | {with} | adds {added:.1} ms: {ratio:.2}× the two \
          floors, {floors:.1} ms (target ≤ 2×: {time_met}) |\n\
-         | daemon peak over idle, one image message at a time | {one:.1} MiB | {one_ratio:.2}× the {raw_mib:.0} MiB \
+         | daemon peak over idle, one image message at a time | {one:.1} MiB | {one_ratio:.2}× the {raw_mib:.2} MiB \
          of one message's images |\n\
          | daemon peak over idle, {QUEUED} image messages in one channel at once | {queued:.1} MiB | \
-         {queued_ratio:.2}× the {queued_raw:.0} MiB of their images (target ≤ 1.5×: {memory_met}) |\n",
+         {queued_ratio:.2}× the {queued_raw:.2} MiB of their images (target ≤ 1.5×: {memory_met}) |\n",
         when = common::now_utc(),
         machine = common::machine(),
         img_mib = IMAGE_BYTES as f64 / MIB,

@@ -19,8 +19,8 @@ pub use budgets::{BudgetScope, BudgetUse};
 pub use env::{DEFAULT_CONFIG_PATH, DEFAULT_DATABASE_URL, DEFAULT_LOG_LEVEL, EnvSettings};
 pub use error::{ConfigError, ConfigProblem, Place};
 pub use settings::{
-    Approvals, BudgetSettings, ClaudeSettings, Config, DiscordSettings, MetricsSettings, Project,
-    SessionSettings, Trigger,
+    API_IMAGE_BYTES, Approvals, BudgetSettings, ClaudeSettings, Config, DiscordSettings,
+    MetricsSettings, Project, SessionSettings, Trigger,
 };
 pub use shared::SharedConfig;
 pub use source::ConfigSource;

@@ -5,8 +5,8 @@ use super::error::{ConfigError, ConfigProblem, Place};
 use super::fields::Fields;
 use super::projects::{config_folder, projects, resolve_folder};
 use super::settings::{
-    BudgetSettings, ClaudeSettings, Config, DiscordSettings, MetricsSettings, SessionSettings,
-    Trigger,
+    API_IMAGE_BYTES, BudgetSettings, ClaudeSettings, Config, DiscordSettings, MetricsSettings,
+    SessionSettings, Trigger,
 };
 use std::path::Path;
 use std::time::Duration;
@@ -198,7 +198,7 @@ fn discord(t: &Table, file: &Path, problems: &mut Vec<ConfigProblem>) -> Discord
         admin_users: f.ids("admin_users"),
         guild_id: f.id("guild_id"),
         max_attachment_bytes: f.number("max_attachment_bytes", 0, d.max_attachment_bytes),
-        max_image_bytes: f.number("max_image_bytes", 0, d.max_image_bytes),
+        max_image_bytes: image_limit(&mut f, d.max_image_bytes),
         max_chunks: size(f.number("max_chunks", 1, d.max_chunks as u64)),
         request_timeout: secs(f.number("request_timeout_secs", 1, d.request_timeout.as_secs())),
         notify_requester: f.boolean("notify_requester").unwrap_or(d.notify_requester),
@@ -247,4 +247,20 @@ fn budgets(t: &Table, file: &Path, problems: &mut Vec<ConfigProblem>) -> BudgetS
         user_daily_usd: f.dollars("user_daily_budget_usd"),
         admin_exempt: f.boolean("admin_exempt").unwrap_or(false),
     }
+}
+
+/// `max_image_bytes`, no more than Claude's API takes.
+fn image_limit(f: &mut Fields, default: u64) -> u64 {
+    let limit = f.number("max_image_bytes", 0, default);
+    if limit <= API_IMAGE_BYTES {
+        return limit;
+    }
+    f.problem(
+        "max_image_bytes",
+        format!(
+            "must be at most {API_IMAGE_BYTES}, not {limit}: Claude's API takes an image of \
+             at most 5 MiB once base64-encoded"
+        ),
+    );
+    default
 }

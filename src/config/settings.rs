@@ -122,6 +122,11 @@ impl Trigger {
     }
 }
 
+/// The largest image Claude's API takes: it checks the base64 text against
+/// 5 MiB, which is 3.75 MiB of image. A larger one would fail at the API,
+/// and the CLI can keep it in the session's history, failing later turns.
+pub const API_IMAGE_BYTES: u64 = 5 * 1024 * 1024 / 4 * 3;
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct DiscordSettings {
     pub trigger: Trigger,
@@ -153,7 +158,7 @@ impl Default for DiscordSettings {
             admin_users: Vec::new(),
             guild_id: None,
             max_attachment_bytes: 1024 * 1024,
-            max_image_bytes: 5 * 1024 * 1024,
+            max_image_bytes: API_IMAGE_BYTES,
             max_chunks: 4,
             request_timeout: Duration::from_secs(15),
             notify_requester: true,

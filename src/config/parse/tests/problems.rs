@@ -401,3 +401,29 @@ fn thread_worktrees_need_a_git_repository() {
     );
     assert!(fx.load(&ok).unwrap().projects[0].thread_worktrees);
 }
+
+#[test]
+fn an_image_limit_above_what_claudes_api_takes_is_refused() {
+    let fx = Fixture::new();
+    let text = format!(
+        "[discord]\nmax_image_bytes = 5242880\n{}",
+        fx.project("web", 1)
+    );
+    let p = fx.problems(&text);
+    assert!(
+        has(
+            &p,
+            &[
+                "[discord]: max_image_bytes:",
+                "at most 3932160",
+                "5 MiB once base64"
+            ]
+        ),
+        "{p:?}"
+    );
+    let at_the_limit = format!(
+        "[discord]\nmax_image_bytes = 3932160\n{}",
+        fx.project("web", 1)
+    );
+    assert!(fx.load(&at_the_limit).is_ok());
+}

@@ -16,6 +16,7 @@ fn a_minimal_file_gets_every_default() {
     assert_eq!(c.claude.max_output_bytes, 16_777_216);
     assert_eq!(c.discord.trigger, Trigger::Mention);
     assert_eq!(c.discord.max_attachment_bytes, 1_048_576);
+    assert_eq!(c.discord.max_image_bytes, 3_932_160, "5 MiB once base64");
     assert_eq!(c.discord.request_timeout, Duration::from_secs(15));
     assert_eq!(c.sessions.idle_timeout, Duration::from_secs(900));
     assert_eq!(c.metrics.listen, None, "no port unless asked for");
