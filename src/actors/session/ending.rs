@@ -35,8 +35,11 @@ pub(super) struct Ending {
     failure: Option<Reported>,
     /// The turn could not be stored; the user is told under this id.
     lost_record: Option<Reported>,
-    /// After an answer: the working folder whose outbox goes with it.
+    /// After an answer: the working folder whose outbox goes with it, until
+    /// `record` has read it.
     outbox: Option<PathBuf>,
+    /// The outbox as `record` read it, before the session's next turn.
+    taken: Option<outbox::Taken>,
     posted: Posted,
 }
 
@@ -64,6 +67,7 @@ impl Ending {
         let outbox = v.answer.as_ref().map(|_| running.folder.clone());
         Self {
             outbox,
+            taken: None,
             status_message: running.status.message(),
             request: running.request,
             answer: v.answer,
@@ -79,8 +83,14 @@ impl Ending {
         }
     }
 
-    /// Logs the failure under an error id and stores the turn.
+    /// Logs the failure under an error id, stores the turn and reads the
+    /// outbox: all before the session's next turn may start.
     pub async fn record(mut self, deps: Arc<SessionDeps>) -> Self {
+        if let Some(folder) = self.outbox.take() {
+            let channel = self.request.channel;
+            let read = tokio::task::spawn_blocking(move || outbox::take(&folder, channel));
+            self.taken = Some(read.await.unwrap_or_default());
+        }
         if let Some((kind, detail)) = &self.error {
             self.failure = log_failure(&deps, *kind, &self.request, detail.clone()).await;
         }
@@ -113,8 +123,8 @@ impl Ending {
             let sent = post_rendered(&deps, &self.request, answer).await;
             self.posted.add(expected, sent);
         }
-        if let Some(folder) = self.outbox.take() {
-            let (expected, sent) = post_outbox(&deps, self.request.channel, folder).await;
+        if let Some(taken) = self.taken.take() {
+            let (expected, sent) = post_outbox(&deps, self.request.channel, taken).await;
             self.posted.add(expected, sent);
         }
         // After the answer, so the user waits for nothing else.
@@ -201,10 +211,11 @@ impl Posted {
 /// Attaches the outbox's files, one message each, removing each once
 /// posted; names in one message those that stay. Returns how many
 /// messages were meant to go out and how many did.
-async fn post_outbox(deps: &SessionDeps, channel: ChannelId, folder: PathBuf) -> (usize, usize) {
-    let taken = tokio::task::spawn_blocking(move || outbox::take(&folder))
-        .await
-        .unwrap_or_default();
+async fn post_outbox(
+    deps: &SessionDeps,
+    channel: ChannelId,
+    taken: outbox::Taken,
+) -> (usize, usize) {
     let mut sent = 0;
     for file in &taken.files {
         let msg = Outgoing::Post {
@@ -219,9 +230,7 @@ async fn post_outbox(deps: &SessionDeps, channel: ChannelId, folder: PathBuf) ->
         };
         if send_out(deps, msg).await.is_some() {
             sent += 1;
-            if let Err(e) = tokio::fs::remove_file(&file.path).await {
-                tracing::warn!(error = %e, "cannot remove a posted outbox file");
-            }
+            remove_posted(file).await;
         }
     }
     let mut expected = taken.files.len();
@@ -233,6 +242,18 @@ async fn post_outbox(deps: &SessionDeps, channel: ChannelId, folder: PathBuf) ->
         }
     }
     (expected, sent)
+}
+
+/// Removes a posted outbox file, unless the next turn wrote it again.
+async fn remove_posted(file: &outbox::Outgoing) {
+    let removal = file.removal();
+    let removed = tokio::task::spawn_blocking(move || removal.remove_if_unchanged()).await;
+    match removed {
+        Ok(Ok(true)) => {}
+        Ok(Ok(false)) => tracing::info!("a posted outbox file was written again; it stays"),
+        Ok(Err(e)) => tracing::warn!(error = %e, "cannot remove a posted outbox file"),
+        Err(e) => tracing::warn!(error = %e, "cannot remove a posted outbox file"),
+    }
 }
 
 /// Posts an answer; the first message replies to the user's. Returns how

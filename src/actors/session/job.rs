@@ -8,7 +8,7 @@ use crate::actors::messages::{ErrorKind, JobEvent, Outgoing, Request, RunJob, St
 use crate::claude::{Approver, Progress, RunSpec};
 use crate::config::{Approvals, Config};
 use crate::db::{DbError, RequestStart};
-use crate::domain::ClaudeSessionId;
+use crate::domain::{ChannelId, ClaudeSessionId};
 use actix::prelude::*;
 use std::sync::Arc;
 use std::time::Instant;
@@ -262,7 +262,8 @@ impl SessionActor {
                 spec.model = project.effective_model(claude).map(str::to_owned);
                 spec.permission_mode = project.effective_permission_mode(claude);
                 spec.allowed_tools = project.effective_allowed_tools(claude).to_vec();
-                spec.append_system_prompt = Some(system_prompt(project.system_prompt.as_deref()));
+                let own = project.system_prompt.as_deref();
+                spec.append_system_prompt = Some(system_prompt(own, request.channel));
                 spec.timeout = project.effective_timeout(claude);
                 spec
             }
@@ -368,10 +369,11 @@ impl SessionActor {
 }
 
 /// The project's system prompt, then how to hand the user a file.
-fn system_prompt(project: Option<&str>) -> String {
+fn system_prompt(project: Option<&str>, channel: ChannelId) -> String {
+    let hint = super::outbox::hint(channel);
     match project {
-        Some(own) => format!("{own}\n\n{}", super::outbox::OUTBOX_HINT),
-        None => super::outbox::OUTBOX_HINT.to_string(),
+        Some(own) => format!("{own}\n\n{hint}"),
+        None => hint,
     }
 }
 

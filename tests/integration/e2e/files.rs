@@ -24,9 +24,14 @@ async fn an_answer_lists_the_files_its_turn_changed_and_not_the_denied_ones() {
 
 /// Every post in alpha after the reply to `asked`, once `n` have come.
 async fn posts_after(d: &Daemon, asked: u64, n: usize) -> Vec<PostedMessage> {
+    posts_after_in(d, d.alpha, asked, n).await
+}
+
+/// Every post in `channel` after the reply to `asked`, once `n` have come.
+async fn posts_after_in(d: &Daemon, channel: u64, asked: u64, n: usize) -> Vec<PostedMessage> {
     poll(
         || {
-            let posts = d.fake.posted_messages(d.alpha);
+            let posts = d.fake.posted_messages(channel);
             let first = posts.iter().position(|m| replies_to(m) == Some(asked))?;
             let after: Vec<_> = posts[first..]
                 .iter()
@@ -43,7 +48,10 @@ async fn posts_after(d: &Daemon, asked: u64, n: usize) -> Vec<PostedMessage> {
 #[tokio::test]
 async fn files_left_in_the_outbox_are_attached_after_the_answer_and_removed() {
     let d = Daemon::start(Options::default()).await;
-    let outbox = d.cli.project().join(".claude-coordinator/outbox");
+    let outbox = d
+        .cli
+        .project()
+        .join(format!(".claude-coordinator/outbox/{}", d.alpha));
     std::fs::create_dir_all(&outbox).expect("outbox");
     std::fs::write(outbox.join("report.csv"), "a,b\n1,2\n").expect("report");
     let big = std::fs::File::create(outbox.join("dump.bin")).expect("dump");
@@ -81,9 +89,38 @@ async fn files_left_in_the_outbox_are_attached_after_the_answer_and_removed() {
     let records = d.cli.record();
     let argv = records["argv"].to_string();
     assert!(
-        argv.contains(".claude-coordinator/outbox/"),
+        argv.contains(&format!(".claude-coordinator/outbox/{}/", d.alpha)),
         "Claude is told: {argv}"
     );
+}
+
+#[tokio::test]
+async fn a_threads_outbox_file_goes_to_the_thread_not_the_channel_it_shares_a_folder_with() {
+    let d = Daemon::start(Options::default()).await;
+    let outbox = d
+        .cli
+        .project()
+        .join(format!(".claude-coordinator/outbox/{}", d.thread));
+    std::fs::create_dir_all(&outbox).expect("outbox");
+    std::fs::write(outbox.join("private.txt"), "the thread's\n").expect("file");
+
+    d.ask(d.alpha, "anything for me?").await;
+    d.delivered_requests(d.alpha, 1).await;
+    let in_channel = d.fake.posted_messages(d.alpha);
+    assert!(
+        in_channel.iter().all(|m| m.attachments.is_empty()),
+        "{in_channel:#?}"
+    );
+    assert!(outbox.join("private.txt").exists());
+
+    let asked = d.say(d.thread, d.alice, "and here?").await;
+    let posts = posts_after_in(&d, d.thread, asked, 2).await;
+    let file = posts
+        .iter()
+        .find(|m| !m.attachments.is_empty())
+        .unwrap_or_else(|| panic!("no attachment in {posts:#?}"));
+    assert_eq!(file.attachments[0].bytes, b"the thread's\n");
+    assert!(!outbox.join("private.txt").exists());
 }
 
 impl Daemon {
