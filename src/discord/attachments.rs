@@ -64,12 +64,7 @@ pub async fn take_in(
     let mut taken = std::collections::HashSet::new();
     let cap = limits.text_bytes.max(limits.image_bytes);
     for (i, att) in attachments.iter().enumerate() {
-        let mut name = safe_filename(&att.filename, i);
-        // Two files of one name would overwrite each other on disk.
-        if !taken.insert(name.clone()) {
-            name = format!("{i}-{name}");
-            taken.insert(name.clone());
-        }
+        let name = unique_name(&mut taken, safe_filename(&att.filename, i), i);
         if att.size > cap {
             intake.refused.push(too_large(&name, att.size, cap));
             continue;
@@ -88,6 +83,20 @@ pub async fn take_in(
         intake.refused.extend(refusal);
     }
     intake
+}
+
+/// `name`, or `<i>-name` (again, until it is free) when a file of the
+/// message already has it: two files of one name would overwrite each
+/// other on disk.
+fn unique_name(
+    taken: &mut std::collections::HashSet<String>,
+    mut name: String,
+    i: usize,
+) -> String {
+    while !taken.insert(name.clone()) {
+        name = format!("{i}-{name}");
+    }
+    name
 }
 
 /// What a downloaded file is (an image, or text), or why it does not go
@@ -309,6 +318,24 @@ mod tests {
         .expect("the download gives up by itself");
         assert!(intake.saved.is_empty());
         assert_eq!(intake.refused, vec!["`notes.txt` could not be downloaded"]);
+    }
+
+    #[test]
+    fn names_given_to_keep_two_files_apart_are_never_taken_twice() {
+        let mut taken = std::collections::HashSet::new();
+        let names: Vec<String> = ["a.txt", "2-a.txt", "a.txt", "a.txt"]
+            .iter()
+            .enumerate()
+            .map(|(i, n)| unique_name(&mut taken, (*n).to_string(), i + 1))
+            .collect();
+        assert_eq!(names, ["a.txt", "2-a.txt", "3-a.txt", "4-a.txt"]);
+        let mut taken = std::collections::HashSet::new();
+        let names: Vec<String> = ["a.txt", "2-a.txt", "a.txt"]
+            .iter()
+            .enumerate()
+            .map(|(i, n)| unique_name(&mut taken, (*n).to_string(), i))
+            .collect();
+        assert_eq!(names, ["a.txt", "2-a.txt", "2-2-a.txt"]);
     }
 
     #[tokio::test]
