@@ -19,6 +19,10 @@ pub const OUTBOX_DIR: &str = ".claude-coordinator/outbox";
 /// At most this many files go with one answer; the rest wait for the next.
 pub const MAX_FILES: usize = 10;
 
+/// At most this many files that stay are named, so the note fits in one
+/// Discord message.
+const MAX_NAMED: usize = 5;
+
 /// The session's outbox, relative to its working folder.
 pub fn outbox_of(channel: ChannelId) -> String {
     format!("{OUTBOX_DIR}/{channel}")
@@ -108,22 +112,41 @@ pub fn take(folder: &Path, channel: ChannelId) -> Taken {
     };
     let mut entries: Vec<_> = entries.filter_map(Result::ok).collect();
     entries.sort_by_key(fs::DirEntry::file_name);
+    let (mut waiting, mut unnamed) = (0, 0);
     for entry in entries {
+        // Past the limit, files are counted, not read.
+        if taken.files.len() >= MAX_FILES {
+            waiting += usize::from(entry.file_type().is_ok_and(|t| t.is_file()));
+            continue;
+        }
         // Shown in inline code: a backtick would end it.
         let name = entry.file_name().to_string_lossy().replace('`', "'");
         match read(&entry.path()) {
-            Ok(_) if taken.files.len() >= MAX_FILES => taken.kept.push(format!(
-                "`{name}` waits for the next answer (at most {MAX_FILES} files go with one)"
-            )),
             Ok((body, stamp)) => taken.files.push(Outgoing {
                 name,
                 path: entry.path(),
                 body,
                 stamp,
             }),
+            Err(Some(_)) if taken.kept.len() >= MAX_NAMED => unnamed += 1,
             Err(Some(why)) => taken.kept.push(format!("`{name}` {why}")),
             Err(None) => {}
         }
+    }
+    if unnamed > 0 {
+        taken
+            .kept
+            .push(format!("{unnamed} more stay in the outbox"));
+    }
+    if waiting > 0 {
+        let files = if waiting == 1 {
+            "file waits"
+        } else {
+            "files wait"
+        };
+        taken.kept.push(format!(
+            "{waiting} more {files} for the next answer (at most {MAX_FILES} go with one)"
+        ));
     }
     taken
 }
@@ -246,8 +269,33 @@ mod tests {
         }
         let taken = take(folder.path(), CHANNEL);
         assert_eq!(taken.files.len(), MAX_FILES);
-        assert_eq!(taken.kept.len(), 1);
-        assert!(taken.kept[0].starts_with("`f10` waits"), "{:?}", taken.kept);
+        assert_eq!(
+            taken.kept,
+            ["1 more file waits for the next answer (at most 10 go with one)"]
+        );
+    }
+
+    #[test]
+    fn a_crowded_outbox_makes_a_note_that_fits_one_message() {
+        let folder = tempfile::tempdir().unwrap();
+        let dir = outbox(folder.path());
+        for n in 0..40 {
+            let long = format!("a-link-{n:02}-{}", "x".repeat(200));
+            std::os::unix::fs::symlink("/etc/hostname", dir.join(long)).unwrap();
+        }
+        for n in 0..500 {
+            fs::write(dir.join(format!("f{n:03}")), "x").unwrap();
+        }
+        let taken = take(folder.path(), CHANNEL);
+        assert_eq!(taken.files.len(), MAX_FILES);
+        let note = format!("📎 Not attached: {}.", taken.kept.join("; "));
+        assert!(
+            note.chars().count() < 2000,
+            "{} chars",
+            note.chars().count()
+        );
+        assert!(note.contains("35 more stay in the outbox"), "{note}");
+        assert!(note.contains("490 more files wait"), "{note}");
     }
 
     #[test]
