@@ -168,26 +168,33 @@ fn project(
     })
 }
 
-/// `thread_worktrees`, which needs the folder to be a git repository.
+/// `thread_worktrees`, which needs the folder to be the top of a git
+/// repository: a worktree checks out the whole repository, so the threads
+/// of a project inside one would work at its top instead.
 fn thread_worktrees(f: &mut Fields, folder: Option<&Path>) -> bool {
     let on = f.boolean("thread_worktrees").unwrap_or(false);
-    if on
-        && let Some(folder) = folder
-        && !is_repository(folder)
-    {
-        let why = format!(
+    let Some(folder) = folder.filter(|_| on) else {
+        return on;
+    };
+    // `.git` is a folder, or a file in a worktree or submodule.
+    if folder.join(".git").exists() {
+        return on;
+    }
+    let why = if folder.ancestors().any(|dir| dir.join(".git").exists()) {
+        format!(
+            "needs the top folder of a git repository, and {} is inside one, where a \
+             thread's worktree would be the whole repository (map the repository's top \
+             folder, or set it to false)",
+            folder.display()
+        )
+    } else {
+        format!(
             "needs a git repository, and {} is not in one (run `git init` there, or set it to false)",
             folder.display()
-        );
-        f.problem("thread_worktrees", why);
-    }
+        )
+    };
+    f.problem("thread_worktrees", why);
     on
-}
-
-/// The folder, or one above it, has `.git` (a folder, or a file in a
-/// worktree or submodule).
-fn is_repository(folder: &Path) -> bool {
-    folder.ancestors().any(|dir| dir.join(".git").exists())
 }
 
 /// The folder relative project paths are resolved against.

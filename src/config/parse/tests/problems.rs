@@ -403,6 +403,29 @@ fn thread_worktrees_need_a_git_repository() {
 }
 
 #[test]
+fn thread_worktrees_need_the_top_folder_of_the_repository() {
+    let fx = Fixture::new();
+    std::fs::create_dir_all(fx.dir.path().join("mono/.git")).unwrap();
+    std::fs::create_dir_all(fx.dir.path().join("mono/app")).unwrap();
+    let text = format!(
+        "{}thread_worktrees = true\n",
+        fx.project_at("app", 1, &fx.folder("mono/app"))
+    );
+    let p = fx.problems(&text);
+    assert!(
+        has(
+            &p,
+            &[
+                "thread_worktrees:",
+                "top folder of a git repository",
+                "inside one"
+            ]
+        ),
+        "{p:?}"
+    );
+}
+
+#[test]
 fn an_image_limit_above_what_claudes_api_takes_is_refused() {
     let fx = Fixture::new();
     let text = format!(
