@@ -7,8 +7,8 @@
 use super::SessionActor;
 use super::job::Queued;
 use crate::actors::messages::{
-    AskThread, CommandReply, ErrorKind, ReportError, StartTyping, StopTyping, Sweep, ThreadIs,
-    WorktreeReply,
+    AskThread, CloseWarm, CommandReply, ErrorKind, ReportError, StartTyping, StopTyping, Sweep,
+    ThreadIs, WorktreeReply,
 };
 use crate::config::Config;
 use crate::db::RequestFinish;
@@ -163,6 +163,9 @@ impl SessionActor {
         if let WorktreeReply::Removed { branch } = removal {
             tracing::info!(channel_id = self.channel.get(), branch = %branch, ?closed, "thread worktree removed");
             self.worktree = None;
+            // Its warm process works in the removed folder; a fresh
+            // worktree at the same path is another folder.
+            self.deps.close_warm.do_send(CloseWarm(self.channel));
         }
     }
 

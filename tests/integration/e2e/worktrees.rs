@@ -90,7 +90,12 @@ async fn a_threads_runs_work_in_its_own_worktree_on_its_own_branch() {
 
 #[tokio::test]
 async fn worktree_remove_keeps_a_dirty_one_and_removes_a_clean_one_with_its_branch() {
-    let d = Daemon::start(with_worktrees()).await;
+    // Warm processes on: one left in a removed worktree must not be reused.
+    let d = Daemon::start(Options {
+        max_warm: None,
+        ..with_worktrees()
+    })
+    .await;
     assert!(d.remove_worktree(d.alice).await.contains("no worktree"));
     d.ask(d.thread, "start").await;
     let worktree = d.worktree();
@@ -115,6 +120,11 @@ async fn worktree_remove_keeps_a_dirty_one_and_removes_a_clean_one_with_its_bran
 
     d.ask(d.thread, "again").await;
     assert!(worktree.join("README.md").is_file(), "a fresh worktree");
+    assert_eq!(
+        super::argvs(&d.cli).len(),
+        2,
+        "the warm process, whose folder was removed, is not reused"
+    );
 }
 
 #[tokio::test]
