@@ -13,6 +13,7 @@ mod pipeline;
 
 use claude_coordinator::actors::messages::CountSessions;
 use claude_coordinator::actors::session::SessionActor;
+use claude_coordinator::format::grouped;
 use memory::{db_file_mib, memory, peak_mib, reset_peak, trimmed};
 use pipeline::{
     Stats, bring_to_life, one_request_each, round_trips, rows_only, settle, start, status,
@@ -129,19 +130,6 @@ async fn measure() -> String {
     format!("{memory_table}\n\n{routing_table}\n\n{throughput_table}\n")
 }
 
-/// 20000 as "20,000".
-fn grouped(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, d) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(d);
-    }
-    out
-}
-
 fn main() {
     let tables = actix::System::new().block_on(measure());
     println!("{tables}");
@@ -162,11 +150,9 @@ heap fragmentation behind rather than live data. Round trips: {} sequential send
 interleaved; the router's share is the difference. A `Request` takes the same `route()` lookup plus a \
 `do_send`, without the reply hop; it is not timed apart because the session's own work (store write, \
 CLI run) cannot be separated from it cleanly.\n\nMachine: {}; measured {}.\n\n{tables}",
-        grouped(ROUND_TRIPS),
+        grouped(ROUND_TRIPS as u64),
         common::machine(),
         common::now_utc(),
     );
-    if let Err(e) = common::write_section("Sessions", &section) {
-        eprintln!("could not update docs/PERFORMANCE.md: {e}");
-    }
+    common::save_section("Sessions", &section);
 }

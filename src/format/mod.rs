@@ -14,7 +14,7 @@ mod tests;
 
 pub use progress::{api_retry_line, progress_line, waiting_line};
 pub use render::{EMPTY_ANSWER, render_answer, render_turn};
-pub use size::{byte_size, size_against};
+pub use size::{byte_size, grouped, size_against};
 pub use split::split_message;
 
 /// Discord's limit on the content of one message.

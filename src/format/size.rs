@@ -25,6 +25,11 @@ pub fn size_against(size: u64, limit: u64) -> (String, String) {
 }
 
 fn exact(n: u64) -> String {
+    grouped(n) + " bytes"
+}
+
+/// 20000 as "20,000".
+pub fn grouped(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, d) in digits.chars().enumerate() {
@@ -33,7 +38,7 @@ fn exact(n: u64) -> String {
         }
         out.push(d);
     }
-    out + " bytes"
+    out
 }
 
 #[cfg(test)]
