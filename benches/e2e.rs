@@ -32,9 +32,7 @@ fn main() {
     let r = runtime.block_on(phases::run_all());
     let section = render(&r);
     println!("{section}");
-    if let Err(e) = common::write_section("End to end", &section) {
-        eprintln!("could not update docs/PERFORMANCE.md: {e}");
-    }
+    common::save_section("End to end", &section);
 }
 
 /// From profiling runs on 2026-11-25 (reproduce with E2E_ONLY=memory plus

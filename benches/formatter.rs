@@ -178,7 +178,5 @@ fn main() {
         common::now_utc(),
         table.join("\n")
     );
-    if let Err(e) = common::write_section("Formatter", &section) {
-        eprintln!("cannot update docs/PERFORMANCE.md: {e}");
-    }
+    common::save_section("Formatter", &section);
 }

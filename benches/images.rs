@@ -15,17 +15,17 @@ mod common;
 #[path = "e2e/daemon.rs"]
 mod daemon;
 #[allow(dead_code)]
+#[path = "e2e/floor.rs"]
+mod floor;
+#[allow(dead_code)]
 #[path = "e2e/load.rs"]
 mod load;
 
 use base64::prelude::{BASE64_STANDARD, Engine as _};
 use daemon::{Daemon, Setup};
 use load::{Stats, stats};
-use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-use test_support::fake_claude;
 use test_support::fake_discord::{FakeDiscord, UserMessage};
 
 const IMAGES: usize = 5;
@@ -55,9 +55,7 @@ fn main() {
     let r = runtime.block_on(run());
     let section = render(&r);
     println!("{section}");
-    if let Err(e) = common::write_section("Images in", &section) {
-        eprintln!("could not update docs/PERFORMANCE.md: {e}");
-    }
+    common::save_section("Images in", &section);
 }
 
 async fn run() -> Results {
@@ -83,8 +81,11 @@ async fn run() -> Results {
         let urls = fake.attachment_urls();
         download.push(fetch_all(&client, &urls[urls.len() - IMAGES..]).await);
         save.push(save_all(&dir.path().join("saved"), &images));
-        cli_added
-            .push(cli_run(&folder, &line_with).saturating_sub(cli_run(&folder, &line_without)));
+        let (with, without) = (
+            floor::spawn_cli_with(&folder, &line_with),
+            floor::spawn_cli_with(&folder, &line_without),
+        );
+        cli_added.push(with.saturating_sub(without));
     }
     let one_peak_mib = daemon.peak_rss_kib() as f64 / 1024.0;
     daemon.stop().await;
@@ -226,25 +227,6 @@ fn stream_json_line(images: &[Vec<u8>]) -> Vec<u8> {
     let mut line = message.to_string().into_bytes();
     line.push(b'\n');
     line
-}
-
-/// One direct run of the fake CLI with `line` as its input.
-fn cli_run(cwd: &Path, line: &[u8]) -> Duration {
-    let started = Instant::now();
-    let mut child = Command::new(fake_claude())
-        .args(claude_coordinator::claude::BASE_ARGS)
-        .current_dir(cwd)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn the fake CLI");
-    let mut stdin = child.stdin.take().expect("stdin");
-    stdin.write_all(line).expect("write the message");
-    drop(stdin);
-    let output = child.wait_with_output().expect("wait for the fake CLI");
-    assert!(output.status.success() && output.stdout.ends_with(b"}\n"));
-    started.elapsed()
 }
 
 fn render(r: &Results) -> String {

@@ -117,7 +117,5 @@ writes stdin, reads all output and waits.\n\nMachine: {}; measured {}.\n\n{table
         common::machine(),
         common::now_utc(),
     );
-    if let Err(e) = common::write_section("Runner", &section) {
-        eprintln!("could not update docs/PERFORMANCE.md: {e}");
-    }
+    common::save_section("Runner", &section);
 }

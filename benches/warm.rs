@@ -63,9 +63,7 @@ fn main() {
     let r = runtime.block_on(run(cli.path()));
     let section = render(&r);
     println!("{section}");
-    if let Err(e) = common::write_section("Warm sessions (real CLI)", &section) {
-        eprintln!("could not update docs/PERFORMANCE.md: {e}");
-    }
+    common::save_section("Warm sessions (real CLI)", &section);
 }
 
 async fn run(binary: &Path) -> Results {

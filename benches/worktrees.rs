@@ -48,9 +48,7 @@ fn main() {
     let r = runtime.block_on(run());
     let section = render(&r);
     println!("{section}");
-    if let Err(e) = common::write_section("Thread worktrees", &section) {
-        eprintln!("could not update docs/PERFORMANCE.md: {e}");
-    }
+    common::save_section("Thread worktrees", &section);
 }
 
 async fn run() -> Results {

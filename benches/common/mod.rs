@@ -17,9 +17,16 @@ pub fn machine() -> String {
     format!("{cpus} CPUs ({model})")
 }
 
+/// Writes `section` into docs/PERFORMANCE.md, and says so if it cannot.
+pub fn save_section(name: &str, section: &str) {
+    if let Err(e) = write_section(name, section) {
+        eprintln!("could not update docs/PERFORMANCE.md: {e}");
+    }
+}
+
 /// Replaces the section that starts with `## {name}` up to the next `## `
 /// heading, or appends it; other sections are left byte for byte.
-pub fn write_section(name: &str, section: &str) -> std::io::Result<()> {
+fn write_section(name: &str, section: &str) -> std::io::Result<()> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/PERFORMANCE.md");
     let current = std::fs::read_to_string(&path).unwrap_or_else(|_| "# Performance\n".into());
     let heading = format!("## {name}\n");

@@ -15,6 +15,11 @@ const PROMPT: &[u8] =
 
 /// One direct run of the fake CLI in `cwd`.
 pub fn spawn_cli(cwd: &Path) -> Duration {
+    spawn_cli_with(cwd, PROMPT)
+}
+
+/// One direct run of the fake CLI in `cwd` with `input` on its stdin.
+pub fn spawn_cli_with(cwd: &Path, input: &[u8]) -> Duration {
     let started = Instant::now();
     let mut child = Command::new(fake_claude())
         .args(ARGV)
@@ -25,7 +30,7 @@ pub fn spawn_cli(cwd: &Path) -> Duration {
         .spawn()
         .expect("spawn the fake CLI");
     let mut stdin = child.stdin.take().expect("stdin");
-    stdin.write_all(PROMPT).expect("write the prompt");
+    stdin.write_all(input).expect("write the prompt");
     drop(stdin);
     let output = child.wait_with_output().expect("wait for the fake CLI");
     assert!(output.status.success() && output.stdout.ends_with(b"}\n"));
