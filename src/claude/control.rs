@@ -126,8 +126,8 @@ pub fn user_message(prompt: &str, images: &[Image]) -> String {
     with_images(prompt, images)
 }
 
-/// Written straight into one string of the exact size: a message of five
-/// 5 MiB images is 33 MiB of base64, which a `Value` and its serializing
+/// Written straight into one string of the exact size: five images at
+/// the limit are 25 MiB of base64, which a `Value` and its serializing
 /// held two and three times over.
 fn with_images(prompt: &str, images: &[Image]) -> String {
     const HEAD: &str =
